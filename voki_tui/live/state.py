@@ -1,0 +1,177 @@
+"""The immutable picture of the world that the live feed publishes and every screen renders.
+
+These types are the contract between ``voki_tui.live`` (which builds them from frames and REST
+snapshots) and ``voki_tui.ui`` / the headless commands (which only read them). They are frozen
+so a snapshot handed to the UI can never change under it; the feed publishes a new
+``FeedSnapshot`` whenever something changed, and consumers compare ``version`` numbers.
+
+Times are timezone-aware UTC ``datetime`` values taken from the server where the server gave
+one (``queued_at``, ``since``) and from the feed's injectable clock otherwise.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+
+class LinkState(StrEnum):
+    """Where the websocket link stands, as the status bar says it."""
+
+    CONNECTING = "connecting"  # first connection attempt in progress
+    LIVE = "live"  # connected, channels joined and REST snapshots reconciled
+    SYNCING = "syncing"  # connected, (re)joining or taking the REST snapshots
+    RECONNECTING = "reconnecting"  # link lost; next attempt at ``Connection.retry_at``
+    OFFLINE = "offline"  # stopped by us (logout, quit) or given up
+    AUTH_FAILED = "auth_failed"  # refresh token rejected: only a new login helps
+
+
+class SourceState(StrEnum):
+    """The state of one subscription (a department's queue or presence channel)."""
+
+    JOINING = "joining"
+    SYNCED = "synced"  # joined and reconciled with the REST snapshot / presence_state
+    STALE = "stale"  # was synced; the link or channel dropped since ``Source.as_of``
+    UNAUTHORIZED = "unauthorized"  # the server refused the join for this user
+    NOT_FOUND = "not_found"
+    ERROR = "error"  # any other failure; ``Source.detail`` says which
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """Freshness of one data source: the figures it feeds are true as of ``as_of``."""
+
+    state: SourceState = SourceState.JOINING
+    as_of: datetime | None = None  # last instant the data was known to be true
+    detail: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Connection:
+    """The link as a whole. ``data_as_of`` is when the data shown was last known true."""
+
+    state: LinkState = LinkState.CONNECTING
+    since: datetime | None = None  # when ``state`` was entered
+    retry_at: datetime | None = None  # next reconnect attempt, when RECONNECTING
+    attempt: int = 0  # consecutive failed attempts
+    data_as_of: datetime | None = None
+    detail: str | None = None  # human-readable cause of the current state (never a secret)
+
+    def data_age_s(self, now: datetime) -> float | None:
+        """Seconds since the data was last known true; 0 while live, None before any data."""
+        if self.state is LinkState.LIVE:
+            return 0.0
+        if self.data_as_of is None:
+            return None
+        return max(0.0, (now - self.data_as_of).total_seconds())
+
+
+@dataclass(frozen=True, slots=True)
+class UserInfo:
+    id: str
+    name: str
+    email: str
+    role: str  # attendant | supervisor | manager (others shown verbatim)
+    locale: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Department:
+    id: str
+    name: str
+    max_queue_size: int | None = None
+    max_wait_time: int | None = None  # seconds; warning threshold for a single wait
+    sla_threshold_s: int = 60  # service-level threshold T for this department
+
+
+@dataclass(frozen=True, slots=True)
+class WaitingCustomer:
+    call_id: str
+    department_id: str
+    customer_name: str
+    reason: str | None
+    queued_at: datetime
+    position: int | None = None  # as the server last said; display order is by queued_at
+    first_seen: datetime | None = None  # when this client learned of it (for "new" marks)
+
+
+@dataclass(frozen=True, slots=True)
+class Agent:
+    """One present agent. ``status``/``since``/``call_id`` come from their most recent meta."""
+
+    user_id: str
+    name: str
+    status: str  # available | in_call | away | paused | anything else, verbatim
+    since: datetime | None
+    devices: int  # number of presence metas (tabs / devices)
+    call_id: str | None = None
+    role: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Metrics:
+    """The figures of one department at one instant; see ``voki_tui.live.metrics``."""
+
+    waiting: int
+    longest_wait_s: float | None
+    asa_s: float | None  # mean wait of calls assigned in the window
+    answered: int  # calls assigned in the window
+    answered_within: int  # ... of which waited <= threshold
+    abandoned: int  # customer_left reason=abandoned in the window
+    abandoned_after_threshold: int  # ... of which waited > threshold
+    service_level: float | None  # answered_within / (answered + abandoned_after_threshold)
+    abandonment_rate: float | None  # abandoned / (answered + abandoned)
+    agents_present: int
+    agents_available: int
+    agents_in_call: int
+    agents_away: int  # away or paused
+    agents_other: int  # any status we do not know
+    window_s: int
+    threshold_s: int
+
+
+@dataclass(frozen=True, slots=True)
+class Notification:
+    id: str
+    kind: str  # new_notification kind, or "appointment_reminder"
+    title: str
+    body: str
+    at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class DepartmentView:
+    """Everything shown about one department."""
+
+    department: Department
+    waiting: tuple[WaitingCustomer, ...] = ()  # oldest first
+    agents: tuple[Agent, ...] = ()  # sorted by name, then user_id
+    metrics: Metrics | None = None  # as of FeedSnapshot.taken_at
+    queue: Source = field(default_factory=Source)
+    presence: Source = field(default_factory=Source)
+    waiting_history: tuple[tuple[datetime, int], ...] = ()  # (minute, waiting) for sparklines
+
+
+@dataclass(frozen=True, slots=True)
+class Counters:
+    """What went wrong and was survived; shown in the help screen and the JSON output."""
+
+    frames_received: int = 0
+    malformed_frames: int = 0
+    unknown_events: int = 0
+    invalid_payloads: int = 0
+    reconnects: int = 0
+    snapshot_failures: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class FeedSnapshot:
+    version: int
+    taken_at: datetime
+    server: str
+    tenant: str
+    user: UserInfo | None
+    connection: Connection
+    departments: tuple[DepartmentView, ...] = ()
+    counters: Counters = field(default_factory=Counters)

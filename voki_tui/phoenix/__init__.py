@@ -1,0 +1,1 @@
+"""voki_tui.phoenix"""
