@@ -1,0 +1,166 @@
+"""Run a terminal program in a pseudo-terminal and measure what it costs an SSH link.
+
+The child gets a pty of the requested size (set before exec, so it never lays out at 80x24
+first). After a warm-up we count the bytes it writes, group them into frames (bursts separated
+by a quiet gap), and sample its CPU time and resident memory from ``/proc``. Then we force one
+full repaint (a resize away and back) to learn what a whole screen costs, which gives
+``full_repaint_ratio`` = bytes written / (full-screen bytes x frames that changed).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import pty
+import select
+import signal
+import struct
+import termios
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+FRAME_GAP_S = 0.008  # Textual writes a frame in one go; a quiet gap ends it
+
+
+@dataclass(frozen=True)
+class PtyMeasurement:
+    cols: int
+    rows: int
+    seconds: float
+    bytes_total: int
+    frames: int
+    full_screen_bytes: int
+    cpu_percent: float
+    rss_mb: float
+
+    @property
+    def bytes_per_s(self) -> float:
+        return self.bytes_total / self.seconds if self.seconds else 0.0
+
+    @property
+    def full_repaint_ratio(self) -> float | None:
+        denominator = self.full_screen_bytes * self.frames
+        return self.bytes_total / denominator if denominator else None
+
+
+def _set_size(fd: int, cols: int, rows: int) -> None:
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of every thread of ``pid``."""
+    with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
+        fields = handle.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def rss_mb(pid: int) -> float:
+    with open(f"/proc/{pid}/status", encoding="ascii") as handle:
+        for line in handle:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+class PtyChild:
+    """A child process on a pty whose output we read and count."""
+
+    def __init__(self, argv: Sequence[str], cols: int, rows: int, env: Mapping[str, str]) -> None:
+        self.cols, self.rows = cols, rows
+        pid, fd = pty.fork()
+        if pid == 0:  # pragma: no cover - the child
+            _set_size(0, cols, rows)
+            os.execvpe(argv[0], list(argv), dict(env))
+        self.pid, self.fd = pid, fd
+        self.alive = True
+
+    def read_for(self, seconds: float) -> tuple[int, int, bytes]:
+        """Read for ``seconds``; return (bytes, frames, the raw output)."""
+        deadline = time.monotonic() + seconds
+        total, frames, last_data = 0, 0, 0.0
+        chunks: list[bytes] = []
+        while self.alive:
+            now = time.monotonic()
+            if now >= deadline:
+                break
+            ready, _, _ = select.select([self.fd], [], [], min(0.05, deadline - now))
+            if not ready:
+                continue
+            try:
+                data = os.read(self.fd, 65536)
+            except OSError:
+                self.alive = False
+                break
+            if not data:
+                self.alive = False
+                break
+            now = time.monotonic()
+            if now - last_data > FRAME_GAP_S:
+                frames += 1
+            last_data = now
+            total += len(data)
+            chunks.append(data)
+        return total, frames, b"".join(chunks)
+
+    def resize(self, cols: int, rows: int) -> None:
+        _set_size(self.fd, cols, rows)
+        os.kill(self.pid, signal.SIGWINCH)
+
+    def stop(self) -> None:
+        if self.alive:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGTERM)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            done, _ = os.waitpid(self.pid, os.WNOHANG)
+            if done:
+                break
+            self.read_for(0.1)
+        else:
+            os.kill(self.pid, signal.SIGKILL)
+            os.waitpid(self.pid, 0)
+        os.close(self.fd)
+
+
+def measure(
+    argv: Sequence[str],
+    *,
+    cols: int,
+    rows: int,
+    warmup_s: float,
+    measure_s: float,
+    env: Mapping[str, str] | None = None,
+    before_measure: Sequence[bytes] = (),
+) -> PtyMeasurement:
+    """Start ``argv`` on a ``cols``x``rows`` pty, warm up, then measure for ``measure_s``."""
+    child_env = dict(os.environ if env is None else env)
+    child_env.setdefault("TERM", "xterm-256color")
+    child = PtyChild(argv, cols, rows, child_env)
+    try:
+        child.read_for(warmup_s)
+        for keys in before_measure:
+            os.write(child.fd, keys)
+            child.read_for(1.0)
+        cpu0, t0 = cpu_seconds(child.pid), time.monotonic()
+        total, frames, _ = child.read_for(measure_s)
+        elapsed = time.monotonic() - t0
+        cpu = cpu_seconds(child.pid) - cpu0
+        memory = rss_mb(child.pid)
+        child.resize(cols - 1, rows)
+        child.read_for(1.0)
+        child.resize(cols, rows)
+        full, _, _ = child.read_for(1.0)
+    finally:
+        child.stop()
+    return PtyMeasurement(
+        cols=cols,
+        rows=rows,
+        seconds=elapsed,
+        bytes_total=total,
+        frames=frames,
+        full_screen_bytes=full,
+        cpu_percent=100.0 * cpu / elapsed if elapsed else 0.0,
+        rss_mb=memory,
+    )
