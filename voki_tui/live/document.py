@@ -1,0 +1,105 @@
+"""The JSON document of ``voki-tui snapshot --json`` and of each ``watch --json`` line.
+
+One flat, stable shape for scripts and monitoring: ids as strings, times as ISO 8601 UTC with
+``Z``, durations in seconds. Secrets never appear: the document is built from the published
+``FeedSnapshot``, which holds none.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from voki_tui.live.state import Agent, DepartmentView, FeedSnapshot, Metrics, WaitingCustomer
+
+
+def iso(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _customer(customer: WaitingCustomer) -> dict[str, Any]:
+    return {
+        "call_id": customer.call_id,
+        "customer_name": customer.customer_name,
+        "reason": customer.reason,
+        "queued_at": iso(customer.queued_at),
+    }
+
+
+def _agent(agent: Agent) -> dict[str, Any]:
+    return {
+        "user_id": agent.user_id,
+        "name": agent.name,
+        "status": agent.status,
+        "since": iso(agent.since),
+        "devices": agent.devices,
+    }
+
+
+def _rounded(value: float | None, digits: int) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+def _metrics(metrics: Metrics | None) -> dict[str, Any]:
+    if metrics is None:
+        return {}
+    return {
+        "waiting": metrics.waiting,
+        "longest_wait_s": _rounded(metrics.longest_wait_s, 1),
+        "asa_s": _rounded(metrics.asa_s, 1),
+        "service_level": _rounded(metrics.service_level, 4),
+        "abandonment_rate": _rounded(metrics.abandonment_rate, 4),
+        "answered": metrics.answered,
+        "answered_within": metrics.answered_within,
+        "abandoned": metrics.abandoned,
+        "abandoned_after_threshold": metrics.abandoned_after_threshold,
+        "agents_present": metrics.agents_present,
+        "agents_available": metrics.agents_available,
+        "agents_in_call": metrics.agents_in_call,
+        "agents_away": metrics.agents_away,
+        "agents_other": metrics.agents_other,
+        "window_s": metrics.window_s,
+        "threshold_s": metrics.threshold_s,
+    }
+
+
+def _department(view: DepartmentView) -> dict[str, Any]:
+    return {
+        "id": view.department.id,
+        "name": view.department.name,
+        "waiting": [_customer(customer) for customer in view.waiting],
+        "agents": [_agent(agent) for agent in view.agents],
+        "metrics": _metrics(view.metrics),
+        "sources": {
+            "queue": {"state": str(view.queue.state), "as_of": iso(view.queue.as_of)},
+            "presence": {"state": str(view.presence.state), "as_of": iso(view.presence.as_of)},
+        },
+    }
+
+
+def snapshot_document(snapshot: FeedSnapshot) -> dict[str, Any]:
+    """The document for ``snapshot``, ages computed as of ``snapshot.taken_at``."""
+    user = snapshot.user
+    age = snapshot.connection.data_age_s(snapshot.taken_at)
+    return {
+        "server": snapshot.server,
+        "tenant": snapshot.tenant,
+        "taken_at": iso(snapshot.taken_at),
+        "user": None if user is None else {"id": user.id, "name": user.name, "role": user.role},
+        "connection": {
+            "state": str(snapshot.connection.state),
+            "data_age_s": None if age is None else round(age, 1),
+            "detail": snapshot.connection.detail,
+        },
+        "departments": [_department(view) for view in snapshot.departments],
+        "counters": {
+            "frames_received": snapshot.counters.frames_received,
+            "malformed_frames": snapshot.counters.malformed_frames,
+            "unknown_events": snapshot.counters.unknown_events,
+            "invalid_payloads": snapshot.counters.invalid_payloads,
+            "reconnects": snapshot.counters.reconnects,
+            "snapshot_failures": snapshot.counters.snapshot_failures,
+        },
+    }
