@@ -1,0 +1,173 @@
+"""The always-visible status line: is the data live, how old is it, and who is watching.
+
+Every screen composes one ``StatusBar`` (the wallboard a ``compact`` one); the app feeds it with
+``show_snapshot`` and ``tick`` and also sets ``-stale`` on the screen when :func:`is_stale` says
+so, which is what dims the figures. The clock only rewrites the left part (state and age), and
+only when its text changed, so an idle live board writes nothing to the terminal.
+
+Every state has its own glyph so it never depends on colour (``NO_COLOR``, monochrome links).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.widgets import Static
+
+from voki_tui.live.state import Connection, FeedSnapshot, LinkState, UserInfo
+from voki_tui.ui.i18n import register, tr
+from voki_tui.ui.text import clean, format_age, local_time
+
+register(
+    "pt-BR",
+    {
+        "live": "ao vivo",
+        "connecting": "conectando",
+        "syncing": "sincronizando",
+        "reconnecting in {n} s": "reconectando em {n} s",
+        "reconnecting": "reconectando",
+        "attempt {n}": "tentativa {n}",
+        "offline since {t}": "offline desde {t}",
+        "offline": "offline",
+        "session expired — log in again": "sessão expirada — entre novamente",
+        "data {age} old": "dados de {age} atrás",
+        "no data yet": "sem dados ainda",
+        "stale": "desatualizado",
+        "TLS not verified": "TLS não verificado",
+    },
+)
+
+GLYPHS: dict[LinkState, str] = {
+    LinkState.LIVE: "●",
+    LinkState.CONNECTING: "○",
+    LinkState.SYNCING: "◐",
+    LinkState.RECONNECTING: "↻",
+    LinkState.OFFLINE: "✕",
+    LinkState.AUTH_FAILED: "⚠",
+}
+LINK_DOWN = frozenset({LinkState.RECONNECTING, LinkState.OFFLINE, LinkState.AUTH_FAILED})
+
+
+def is_stale(connection: Connection, now: datetime, limit_s: float) -> bool:
+    """True when the figures must be dimmed: link down, or not live and older than the limit."""
+    if connection.state is LinkState.LIVE:
+        return False
+    if connection.state in LINK_DOWN:
+        return True
+    age = connection.data_age_s(now)
+    return age is not None and age > limit_s
+
+
+def _age(seconds: float) -> str:
+    return f"{int(seconds)} s" if seconds < 60 else format_age(seconds)
+
+
+def describe_link(connection: Connection, now: datetime) -> str:
+    """The state part of the status line, e.g. ``↻ reconnecting in 4 s (attempt 3)``."""
+    state = connection.state
+    glyph = GLYPHS.get(state, "?")
+    if state is LinkState.RECONNECTING:
+        if connection.retry_at is not None:
+            wait = max(0, round((connection.retry_at - now).total_seconds()))
+            text = tr("reconnecting in {n} s").format(n=wait)
+        else:
+            text = tr("reconnecting")
+        if connection.attempt > 1:
+            text += f" ({tr('attempt {n}').format(n=connection.attempt)})"
+    elif state is LinkState.OFFLINE:
+        text = (
+            tr("offline since {t}").format(t=local_time(connection.since))
+            if connection.since
+            else tr("offline")
+        )
+    elif state is LinkState.AUTH_FAILED:
+        text = tr("session expired — log in again")
+    else:
+        text = tr(state.value)
+    return f"{glyph} {text}"
+
+
+def describe_age(connection: Connection, now: datetime) -> str:
+    """``data 12 s old`` when not live; nothing while live (live data has no age)."""
+    if connection.state is LinkState.LIVE:
+        return ""
+    age = connection.data_age_s(now)
+    if age is None:
+        return tr("no data yet")
+    return tr("data {age} old").format(age=_age(age))
+
+
+def describe_who(user: UserInfo | None, tenant: str | None, *, compact: bool) -> str:
+    """``Marina Souza · acme · supervisor`` (names cleaned: they come from the server)."""
+    parts: list[str] = []
+    if user is not None and not compact:
+        parts.append(clean(user.name, 40))
+    if tenant:
+        parts.append(clean(tenant, 30))
+    if user is not None:
+        parts.append(clean(user.role, 20))
+    return " · ".join(parts)
+
+
+class StatusBar(Horizontal):
+    """Connection state, data age, user, tenant and role, on one line."""
+
+    DEFAULT_CSS = """
+    StatusBar {
+        dock: bottom;
+        height: 1;
+        background: $panel;
+        color: $text;
+    }
+    StatusBar > #status-link { width: 1fr; }
+    StatusBar > #status-who { width: auto; text-align: right; }
+    StatusBar.-stale > #status-link { background: $warning 40%; text-style: bold; }
+    StatusBar.-down > #status-link { background: $error 40%; text-style: bold; }
+    """
+
+    def __init__(self, *, compact: bool = False, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.compact = compact
+        self.insecure = False
+        self._connection: Connection | None = None
+        self._line = ""
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="status-link", markup=False)
+        yield Static("", id="status-who", markup=False)
+
+    def show_user(self, user: UserInfo | None, tenant: str | None) -> None:
+        """Who is logged in; called before the first snapshot and whenever it changes."""
+        who = describe_who(user, tenant, compact=self.compact)
+        if self.insecure:
+            who = f"⚠ {tr('TLS not verified')} · {who}"
+        self.query_one("#status-who", Static).update(f" {who} ")
+
+    def show_snapshot(self, snapshot: FeedSnapshot, now: datetime, stale: bool) -> None:
+        self._connection = snapshot.connection
+        self.show_user(snapshot.user, snapshot.tenant)
+        self.tick(now, stale)
+
+    def tick(self, now: datetime, stale: bool) -> None:
+        """Rewrite the state/age text if (and only if) it changed."""
+        if self._connection is None:
+            return
+        parts = [describe_link(self._connection, now)]
+        age = describe_age(self._connection, now)
+        if age:
+            parts.append(age)
+        if stale:
+            parts.append(tr("stale"))
+        line = " " + " · ".join(parts)
+        self.set_class(stale, "-stale")
+        self.set_class(self._connection.state in LINK_DOWN, "-down")
+        if line != self._line:
+            self._line = line
+            self.query_one("#status-link", Static).update(line)
+
+    @property
+    def text(self) -> str:
+        """The state/age text currently shown (for tests and the screenshot script)."""
+        return self._line
