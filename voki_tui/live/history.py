@@ -1,0 +1,66 @@
+"""Waiting count per minute over the last hour, for a department's sparkline.
+
+Each minute keeps the peak waiting count seen in it (a burst between two samples is not lost)
+and the last count, which carries into the following minutes that saw no change. Memory is
+one small record per minute, at most ``minutes`` of them.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from datetime import UTC, datetime
+
+
+class WaitingHistory:
+    """Per-minute peaks of the waiting count; ``note`` is O(1) and called on every change."""
+
+    __slots__ = ("_minutes", "_records")
+
+    def __init__(self, minutes: int = 60) -> None:
+        if minutes <= 0:
+            raise ValueError("minutes must be positive")
+        self._minutes = minutes
+        # [minute index since the epoch, peak, last]
+        self._records: deque[list[int]] = deque(maxlen=minutes)
+
+    def note(self, now: datetime, waiting: int) -> None:
+        """Record the waiting count at ``now`` (a clock going backwards updates the last minute)."""
+        minute = int(now.timestamp() // 60)
+        records = self._records
+        if records and minute <= records[-1][0]:
+            record = records[-1]
+            if waiting > record[1]:
+                record[1] = waiting
+            record[2] = waiting
+        else:
+            records.append([minute, waiting, waiting])
+
+    def series(self, now: datetime) -> tuple[tuple[datetime, int], ...]:
+        """(minute start, value) for each minute of the last ``minutes`` up to ``now``'s minute.
+
+        Minutes before the first record are left out; a minute with no record takes the last
+        count of the minute before it.
+        """
+        if not self._records:
+            return ()
+        end = int(now.timestamp() // 60)
+        start = end - self._minutes + 1
+        recorded = {record[0]: record for record in self._records}
+        first = self._records[0][0]
+        carry: int | None = None
+        for record in self._records:  # the last count before the visible range, if any
+            if record[0] < start:
+                carry = record[2]
+        points: list[tuple[datetime, int]] = []
+        for minute in range(max(start, first), end + 1):
+            seen = recorded.get(minute)
+            if seen is not None:
+                points.append((_minute_start(minute), seen[1]))
+                carry = seen[2]
+            elif carry is not None:
+                points.append((_minute_start(minute), carry))
+        return tuple(points)
+
+
+def _minute_start(minute: int) -> datetime:
+    return datetime.fromtimestamp(minute * 60, tz=UTC)

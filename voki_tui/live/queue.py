@@ -1,0 +1,332 @@
+"""The waiting list of one department: a reducer over REST snapshots and queue events.
+
+Rules, all idempotent by ``call_id``:
+
+- ``CustomerJoined`` adds a customer unless that call already finished (a duplicate or late
+  join must not resurrect it as a ghost). A repeated join of a waiting call refreshes its
+  fields but keeps ``first_seen``.
+- ``CustomerLeft`` / ``CallAssigned`` remove the call and remember it as finished, even when it
+  was unknown (a leave that overtook its join), so the join arriving later is ignored.
+- Each finished call is counted once in the metrics window, as soon as both its ``queued_at``
+  and its end are known, whatever order they arrived in.
+- ``reconcile`` makes the REST snapshot the truth. To account for events that raced the
+  snapshot, call ``begin_snapshot()`` just before issuing the REST request: every event applied
+  after that is buffered and, when the response comes, re-applied on top of the snapshot.
+  Events received before the request were already known to the server when it answered; events
+  received after it may or may not be in the snapshot, and re-applying them is harmless either
+  way because every rule is idempotent. A waiting call absent from the snapshot (and not
+  re-joined by a buffered event) is remembered as finished without an outcome, which a late
+  leave event or a history backfill may still supply.
+
+Memory stays bounded: the finished-id memory is a FIFO of ``max_finished`` ids, the race buffer
+holds at most ``max_buffered`` events (overflowing it invalidates the pending snapshots: their
+``reconcile`` returns False and the feed takes a new one) and the metrics window is bounded by
+time. The display tuple is built only when asked and cached until the waiting set changes.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict, deque
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from operator import attrgetter
+from typing import Final
+
+from voki_tui.live.events import CallAssigned, CallRecord, CustomerJoined, QueueEvent
+from voki_tui.live.state import WaitingCustomer
+from voki_tui.live.window import Outcome, OutcomeWindow
+
+ABANDON_REASONS: Final = frozenset({"abandoned", "missed"})
+"""``customer_left`` reasons counted as abandons; both end as a REST ``missed`` call.
+``cancelled`` and unknown reasons take the call out of the queue without counting it."""
+
+SnapshotToken = int
+"""Returned by ``begin_snapshot``; identifies which buffered events postdate the request."""
+
+_ORDER = attrgetter("queued_at", "call_id")
+
+
+class _Finished:
+    """What is known of a call that stopped waiting; counted once both halves are known."""
+
+    __slots__ = ("at", "counted", "outcome", "queued_at")
+
+    def __init__(
+        self, queued_at: datetime | None, outcome: Outcome | None, at: datetime | None
+    ) -> None:
+        self.queued_at = queued_at
+        self.outcome = outcome
+        self.at = at
+        self.counted = False
+
+
+def _left_outcome(reason: str) -> Outcome:
+    return Outcome.ABANDONED if reason in ABANDON_REASONS else Outcome.NEUTRAL
+
+
+class QueueReducer:
+    """Waiting customers and finished-call outcomes of one department."""
+
+    def __init__(
+        self,
+        department_id: str,
+        *,
+        window: OutcomeWindow | None = None,
+        max_finished: int = 10_000,
+        max_buffered: int = 100_000,
+    ) -> None:
+        self.department_id = department_id
+        self.outcomes = window if window is not None else OutcomeWindow()
+        self._max_finished = max_finished
+        self._max_buffered = max_buffered
+        self._waiting: dict[str, WaitingCustomer] = {}
+        self._finished: OrderedDict[str, _Finished] = OrderedDict()
+        self._seq = 0  # number of events applied so far
+        self._tokens: set[SnapshotToken] = set()
+        self._buffer: deque[tuple[int, QueueEvent]] = deque()
+        self._version = 0
+        self._cache: tuple[int, tuple[WaitingCustomer, ...]] = (0, ())
+        # What was survived, for the counters / logs.
+        self.duplicates = 0  # repeated joins or ends of a call
+        self.late_joins = 0  # joins of a call already finished (ghosts prevented)
+        self.buffer_overflows = 0
+        self.stale_snapshots = 0  # reconcile calls whose token was superseded or invalidated
+        self.foreign_records = 0  # backfill records of another department
+
+    # -- reading -----------------------------------------------------------------------------
+
+    @property
+    def version(self) -> int:
+        """Changes whenever the waiting set (or any waiting customer's fields) changes."""
+        return self._version
+
+    def __len__(self) -> int:
+        return len(self._waiting)
+
+    def __contains__(self, call_id: object) -> bool:
+        return call_id in self._waiting
+
+    def waiting(self) -> tuple[WaitingCustomer, ...]:
+        """Waiting customers, oldest ``queued_at`` first (ties by call id); cached per version."""
+        version, snapshot = self._cache
+        if version != self._version:
+            snapshot = tuple(sorted(self._waiting.values(), key=_ORDER))
+            self._cache = (self._version, snapshot)
+        return snapshot
+
+    def oldest_queued_at(self) -> datetime | None:
+        waiting = self.waiting()
+        return waiting[0].queued_at if waiting else None
+
+    def finished_count(self) -> int:
+        """How many finished call ids are remembered (bounded by ``max_finished``)."""
+        return len(self._finished)
+
+    # -- events ------------------------------------------------------------------------------
+
+    def apply(self, event: QueueEvent, now: datetime) -> bool:
+        """Apply one live event; ``now`` stamps ``first_seen``. True if the waiting set changed."""
+        self._seq += 1
+        if self._tokens:
+            if len(self._buffer) >= self._max_buffered:
+                self.buffer_overflows += 1
+                self._tokens.clear()
+                self._buffer.clear()
+            else:
+                self._buffer.append((self._seq, event))
+        return self._apply(event, now, None)
+
+    def _apply(
+        self, event: QueueEvent, now: datetime, seen: dict[str, WaitingCustomer] | None
+    ) -> bool:
+        if isinstance(event, CustomerJoined):
+            return self._join(event, now, seen)
+        if isinstance(event, CallAssigned):
+            return self._finish(event.call_id, Outcome.ANSWERED, event.assigned_at, None)
+        return self._finish(event.call_id, _left_outcome(event.reason), event.at, None)
+
+    def _join(
+        self, event: CustomerJoined, now: datetime, seen: dict[str, WaitingCustomer] | None
+    ) -> bool:
+        call_id = event.call_id
+        finished = self._finished.get(call_id)
+        if finished is not None:
+            self.late_joins += 1
+            if finished.queued_at is None:
+                finished.queued_at = event.queued_at
+                self._count(finished)
+            return False
+        current = self._waiting.get(call_id)
+        if current is not None:
+            self.duplicates += 1
+            first_seen = current.first_seen
+        else:
+            previous = seen.get(call_id) if seen is not None else None
+            first_seen = previous.first_seen if previous is not None else now
+        customer = WaitingCustomer(
+            call_id,
+            event.department_id,
+            event.customer_name,
+            event.reason,
+            event.queued_at,
+            event.position,
+            first_seen,
+        )
+        if customer == current:
+            return False
+        self._waiting[call_id] = customer
+        self._version += 1
+        return True
+
+    def _finish(
+        self, call_id: str, outcome: Outcome, at: datetime, queued_at: datetime | None
+    ) -> bool:
+        customer = self._waiting.pop(call_id, None)
+        if customer is not None:
+            self._version += 1
+            queued_at = customer.queued_at
+        finished = self._finished.get(call_id)
+        if finished is None:
+            finished = _Finished(queued_at, outcome, at)
+            self._remember(call_id, finished)
+        else:
+            if finished.queued_at is None:
+                finished.queued_at = queued_at
+            if finished.outcome is None:
+                finished.outcome, finished.at = outcome, at
+            elif customer is None:
+                self.duplicates += 1
+        self._count(finished)
+        return customer is not None
+
+    def _count(self, finished: _Finished) -> None:
+        if finished.counted or finished.outcome is None or finished.queued_at is None:
+            return
+        assert finished.at is not None
+        finished.counted = True
+        wait_s = (finished.at - finished.queued_at).total_seconds()
+        self.outcomes.add(finished.outcome, finished.at, wait_s)
+
+    def _remember(self, call_id: str, finished: _Finished) -> None:
+        self._finished[call_id] = finished
+        if len(self._finished) > self._max_finished:
+            self._finished.popitem(last=False)
+
+    # -- REST snapshot -----------------------------------------------------------------------
+
+    def begin_snapshot(self) -> SnapshotToken:
+        """Call right before requesting the REST queue snapshot; pass the token to reconcile."""
+        token = self._seq
+        self._tokens.add(token)
+        return token
+
+    def abort_snapshot(self, token: SnapshotToken) -> None:
+        """The snapshot request failed: stop buffering for it."""
+        self._tokens.discard(token)
+        self._trim_buffer()
+
+    def reconcile(
+        self,
+        snapshot: Iterable[CustomerJoined],
+        as_of: datetime,
+        *,
+        token: SnapshotToken | None = None,
+    ) -> bool:
+        """Make ``snapshot`` the waiting set, then re-apply the events buffered since ``token``.
+
+        Without a token the snapshot is taken as the truth as of now, with no event in flight.
+        Returns False (and changes nothing) when the token was superseded by a newer
+        reconcile or invalidated by a buffer overflow: the feed should take a new snapshot.
+        ``first_seen`` is kept for calls already known and is ``as_of`` for new ones.
+        """
+        replay: list[QueueEvent] = []
+        if token is not None:
+            if token not in self._tokens:
+                self.stale_snapshots += 1
+                return False
+            replay = [event for seq, event in self._buffer if seq > token]
+            self._tokens = {t for t in self._tokens if t > token}
+            self._trim_buffer()
+        previous = self._waiting
+        rejoined = {e.call_id for e in replay if type(e) is CustomerJoined}
+        self._waiting = {}
+        for item in snapshot:
+            known = previous.get(item.call_id)
+            self._waiting[item.call_id] = WaitingCustomer(
+                item.call_id,
+                item.department_id,
+                item.customer_name,
+                item.reason,
+                item.queued_at,
+                item.position,
+                known.first_seen if known is not None else as_of,
+            )
+        for call_id, customer in previous.items():
+            # Gone while we were not looking: how it ended is unknown (yet).
+            gone = call_id not in self._waiting and call_id not in rejoined
+            if gone and call_id not in self._finished:
+                self._remember(call_id, _Finished(customer.queued_at, None, None))
+        self._version += 1
+        for event in replay:
+            self._apply(event, as_of, previous)
+        return True
+
+    def _trim_buffer(self) -> None:
+        if not self._tokens:
+            self._buffer.clear()
+            return
+        oldest = min(self._tokens)
+        buffer = self._buffer
+        while buffer and buffer[0][0] <= oldest:
+            buffer.popleft()
+
+    # -- history backfill --------------------------------------------------------------------
+
+    def backfill(self, records: Iterable[CallRecord]) -> int:
+        """Count the finished calls of the window from REST; returns how many were new.
+
+        A record with ``assigned_at`` was answered (wait = ``assigned_at - queued_at``, or
+        ``wait_s``); ``missed`` is an abandon ending at ``ended_at`` (or ``queued_at + wait_s``);
+        other finished statuses only mark the call finished; ``queued`` records are left to
+        ``reconcile``. Calls already counted from live events are skipped, and vice versa.
+        """
+        counted = 0
+        for record in records:
+            if record.department_id != self.department_id:
+                self.foreign_records += 1
+                continue
+            if record.status == "queued" and record.assigned_at is None:
+                continue
+            ending = _record_ending(record)
+            if ending is None:
+                continue
+            outcome, at, queued_at = ending
+            before = self._finished.get(record.call_id)
+            was_counted = before is not None and before.counted
+            self._finish(record.call_id, outcome, at, queued_at)
+            after = self._finished.get(record.call_id)
+            if not was_counted and after is not None and after.counted:
+                counted += 1
+        return counted
+
+
+def _record_ending(record: CallRecord) -> tuple[Outcome, datetime, datetime | None] | None:
+    """(outcome, end time, queued_at) of a finished REST call, or None if it has no end time.
+
+    Timestamps win over ``wait_s`` so backfilled waits match the ones live events give;
+    ``wait_s`` only fills in a missing ``queued_at`` or end time.
+    """
+    queued_at, wait = record.queued_at, record.wait_s
+    if record.assigned_at is not None:
+        outcome, at = Outcome.ANSWERED, record.assigned_at
+    else:
+        outcome = Outcome.ABANDONED if record.status == "missed" else Outcome.NEUTRAL
+        if record.ended_at is not None:
+            at = record.ended_at
+        elif queued_at is not None and wait is not None:
+            at = queued_at + timedelta(seconds=wait)
+        else:
+            return None
+    if queued_at is None and wait is not None:
+        queued_at = at - timedelta(seconds=wait)
+    return outcome, at, queued_at
