@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from textual.message import Message
 
-from voki_tui.live.state import FeedSnapshot, Notification
+from voki_tui.live.state import FeedSnapshot, Notification, UserInfo
 
 
 class SnapshotArrived(Message):
@@ -53,3 +53,11 @@ class OpenWallboard(Message):
     def __init__(self, department_ids: tuple[str, ...] = ()) -> None:
         super().__init__()
         self.department_ids = department_ids
+
+
+class LoggedIn(Message):
+    """The login screen (or a restored session) produced a user."""
+
+    def __init__(self, user: UserInfo) -> None:
+        super().__init__()
+        self.user = user

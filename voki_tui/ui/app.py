@@ -1,0 +1,462 @@
+"""The Textual application: navigation, the feed worker, the clock and the status bar.
+
+``VokiApp`` owns three things and nothing else: the latest ``FeedSnapshot`` (published by the
+``FeedRunner`` in one App-level worker and delivered as coalescing ``SnapshotArrived``
+messages), the clock (one ``set_interval(1.0)`` that ticks only the active screen) and the
+screen stack. Screens are ``LiveScreen``s that render what they are given; every screen
+composes a ``StatusBar`` that the app keeps current and whose staleness it mirrors as the
+``-stale`` class on the screen, which the stylesheets dim.
+
+Navigation: login → departments → queue / presence / wallboard, help as a modal, and a
+"terminal too small" screen above everything while the terminal is under 80x24.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from textual import on, work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.content import Content
+from textual.events import Resize
+from textual.screen import Screen
+from textual.widgets import Static
+
+from voki_tui.api.errors import VokiError
+from voki_tui.live.state import (
+    Counters,
+    Department,
+    FeedSnapshot,
+    LinkState,
+    Notification,
+    UserInfo,
+)
+from voki_tui.resources import styles_dir
+from voki_tui.ui import i18n, themes
+from voki_tui.ui.alerts import BellPolicy, RateLimiter
+from voki_tui.ui.contract import Clock, LiveScreen, system_clock
+from voki_tui.ui.i18n import register, tr
+from voki_tui.ui.messages import (
+    LoggedIn,
+    NotificationArrived,
+    OpenPresence,
+    OpenQueue,
+    OpenWallboard,
+    SnapshotArrived,
+)
+from voki_tui.ui.ports import AppOptions, Authenticator, DepartmentList, FeedRunner
+from voki_tui.ui.screens.departments import DepartmentsScreen
+from voki_tui.ui.screens.help import HelpScreen
+from voki_tui.ui.screens.login import LoginScreen
+from voki_tui.ui.screens.too_small import TooSmallScreen, fits
+from voki_tui.ui.signals import install_exit_handlers, start_tty_watchdog
+from voki_tui.ui.text import clean
+from voki_tui.ui.widgets.status_bar import StatusBar, is_stale
+
+register(
+    "pt-BR",
+    {
+        "Quit": "Sair",
+        "Departments": "Departamentos",
+        "Queue": "Fila",
+        "Presence": "Presença",
+        "Wallboard": "Painel",
+        "Help": "Ajuda",
+        "Log out": "Sair da conta",
+        "Starting…": "Iniciando…",
+        "Read-only: logging out is disabled.": "Somente leitura: sair da conta está desativado.",
+        "Log in first.": "Entre primeiro.",
+        "No department to show.": "Nenhum departamento para mostrar.",
+        "Session expired — log in again.": "Sessão expirada — entre novamente.",
+        "Could not list departments: {detail}": "Não foi possível listar departamentos: {detail}",
+        "Open queue: {name}": "Abrir fila: {name}",
+        "Open presence: {name}": "Abrir presença: {name}",
+        "Toggle wallboard": "Alternar painel",
+        "Theme: {name}": "Tema: {name}",
+        "Notification": "Notificação",
+    },
+)
+
+
+class VokiCommands(Provider):
+    """Palette commands: each department's queue and presence, wallboard, themes.
+
+    Department names are untrusted, and Textual's fuzzy highlighter parses its candidate as
+    markup, so hits are displayed as literal ``Content`` without match highlighting.
+    """
+
+    def _commands(self) -> list[tuple[str, str, object]]:
+        app = self.app
+        assert isinstance(app, VokiApp)
+        commands: list[tuple[str, str, object]] = []
+        for dep in app.watched:
+            name = clean(dep.name, 60)
+            commands.append((tr("Open queue: {name}").format(name=name), "", OpenQueue(dep.id)))
+            commands.append(
+                (tr("Open presence: {name}").format(name=name), "", OpenPresence(dep.id))
+            )
+        commands.append((tr("Toggle wallboard"), "", "wallboard"))
+        for alias in themes.ORDER:
+            commands.append((tr("Theme: {name}").format(name=alias), "", f"theme:{alias}"))
+        return commands
+
+    def _runner(self, target: object) -> Callable[[], None]:
+        app = self.app
+        assert isinstance(app, VokiApp)
+
+        def run() -> None:
+            if isinstance(target, str) and target.startswith("theme:"):
+                app.theme = themes.resolve(target.removeprefix("theme:"))
+            elif target == "wallboard":
+                app.action_wallboard()
+            elif isinstance(target, OpenQueue | OpenPresence):
+                app.post_message(type(target)(target.department_id))
+
+        return run
+
+    async def discover(self) -> Hits:
+        for title, _help, target in self._commands():
+            yield DiscoveryHit(Content(title), self._runner(target))
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for title, _help, target in self._commands():
+            score = matcher.match(title)
+            if score > 0:
+                yield Hit(score, Content(title), self._runner(target))
+
+
+class VokiApp(App[int]):
+    """voki-tui. Construct with the options, an Authenticator, a FeedRunner and a clock."""
+
+    TITLE = "voki-tui"
+    CSS_PATH = str(styles_dir() / "app.tcss")
+    COMMANDS = App.COMMANDS | {VokiCommands}
+    BINDINGS = [
+        Binding("q", "quit", tr("Quit")),
+        Binding("d", "departments", tr("Departments")),
+        Binding("u", "queue", tr("Queue")),
+        Binding("p", "presence", tr("Presence")),
+        Binding("w", "wallboard", tr("Wallboard")),
+        Binding("question_mark", "help", tr("Help")),
+        Binding("l", "logout", tr("Log out"), show=False),
+    ]
+
+    def __init__(
+        self,
+        options: AppOptions,
+        auth: Authenticator,
+        feed: FeedRunner,
+        clock: Clock = system_clock,
+    ) -> None:
+        i18n.set_language(i18n.choose(options.lang, None))
+        super().__init__()
+        self.options = options
+        self.auth = auth
+        self.feed = feed
+        self.clock = clock
+        self.user: UserInfo | None = None
+        self.choices = DepartmentList(())
+        self.watched: tuple[Department, ...] = ()
+        self.wallboard_ids: tuple[str, ...] = ()
+        self.current_department: str | None = None
+        self.snapshot: FeedSnapshot | None = None
+        self.stale = False
+        self.bell_policy = BellPolicy()
+        self.toasts = RateLimiter()
+        self._remove_signal_handlers: list[object] = []
+        self.register_theme(themes.HIGH_CONTRAST)
+        self.theme = themes.resolve(options.theme)
+
+    def compose(self) -> ComposeResult:
+        yield Static(tr("Starting…"), id="starting")
+
+    def on_mount(self) -> None:
+        self._remove_signal_handlers = [install_exit_handlers(self)]
+        watchdog = start_tty_watchdog(self)
+        if watchdog is not None:
+            self._remove_signal_handlers.append(watchdog)
+        self.set_interval(1.0, self._tick, name="clock")
+        self._restore()
+
+    def on_unmount(self) -> None:
+        for undo in self._remove_signal_handlers:
+            if callable(undo):
+                undo()
+
+    # ----------------------------------------------------------------- auth
+
+    @work(exclusive=True, group="auth", exit_on_error=False, description="restore session")
+    async def _restore(self) -> None:
+        try:
+            user = await self.auth.restore()
+        except VokiError as error:
+            await self._go(LoginScreen(self.auth, self.clock, reason=error.message))
+            return
+        if user is None:
+            await self._go(LoginScreen(self.auth, self.clock))
+        else:
+            await self._logged_in(user)
+
+    @on(LoggedIn)
+    async def _on_logged_in(self, message: LoggedIn) -> None:
+        await self._logged_in(message.user)
+
+    async def _logged_in(self, user: UserInfo) -> None:
+        """Pick the language, list the departments, start the feed and show the first screen."""
+        self.user = user
+        i18n.set_language(i18n.choose(self.options.lang, user.locale))
+        try:
+            self.choices = await self.auth.departments()
+        except VokiError as error:
+            reason = tr("Could not list departments: {detail}").format(detail=error.message)
+            await self._go(LoginScreen(self.auth, self.clock, reason=reason))
+            return
+        self.watched = self._select(self.choices.departments, self.options.departments)
+        self.choices = replace(self.choices, departments=self.watched)
+        self.wallboard_ids = tuple(d.id for d in self.watched)
+        self.current_department = self.watched[0].id if self.watched else None
+        self._run_feed(self.watched)
+        if "departments" in self._installed_screens:
+            self.uninstall_screen("departments")
+        self.install_screen(DepartmentsScreen(self.choices, user), "departments")
+        if self.options.wallboard:
+            await self._show_wallboard()
+        elif len(self.watched) == 1:
+            await self._go(self._queue_screen(self.watched[0].id))
+        else:
+            await self._go("departments")
+
+    @staticmethod
+    def _select(visible: Sequence[Department], wanted: Sequence[str]) -> tuple[Department, ...]:
+        """The departments to watch: ``--department`` ids in order, else all visible ones.
+
+        An id given on the command line that the list does not contain is kept (by id): an
+        attendant may not be allowed to list departments but still watch their own.
+        """
+        if not wanted:
+            return tuple(visible)
+        by_id = {d.id: d for d in visible}
+        return tuple(by_id.get(dep_id, Department(id=dep_id, name=dep_id)) for dep_id in wanted)
+
+    # ----------------------------------------------------------------- feed
+
+    @work(exclusive=True, group="feed", exit_on_error=False, description="live feed")
+    async def _run_feed(self, departments: tuple[Department, ...]) -> None:
+        await self.feed.run(departments, self._publish, self._notify)
+
+    def _publish(self, snapshot: FeedSnapshot) -> None:
+        self.post_message(SnapshotArrived(snapshot))
+
+    def _notify(self, notification: Notification) -> None:
+        self.post_message(NotificationArrived(notification))
+
+    @on(SnapshotArrived)
+    async def _on_snapshot(self, message: SnapshotArrived) -> None:
+        snapshot = message.snapshot
+        self.snapshot = snapshot
+        now = self.clock()
+        if self.options.bell and self.bell_policy.should_ring(snapshot.departments, now):
+            self.bell()
+        if snapshot.connection.state is LinkState.AUTH_FAILED and not self.options.wallboard:
+            await self._session_expired()
+            return
+        self._render_active()
+
+    async def _session_expired(self) -> None:
+        self.workers.cancel_group(self, "feed")
+        if not isinstance(self.screen, LoginScreen):
+            reason = tr("Session expired — log in again.")
+            await self._go(LoginScreen(self.auth, self.clock, reason=reason))
+
+    @on(NotificationArrived)
+    def _on_notification(self, message: NotificationArrived) -> None:
+        if not self.toasts.allow(self.clock()):
+            return
+        note = message.notification
+        self.notify(
+            clean(note.body, 300) or clean(note.title, 120),
+            title=clean(note.title, 80) or tr("Notification"),
+            markup=False,
+            timeout=10,
+        )
+
+    # ----------------------------------------------------------------- rendering
+
+    def _snapshot_for(self, screen: Screen[Any]) -> FeedSnapshot | None:
+        """What ``screen`` should see: the wallboard only the chosen departments, in order."""
+        snapshot = self.snapshot
+        if snapshot is None or screen.__class__.__name__ != "WallboardScreen":
+            return snapshot
+        views = {v.department.id: v for v in snapshot.departments}
+        chosen = tuple(views[i] for i in self.wallboard_ids if i in views)
+        return replace(snapshot, departments=chosen)
+
+    def _render_active(self) -> None:
+        """Hand the latest snapshot to the active screen and its status bar, in one repaint."""
+        screen = self.screen
+        now = self.clock()
+        with self.batch_update():
+            snapshot = self._snapshot_for(screen)
+            if isinstance(screen, LiveScreen) and snapshot is not None:
+                screen.show_snapshot(snapshot)
+            self._update_status(screen, now, full=True)
+
+    def _update_status(self, screen: Screen[Any], now: datetime, *, full: bool) -> None:
+        snapshot = self.snapshot
+        if snapshot is not None:
+            self.stale = is_stale(snapshot.connection, now, self.options.stale_after_s)
+        screen.set_class(self.stale, "-stale")
+        for bar in screen.query(StatusBar):
+            bar.insecure = self.options.insecure
+            if snapshot is None:
+                if full:
+                    bar.show_user(self.user, self.options.tenant)
+            elif full:
+                bar.show_snapshot(snapshot, now, self.stale)
+            else:
+                bar.tick(now, self.stale)
+
+    def _tick(self) -> None:
+        """Once a second: ages move on the active screen only."""
+        screen = self.screen
+        now = self.clock()
+        with self.batch_update():
+            if isinstance(screen, LiveScreen):
+                screen.tick(now)
+            self._update_status(screen, now, full=False)
+
+    # ----------------------------------------------------------------- navigation
+
+    async def _go(self, screen: Screen[Any] | str) -> None:
+        """Make ``screen`` the main screen (closing help / too-small), then render it."""
+        while isinstance(self.screen, HelpScreen | TooSmallScreen):
+            await self.pop_screen()
+        if len(self.screen_stack) <= 1:
+            await self.push_screen(screen)
+        else:
+            await self.switch_screen(screen)
+        self._render_active()
+        self._check_size()
+
+    def _queue_screen(self, department_id: str) -> Screen[Any]:
+        from voki_tui.ui.screens.queue import QueueScreen
+
+        self.current_department = department_id
+        return QueueScreen(department_id)
+
+    def _presence_screen(self, department_id: str) -> Screen[Any]:
+        from voki_tui.ui.screens.presence import PresenceScreen
+
+        self.current_department = department_id
+        return PresenceScreen(department_id)
+
+    async def _show_wallboard(self) -> None:
+        from voki_tui.ui.screens.wallboard import WallboardScreen
+
+        if "wallboard" not in self._installed_screens:
+            self.install_screen(WallboardScreen(), "wallboard")
+        await self._go("wallboard")
+
+    def _logged_in_or_say(self) -> bool:
+        if self.user is None:
+            self.notify(tr("Log in first."), markup=False, severity="warning")
+            return False
+        return True
+
+    def _department_for_keys(self) -> str | None:
+        screen = self.screen
+        if isinstance(screen, DepartmentsScreen):
+            highlighted = screen.highlighted_department()
+            if highlighted is not None:
+                return highlighted
+        return self.current_department
+
+    async def action_departments(self) -> None:
+        if self._logged_in_or_say():
+            await self._go("departments")
+
+    async def action_queue(self) -> None:
+        if not self._logged_in_or_say():
+            return
+        dep_id = self._department_for_keys()
+        if dep_id is None:
+            self.notify(tr("No department to show."), markup=False, severity="warning")
+            return
+        await self._go(self._queue_screen(dep_id))
+
+    async def action_presence(self) -> None:
+        if not self._logged_in_or_say():
+            return
+        dep_id = self._department_for_keys()
+        if dep_id is None:
+            self.notify(tr("No department to show."), markup=False, severity="warning")
+            return
+        await self._go(self._presence_screen(dep_id))
+
+    def action_wallboard(self) -> None:
+        """Toggle: to the wallboard, or back to the departments when already there."""
+        if not self._logged_in_or_say():
+            return
+        on_wall = self.screen.__class__.__name__ == "WallboardScreen"
+        if on_wall and not self.options.wallboard:
+            self.run_worker(self._go("departments"), group="navigation")
+        else:
+            self.run_worker(self._show_wallboard(), group="navigation")
+
+    async def action_help(self) -> None:
+        if isinstance(self.screen, HelpScreen | TooSmallScreen):
+            return
+        counters = self.snapshot.counters if self.snapshot else Counters()
+        screen = HelpScreen(counters, self.options.stale_after_s, self.toasts.dropped)
+        await self.push_screen(screen, callback=lambda _: self._render_active())
+
+    async def action_logout(self) -> None:
+        if self.options.read_only:
+            self.notify(tr("Read-only: logging out is disabled."), markup=False, severity="warning")
+            return
+        if self.user is None:
+            return
+        self.workers.cancel_group(self, "feed")
+        try:
+            await self.auth.logout()
+        except VokiError as error:
+            self.notify(clean(error.message), markup=False, severity="error")
+        self.user = None
+        self.snapshot = None
+        await self._go(LoginScreen(self.auth, self.clock))
+
+    @on(OpenQueue)
+    async def _open_queue(self, message: OpenQueue) -> None:
+        await self._go(self._queue_screen(message.department_id))
+
+    @on(OpenPresence)
+    async def _open_presence(self, message: OpenPresence) -> None:
+        await self._go(self._presence_screen(message.department_id))
+
+    @on(OpenWallboard)
+    async def _open_wallboard(self, message: OpenWallboard) -> None:
+        self.wallboard_ids = message.department_ids or tuple(d.id for d in self.watched)
+        await self._show_wallboard()
+
+    # ----------------------------------------------------------------- terminal size
+
+    def on_resize(self, event: Resize) -> None:
+        self._check_size()
+
+    def _check_size(self) -> None:
+        width, height = self.size
+        small = isinstance(self.screen, TooSmallScreen)
+        if not fits(width, height):
+            if small:
+                self.screen.show_size(width, height)  # type: ignore[attr-defined]
+            else:
+                self.push_screen(TooSmallScreen())
+        elif small:
+            self.pop_screen()
+            self.call_after_refresh(self._render_active)

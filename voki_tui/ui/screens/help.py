@@ -1,0 +1,163 @@
+"""``?``: the keys, and the exact definition, window and threshold of every figure.
+
+A wallboard figure nobody can define is a figure nobody trusts. The definitions here follow
+``voki-api.md`` section 6 and ``voki_tui.live.metrics``; the counters show what the feed has
+survived (malformed frames, unknown events, reconnects) so "it looks wrong" can be checked.
+All text is ours, so it is plain strings; nothing from the server appears here.
+"""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from voki_tui.live.state import Counters
+from voki_tui.resources import styles_dir
+from voki_tui.ui.i18n import register, tr
+
+register(
+    "pt-BR",
+    {
+        "Help": "Ajuda",
+        "Keys": "Teclas",
+        "quit": "sair",
+        "departments": "departamentos",
+        "wallboard": "painel de parede",
+        "presence (agents) of the current department": (
+            "presença (atendentes) do departamento atual"
+        ),
+        "queue of the current department": "fila do departamento atual",
+        "filter the list": "filtrar a lista",
+        "this help": "esta ajuda",
+        "command palette (open any department, switch theme)": (
+            "paleta de comandos (abrir qualquer departamento, trocar tema)"
+        ),
+        "log out (refused with --read-only)": "sair da conta (recusado com --read-only)",
+        "mark a department (departments screen)": "marcar um departamento (tela de departamentos)",
+        "Figures": "Indicadores",
+        "Waiting: customers in the queue now.": "Aguardando: clientes na fila agora.",
+        "Longest wait: now minus the oldest waiting customer's queued_at; ▲ from max_wait_time.": (
+            "Maior espera: agora menos o queued_at do cliente mais antigo; ▲ a partir de "
+            "max_wait_time."
+        ),
+        "ASA (average speed of answer): mean wait of the calls assigned in the window.": (
+            "TMA (tempo médio de atendimento): espera média das chamadas atribuídas na janela."
+        ),
+        "Service level: answered within T ÷ (answered + abandoned after T), in the window.": (
+            "Nível de serviço: atendidas em até T ÷ (atendidas + abandonadas após T), na janela."
+        ),
+        "Abandonment: abandoned ÷ (assigned + abandoned), in the window.": (
+            "Abandono: abandonadas ÷ (atribuídas + abandonadas), na janela."
+        ),
+        "Window: the last 60 minutes, rolling. T: per department, 60 s by default.": (
+            "Janela: os últimos 60 minutos, móvel. T: por departamento, 60 s por padrão."
+        ),
+        "Agents: present = any device online; available, in call, away/paused; others verbatim.": (
+            "Atendentes: presentes = algum dispositivo online; livres, em chamada, "
+            "ausentes/pausa; outros como vieram."
+        ),
+        "Queue full (▲) from max_queue_size.": "Fila cheia (▲) a partir de max_queue_size.",
+        "Freshness": "Atualidade",
+        "live: connected, joined and reconciled; figures are current.": (
+            "ao vivo: conectado, inscrito e reconciliado; os números são atuais."
+        ),
+        "Data age: time since the data was last known true (shown when not live).": (
+            "Idade dos dados: tempo desde a última vez que os dados eram sabidamente "
+            "verdadeiros (mostrada quando não está ao vivo)."
+        ),
+        "Stale: link down, or not live and older than {n} s: figures stay, dimmed.": (
+            "Desatualizado: conexão caída, ou não ao vivo e mais velho que {n} s: os números "
+            "ficam, esmaecidos."
+        ),
+        "Feed counters": "Contadores do feed",
+        "frames received": "quadros recebidos",
+        "malformed frames": "quadros malformados",
+        "unknown events": "eventos desconhecidos",
+        "invalid payloads": "conteúdos inválidos",
+        "reconnects": "reconexões",
+        "snapshot failures": "falhas de snapshot",
+        "toasts dropped (rate limit)": "avisos descartados (limite)",
+        "escape or ? closes": "escape ou ? fecha",
+    },
+)
+
+KEYS = (
+    ("q", "quit"),
+    ("d", "departments"),
+    ("u", "queue of the current department"),
+    ("p", "presence (agents) of the current department"),
+    ("w", "wallboard"),
+    ("/", "filter the list"),
+    ("space", "mark a department (departments screen)"),
+    ("l", "log out (refused with --read-only)"),
+    ("?", "this help"),
+    ("ctrl+p", "command palette (open any department, switch theme)"),
+)
+
+FIGURES = (
+    "Waiting: customers in the queue now.",
+    "Longest wait: now minus the oldest waiting customer's queued_at; ▲ from max_wait_time.",
+    "Queue full (▲) from max_queue_size.",
+    "ASA (average speed of answer): mean wait of the calls assigned in the window.",
+    "Service level: answered within T ÷ (answered + abandoned after T), in the window.",
+    "Abandonment: abandoned ÷ (assigned + abandoned), in the window.",
+    "Window: the last 60 minutes, rolling. T: per department, 60 s by default.",
+    "Agents: present = any device online; available, in call, away/paused; others verbatim.",
+)
+
+
+def help_text(counters: Counters, stale_after_s: float, toasts_dropped: int = 0) -> str:
+    """The whole help page as plain text (also what the tests check against)."""
+    lines = [tr("Keys")]
+    lines += [f"  {key:<8} {tr(what)}" for key, what in KEYS]
+    lines += ["", tr("Figures")]
+    lines += [f"  • {tr(line)}" for line in FIGURES]
+    lines += [
+        "",
+        tr("Freshness"),
+        f"  • {tr('live: connected, joined and reconciled; figures are current.')}",
+        f"  • {tr('Data age: time since the data was last known true (shown when not live).')}",
+        "  • "
+        + tr("Stale: link down, or not live and older than {n} s: figures stay, dimmed.").format(
+            n=int(stale_after_s)
+        ),
+        "",
+        tr("Feed counters"),
+    ]
+    rows = (
+        ("frames received", counters.frames_received),
+        ("malformed frames", counters.malformed_frames),
+        ("unknown events", counters.unknown_events),
+        ("invalid payloads", counters.invalid_payloads),
+        ("reconnects", counters.reconnects),
+        ("snapshot failures", counters.snapshot_failures),
+        ("toasts dropped (rate limit)", toasts_dropped),
+    )
+    lines += [f"  {tr(name):<32} {value:>8}" for name, value in rows]
+    return "\n".join(lines)
+
+
+class HelpScreen(ModalScreen[None]):
+    """A scrollable page over whatever was showing; escape or ``?`` closes it."""
+
+    CSS_PATH = str(styles_dir() / "help.tcss")
+    BINDINGS = [
+        Binding("escape", "dismiss", tr("Close")),
+        Binding("question_mark", "dismiss", show=False),
+    ]
+
+    def __init__(self, counters: Counters, stale_after_s: float, toasts_dropped: int) -> None:
+        super().__init__()
+        self.body = help_text(counters, stale_after_s, toasts_dropped)
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="help-box") as box:
+            box.border_title = tr("Help")
+            box.border_subtitle = tr("escape or ? closes")
+            yield Static(self.body, markup=False, id="help-body")
+
+    async def action_dismiss(self, result: None = None) -> None:
+        self.dismiss(result)

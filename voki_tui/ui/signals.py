@@ -1,0 +1,66 @@
+"""Leave cleanly when the terminal goes away (textual-notes §2.14).
+
+Textual installs no SIGHUP/SIGTERM handler: a closed SSH session kills the process without
+``on_unmount`` (socket not closed) and ``kill`` leaves the terminal in the alternate screen. And
+when SIGHUP is ignored (nohup, some supervisors) and the tty vanishes, Textual's input thread
+spins at full CPU. So: both signals become ``app.exit``, and a 5 s watchdog exits when standard
+input is no longer a live terminal.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from collections.abc import Callable
+from typing import Any
+
+from textual.app import App
+
+HANDLED = (signal.SIGHUP, signal.SIGTERM)
+WATCHDOG_INTERVAL_S = 5.0
+EXIT_TERMINAL_GONE = 129  # as if killed by SIGHUP: supervisors read it as "hung up"
+
+
+def install_exit_handlers(app: App[Any]) -> Callable[[], None]:
+    """Make SIGHUP and SIGTERM end ``app`` with 128 + signal; returns the undo function."""
+    loop = asyncio.get_running_loop()
+    installed: list[signal.Signals] = []
+    for sig in HANDLED:
+        try:
+            loop.add_signal_handler(sig, app.exit, 128 + int(sig))
+        except (NotImplementedError, RuntimeError, ValueError):  # no unix signals here
+            continue
+        installed.append(sig)
+
+    def remove() -> None:
+        for sig in installed:
+            loop.remove_signal_handler(sig)
+
+    return remove
+
+
+def terminal_alive(fd: int = 0) -> bool:
+    """True while ``fd`` is a terminal that still has a foreground process group."""
+    try:
+        if not os.isatty(fd):
+            return False
+        os.tcgetpgrp(fd)
+    except OSError:  # EIO / ENOTTY once the terminal is gone
+        return False
+    return True
+
+
+def start_tty_watchdog(
+    app: App[Any], alive: Callable[[], bool] = terminal_alive
+) -> Callable[[], None] | None:
+    """Exit ``app`` once the terminal dies; armed only when there is a terminal to watch."""
+    if app.is_headless or not alive():
+        return None
+
+    def check() -> None:
+        if not alive():
+            app.exit(EXIT_TERMINAL_GONE)
+
+    timer = app.set_interval(WATCHDOG_INTERVAL_S, check, name="tty-watchdog")
+    return timer.stop
