@@ -1,0 +1,103 @@
+"""The Phoenix V2 JSON frame codec: ``[join_ref, ref, topic, event, payload]``.
+
+Kept apart from the state machine so that every malformed input the server (or a hostile
+proxy) can produce is rejected here, with one exception type and a short reason, and the core
+only ever sees well-typed frames. Refs keep their JSON type (the server echoes a numeric ref
+as a number), and :func:`ref_key` gives the string form used for every comparison.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+#: Refs are strings on the wire, but a server echoes whatever JSON type it was sent.
+Ref = str | int | None
+
+#: Larger frames are refused before parsing; matches the transport's ``max_size``.
+MAX_FRAME_CHARS = 16 * 1024 * 1024
+
+_REASON_LIMIT = 80
+
+
+class FrameError(ValueError):
+    """A text frame that is not a valid V2 frame. The message never quotes the input at length."""
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """One V2 message. ``payload`` is a dict for server frames; any JSON value client-side."""
+
+    join_ref: Ref
+    ref: Ref
+    topic: str
+    event: str
+    payload: Any
+
+
+def ref_key(ref: Ref) -> str | None:
+    """The comparable form of a ref: ``7`` and ``"7"`` name the same request."""
+    return None if ref is None else str(ref)
+
+
+def _reject_constant(name: str) -> Any:
+    raise FrameError(f"non-standard JSON constant {name}")
+
+
+def _check_ref(value: object, field: str) -> Ref:
+    # bool is an int subclass in Python but not a ref in JSON.
+    if (
+        value is None
+        or isinstance(value, str)
+        or (isinstance(value, int) and not isinstance(value, bool))
+    ):
+        return value
+    raise FrameError(f"{field} must be a string, integer or null, not {type(value).__name__}")
+
+
+def decode(text: str | bytes, *, max_chars: int = MAX_FRAME_CHARS) -> Frame:
+    """Parse one server→client text frame.
+
+    Extra trailing array elements are ignored, as the server's own decoder does.
+    Raises :class:`FrameError` for anything else that is not a V2 frame.
+    """
+    if len(text) > max_chars:
+        raise FrameError(f"frame of {len(text)} characters exceeds the {max_chars} limit")
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise FrameError(f"invalid UTF-8 at byte {exc.start}") from None
+    try:
+        data = json.loads(text, parse_constant=_reject_constant)
+    except FrameError:
+        raise
+    except json.JSONDecodeError as exc:
+        raise FrameError(f"not JSON: {exc.msg[:_REASON_LIMIT]} at {exc.pos}") from None
+    except RecursionError:
+        raise FrameError("JSON nested too deeply") from None
+    except ValueError as exc:  # e.g. an integer with too many digits
+        raise FrameError(f"not JSON: {str(exc)[:_REASON_LIMIT]}") from None
+    if not isinstance(data, list):
+        raise FrameError(f"expected a JSON array, got {type(data).__name__}")
+    if len(data) < 5:
+        raise FrameError(f"expected 5 elements, got {len(data)}")
+    join_ref, ref, topic, event, payload = data[:5]
+    if not isinstance(topic, str):
+        raise FrameError(f"topic must be a string, not {type(topic).__name__}")
+    if not isinstance(event, str):
+        raise FrameError(f"event must be a string, not {type(event).__name__}")
+    if not isinstance(payload, dict):
+        raise FrameError(f"payload must be an object, not {type(payload).__name__}")
+    return Frame(_check_ref(join_ref, "join_ref"), _check_ref(ref, "ref"), topic, event, payload)
+
+
+def encode(frame: Frame) -> str:
+    """Serialise compactly, byte-identical to phoenix.js's ``JSON.stringify`` for ASCII data."""
+    return json.dumps(
+        [frame.join_ref, frame.ref, frame.topic, frame.event, frame.payload],
+        separators=(",", ":"),
+        ensure_ascii=False,
+        allow_nan=False,
+    )

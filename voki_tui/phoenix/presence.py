@@ -1,0 +1,248 @@
+"""Phoenix Presence: phoenix.js's ``syncState``/``syncDiff``/``list`` and a pending-diff tracker.
+
+The pure functions follow presence.js exactly (phoenix-protocol.md §5.2): joins before leaves,
+metas matched only by ``phx_ref``, callbacks with the same arguments (``None`` where JS passes
+undefined), surviving old metas first. Unlike JS they never modify their inputs; and instead of
+deep-cloning the whole state on every call they copy only the keys a diff touches, sharing
+untouched presence objects between the old and the new state. So treat every state (and every
+payload handed in) as immutable.
+
+A presence map is ``{key: {"metas": [{"phx_ref": ..., ...}, ...], ...extras}}``; the functions
+assume that shape (use :func:`is_presence_map` on untrusted input first).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Hashable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+Presence = Mapping[str, Any]
+PresenceMap = Mapping[str, Presence]
+OnJoin = Callable[[str, Presence | None, Presence], object]
+OnLeave = Callable[[str, Presence, Presence], object]
+
+_MISSING = object()
+
+
+def _ref_id(meta: Mapping[str, Any]) -> Hashable:
+    """A hashable stand-in for ``meta.phx_ref`` that is equal exactly when JS's ``===`` is.
+
+    Strings (the real case) are their own id. A missing ref (undefined) differs from null,
+    true differs from 1, and objects never match (JS compares them by identity, and the
+    algorithm always compares clones).
+    """
+    ref = meta.get("phx_ref", _MISSING)
+    if type(ref) is str or ref is None or ref is _MISSING:
+        return ref
+    if isinstance(ref, bool):
+        return ("bool", ref)
+    if isinstance(ref, int | float):
+        return ("num", ref)
+    return object()
+
+
+def is_presence_map(value: object) -> bool:
+    """True if ``value`` has the shape the sync functions need."""
+    if not isinstance(value, dict):
+        return False
+    for presence in value.values():
+        if not isinstance(presence, dict):
+            return False
+        metas = presence.get("metas")
+        if not isinstance(metas, list) or not all(isinstance(m, dict) for m in metas):
+            return False
+    return True
+
+
+def sync_state(
+    state: PresenceMap,
+    new_state: PresenceMap,
+    on_join: OnJoin | None = None,
+    on_leave: OnLeave | None = None,
+) -> dict[str, Presence]:
+    """Reconcile ``state`` with a full ``presence_state``; returns the new state."""
+    joins: dict[str, Presence] = {}
+    leaves: dict[str, Presence] = {}
+    for key, presence in state.items():
+        if key not in new_state:
+            leaves[key] = presence
+    for key, new_presence in new_state.items():
+        current = state.get(key)
+        if current is None:
+            joins[key] = new_presence
+            continue
+        new_metas = new_presence["metas"]
+        cur_metas = current["metas"]
+        new_refs = {_ref_id(m) for m in new_metas}
+        cur_refs = {_ref_id(m) for m in cur_metas}
+        joined = [m for m in new_metas if _ref_id(m) not in cur_refs]
+        left = [m for m in cur_metas if _ref_id(m) not in new_refs]
+        if joined:
+            joins[key] = {**new_presence, "metas": joined}
+        if left:
+            leaves[key] = {**current, "metas": left}
+    return sync_diff(state, {"joins": joins, "leaves": leaves}, on_join, on_leave)
+
+
+def sync_diff(
+    state: PresenceMap,
+    diff: Mapping[str, PresenceMap],
+    on_join: OnJoin | None = None,
+    on_leave: OnLeave | None = None,
+) -> dict[str, Presence]:
+    """Apply a ``presence_diff`` (``{"joins": ..., "leaves": ...}``); returns the new state.
+
+    A missing ``joins`` or ``leaves`` counts as empty.
+    """
+    result = dict(state)
+    for key, new_presence in diff.get("joins", {}).items():
+        current = result.get(key)
+        metas = list(new_presence["metas"])
+        if current is not None:
+            joined_refs = {_ref_id(m) for m in metas}
+            metas[:0] = [m for m in current["metas"] if _ref_id(m) not in joined_refs]
+        result[key] = {**new_presence, "metas": metas}
+        if on_join is not None:
+            on_join(key, current, new_presence)
+    for key, left_presence in diff.get("leaves", {}).items():
+        current = result.get(key)
+        if current is None:
+            continue
+        to_remove = {_ref_id(m) for m in left_presence["metas"]}
+        remaining = [m for m in current["metas"] if _ref_id(m) not in to_remove]
+        updated = {**current, "metas": remaining}
+        if on_leave is not None:
+            on_leave(key, updated, left_presence)
+        if remaining:
+            result[key] = updated
+        else:
+            del result[key]
+    return result
+
+
+def list_presences(
+    state: PresenceMap, chooser: Callable[[str, Presence], Any] | None = None
+) -> list[Any]:
+    """``chooser(key, presence)`` for every key (the presence itself by default).
+
+    Order is the state's insertion order, not JS's integer-keys-first order: sort if it matters.
+    """
+    if chooser is None:
+        return list(state.values())
+    return [chooser(key, presence) for key, presence in state.items()]
+
+
+# ----------------------------------------------------------------------------- tracker
+
+
+@dataclass(frozen=True, slots=True)
+class PresenceChange:
+    """What one applied ``presence_state`` or ``presence_diff`` did (phoenix.js's onSync).
+
+    ``joins`` holds ``(key, current_or_None, joined)`` and ``leaves`` ``(key, current, left)``,
+    the onJoin/onLeave arguments in call order. ``lost_diffs`` says the pending buffer
+    overflowed before this state arrived, so diffs were dropped.
+    """
+
+    state: Mapping[str, Presence]
+    joins: tuple[tuple[str, Presence | None, Presence], ...]
+    leaves: tuple[tuple[str, Presence, Presence], ...]
+    from_state: bool
+    lost_diffs: bool = False
+
+
+@dataclass(slots=True)
+class PresenceTracker:
+    """One channel's presence, holding diffs until the current join's ``presence_state``.
+
+    Call :meth:`joined` on every ChannelJoined, then feed every ``Message`` of the channel to
+    :meth:`handle`. Differs from phoenix.js on purpose: diffs received *before* the join reply
+    are discarded by :meth:`joined` (they belong to the previous subscription and could resurrect
+    a presence that left while we were away; the server writes the join reply before any
+    broadcast of the new subscription), and the pending buffer is bounded.
+    """
+
+    max_pending: int = 1000
+    state_event: str = "presence_state"
+    diff_event: str = "presence_diff"
+    state: dict[str, Presence] = field(default_factory=dict)
+    join_ref: str | None = None  # the channel's current join
+    synced: bool = False  # the current join's presence_state has been applied
+    pending: list[Mapping[str, PresenceMap]] = field(default_factory=list)
+    overflowed: bool = False
+    malformed: int = 0
+
+    def joined(self, join_ref: str) -> None:
+        """A (re)join succeeded: hold diffs until its presence_state; the old state stays."""
+        if join_ref != self.join_ref:
+            self.join_ref = join_ref
+            self.synced = False
+        self.pending.clear()
+
+    def handle(
+        self, event: str, payload: Mapping[str, Any], join_ref: str | None
+    ) -> PresenceChange | None:
+        """Apply a presence event; None when it was buffered, stale, malformed or not presence."""
+        if event == self.state_event:
+            return self._on_state(payload, join_ref)
+        if event == self.diff_event:
+            return self._on_diff(payload)
+        return None
+
+    def list(self, chooser: Callable[[str, Presence], Any] | None = None) -> list[Any]:
+        return list_presences(self.state, chooser)
+
+    def _bad(self, what: str) -> None:
+        self.malformed += 1
+        log.warning("ignoring malformed %s", what)
+
+    def _on_state(self, payload: Mapping[str, Any], join_ref: str | None) -> PresenceChange | None:
+        if join_ref is not None and self.join_ref is not None and join_ref != self.join_ref:
+            return None  # the state of an earlier join
+        if not is_presence_map(payload):
+            self._bad(self.state_event)
+            return None
+        joins: list[tuple[str, Presence | None, Presence]] = []
+        leaves: list[tuple[str, Presence, Presence]] = []
+
+        def on_join(key: str, cur: Presence | None, new: Presence) -> None:
+            joins.append((key, cur, new))
+
+        def on_leave(key: str, cur: Presence, left: Presence) -> None:
+            leaves.append((key, cur, left))
+
+        state = sync_state(self.state, payload, on_join, on_leave)
+        for diff in self.pending:
+            state = sync_diff(state, diff, on_join, on_leave)
+        self.pending.clear()
+        self.state = state
+        self.join_ref = join_ref if join_ref is not None else self.join_ref
+        self.synced = True
+        lost, self.overflowed = self.overflowed, False
+        return PresenceChange(state, tuple(joins), tuple(leaves), True, lost)
+
+    def _on_diff(self, payload: Mapping[str, Any]) -> PresenceChange | None:
+        parts = [payload.get("joins", {}), payload.get("leaves", {})]
+        if not all(is_presence_map(p) for p in parts):
+            self._bad(self.diff_event)
+            return None
+        if not self.synced:
+            if len(self.pending) >= self.max_pending:
+                log.warning("presence: %d diffs pending, no state yet; dropped", len(self.pending))
+                self.pending.clear()
+                self.overflowed = True
+            self.pending.append(payload)
+            return None
+        joins: list[tuple[str, Presence | None, Presence]] = []
+        leaves: list[tuple[str, Presence, Presence]] = []
+        self.state = sync_diff(
+            self.state,
+            payload,
+            lambda k, c, n: joins.append((k, c, n)),
+            lambda k, c, left: leaves.append((k, c, left)),
+        )
+        return PresenceChange(self.state, tuple(joins), tuple(leaves), False)
