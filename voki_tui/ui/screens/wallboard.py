@@ -1,0 +1,154 @@
+"""Every department as a tile, worst first, in pages that rotate when they do not all fit.
+
+Built for a wall monitor on a slow link: a fixed set of tile slots for the page (re-made only
+on resize), tiles that repaint only what changed, and rotation driven by the app's one-second
+``tick`` — no timer of its own and nothing that animates. Big digits when the terminal is large,
+plain one-line figures at 80x24 (or as forced by ``compact``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from rich.text import Text
+from textual import events
+from textual.app import ComposeResult
+from textual.containers import Grid
+
+from voki_tui.live.state import DepartmentView, FeedSnapshot
+from voki_tui.resources import styles_dir
+from voki_tui.ui.contract import LiveScreen
+from voki_tui.ui.i18n import register, tr
+from voki_tui.ui.widgets.levels import worst_first_key
+from voki_tui.ui.widgets.status_bar import StatusBar
+from voki_tui.ui.widgets.tile import DepartmentTile
+from voki_tui.ui.widgets.title_line import TitleLine
+
+register(
+    "pt-BR",
+    {
+        "Wallboard": "Painel",
+        "page {n}/{total}": "página {n}/{total}",
+        "{n} departments": "{n} departamentos",
+        "No departments": "Nenhum departamento",
+    },
+)
+
+ROTATE_EVERY = timedelta(seconds=10)
+BIG_MIN_SIZE = (100, 30)
+"""Terminal width and height from which tiles use big digits (when ``compact`` is None)."""
+TILE_SIZE = {True: (34, 9), False: (26, 7)}
+"""Minimum (width, height) of a tile, big and compact."""
+CHROME_LINES = 2  # the heading line and the status bar
+
+
+def grid_shape(width: int, height: int, big: bool) -> tuple[int, int]:
+    """(columns, rows) of tiles that fit in a terminal of ``width`` x ``height``."""
+    tile_w, tile_h = TILE_SIZE[big]
+    return max(1, width // tile_w), max(1, (height - CHROME_LINES) // tile_h)
+
+
+def page_count(departments: int, per_page: int) -> int:
+    return max(1, -(-departments // max(1, per_page)))
+
+
+class WallboardScreen(LiveScreen):
+    """Tiles of every department in the snapshot; ``compact`` None chooses by terminal size."""
+
+    CSS_PATH = str(styles_dir() / "wallboard.tcss")
+
+    def __init__(self, compact: bool | None = None) -> None:
+        super().__init__()
+        self.compact = compact
+        self.page = 0
+        self.shape = (0, 0)
+        self.big = False
+        self._views: list[DepartmentView] = []
+        self._now: datetime | None = None
+        self._page_since: datetime | None = None
+        self._tiles: list[DepartmentTile] = []
+
+    @property
+    def per_page(self) -> int:
+        return self.shape[0] * self.shape[1]
+
+    @property
+    def pages(self) -> int:
+        return page_count(len(self._views), self.per_page)
+
+    def compose(self) -> ComposeResult:
+        yield TitleLine(id="wallboard-title")
+        yield Grid(id="wallboard-grid")
+        yield StatusBar(compact=True)
+
+    async def on_mount(self) -> None:
+        await self._reshape(self.app.size.width, self.app.size.height)
+
+    async def on_resize(self, event: events.Resize) -> None:
+        await self._reshape(event.size.width, event.size.height)
+
+    # -- the contract ------------------------------------------------------------------------
+
+    def show_snapshot(self, snapshot: FeedSnapshot) -> None:
+        if self._now is None or snapshot.taken_at > self._now:
+            self._now = snapshot.taken_at
+        now = self._now
+        self._views = sorted(snapshot.departments, key=lambda view: worst_first_key(view, now))
+        if self.page >= self.pages:
+            self.page = 0
+        self._fill()
+
+    def tick(self, now: datetime) -> None:
+        self._now = now
+        if self._page_since is None:
+            self._page_since = now
+        if self.pages > 1 and now - self._page_since >= ROTATE_EVERY:
+            self.page = (self.page + 1) % self.pages
+            self._page_since = now
+            self._fill()
+            return
+        for tile in self._tiles:
+            tile.tick(now)
+
+    # -- layout ------------------------------------------------------------------------------
+
+    async def _reshape(self, width: int, height: int) -> None:
+        """Make one tile slot per grid cell; only when the shape or size class changes."""
+        big = (
+            width >= BIG_MIN_SIZE[0] and height >= BIG_MIN_SIZE[1]
+            if self.compact is None
+            else not self.compact
+        )
+        shape = grid_shape(width, height, big)
+        if shape == self.shape and big == self.big and self._tiles:
+            return
+        self.shape, self.big = shape, big
+        self.set_class(big, "-big")
+        grid = self.query_one("#wallboard-grid", Grid)
+        grid.styles.grid_size_columns = shape[0]
+        grid.styles.grid_size_rows = shape[1]
+        await grid.remove_children()
+        self._tiles = [DepartmentTile(big=big) for _ in range(self.per_page)]
+        await grid.mount_all(self._tiles)
+        if self.page >= self.pages:
+            self.page = 0
+        self._fill()
+
+    def _fill(self) -> None:
+        """Hand this page's departments to the tile slots and update the heading."""
+        if not self._tiles:
+            return
+        now = self._now
+        start = self.page * self.per_page
+        shown = self._views[start : start + self.per_page]
+        if now is not None:
+            for index, tile in enumerate(self._tiles):
+                tile.show(shown[index] if index < len(shown) else None, now)
+        heading = f" {tr('Wallboard')} · " + (
+            tr("{n} departments").format(n=len(self._views))
+            if self._views
+            else tr("No departments")
+        )
+        if self.pages > 1:
+            heading += " · " + tr("page {n}/{total}").format(n=self.page + 1, total=self.pages)
+        self.query_one(TitleLine).show(Text(heading))

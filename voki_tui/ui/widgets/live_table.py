@@ -1,0 +1,395 @@
+"""A keyed table that repaints only the cells whose text changed.
+
+Textual's ``DataTable`` repaints the whole table on any ``update_cell`` (6-17 KB/s for a
+40-row table ticking at 1 Hz, textual-notes §2.4), far over the 2 KB/s budget of a wall display
+on an SSH link. This widget keeps a model of rows by key and draws them with the Line API
+(``render_line``); a change refreshes only the regions of the cells whose displayed text
+changed, so a clock tick repaints just the age cells. The header is line 0 and never scrolls.
+
+Subclasses say what the columns are and how a row becomes cells; cells are plain, already
+sanitised strings plus a level class, so comparing them is cheap and nothing is ever parsed as
+markup (rendered as ``rich.text.Text``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import ClassVar, Generic, Literal, NamedTuple, TypeVar
+
+from rich.style import Style
+from rich.text import Text
+from textual import events
+from textual.binding import Binding, BindingType
+from textual.geometry import Region, Size
+from textual.message import Message
+from textual.strip import Strip
+from textual.widget import Widget
+
+from voki_tui.ui.i18n import tr
+
+RowT = TypeVar("RowT")
+
+
+class Cell(NamedTuple):
+    """What one cell shows: safe text and an optional component-class suffix for its style."""
+
+    text: str
+    style: str = ""  # "ok" | "warn" | "alert" | "new" | "dim" | ""
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """A column: English label, minimum width, share of spare width, alignment."""
+
+    label: str
+    width: int
+    flex: int = 0
+    align: Literal["left", "right"] = "left"
+
+
+class LiveTable(Widget, Generic[RowT], can_focus=True):
+    """Rows by key, a cursor that follows its row's key, and per-cell repaints."""
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "live-table--header",
+        "live-table--cursor",
+        "live-table--ok",
+        "live-table--warn",
+        "live-table--alert",
+        "live-table--new",
+        "live-table--dim",
+        "live-table--placeholder",
+    }
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up", "cursor(-1)", "Up", show=False),
+        Binding("down", "cursor(1)", "Down", show=False),
+        Binding("pageup", "page(-1)", "Page up", show=False),
+        Binding("pagedown", "page(1)", "Page down", show=False),
+        Binding("home", "edge(0)", "First", show=False),
+        Binding("end", "edge(1)", "Last", show=False),
+    ]
+    DEFAULT_CSS = """
+    LiveTable { height: 1fr; }
+    LiveTable > .live-table--header { text-style: bold; }
+    LiveTable > .live-table--cursor { background: $block-cursor-blurred-background; }
+    LiveTable:focus > .live-table--cursor { background: $block-cursor-background; }
+    LiveTable > .live-table--warn { color: $warning; }
+    LiveTable > .live-table--alert { color: $error; text-style: bold; }
+    LiveTable > .live-table--new { color: $accent; text-style: bold; }
+    LiveTable > .live-table--dim { color: $text-muted; }
+    LiveTable > .live-table--placeholder { color: $text-muted; }
+    """
+
+    columns: ClassVar[tuple[Column, ...]] = ()
+
+    class CursorMoved(Message):
+        """The cursor now rests on ``key`` (None when the table is empty)."""
+
+        def __init__(self, key: str | None) -> None:
+            super().__init__()
+            self.key = key
+
+    def __init__(
+        self, *, name: str | None = None, id: str | None = None, classes: str | None = None
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self._keys: list[str] = []
+        self._rows: dict[str, RowT] = {}
+        self._cells: dict[str, tuple[Cell, ...]] = {}
+        self._cursor_key: str | None = None
+        self._top = 0
+        self._now: datetime | None = None
+        self._layout: tuple[int, tuple[tuple[int, int], ...]] = (-1, ())
+        self.placeholder = ""
+        self.refreshed_regions: list[Region] = []
+        """Every region this table asked to repaint since the last reset (for measurements)."""
+
+    # -- what subclasses provide -------------------------------------------------------------
+
+    def row_key(self, row: RowT) -> str:
+        raise NotImplementedError
+
+    def row_cells(self, row: RowT, index: int, now: datetime) -> tuple[Cell, ...]:
+        """The cells of ``row`` shown at position ``index`` (0-based) at ``now``."""
+        raise NotImplementedError
+
+    # -- public API --------------------------------------------------------------------------
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return tuple(self._keys)
+
+    @property
+    def cursor_key(self) -> str | None:
+        return self._cursor_key
+
+    def cells_of(self, key: str) -> tuple[Cell, ...]:
+        return self._cells[key]
+
+    def set_placeholder(self, text: str) -> None:
+        """What the table says when it has no rows (already translated and safe)."""
+        if text != self.placeholder:
+            self.placeholder = text
+            if not self._keys:
+                self._repaint(Region(0, 1, self.size.width, 1))
+
+    def update_rows(self, rows: Sequence[RowT], now: datetime) -> None:
+        """Show ``rows`` in this order; repaint only what moved or changed."""
+        self._now = now
+        old_keys = self._keys
+        old_cursor_index = self._cursor_index()
+        new_keys = [self.row_key(row) for row in rows]
+        self._rows = dict(zip(new_keys, rows, strict=True))
+        self._keys = new_keys
+        old_cells = self._cells
+        self._cells = {
+            key: self.row_cells(row, index, now)
+            for index, (key, row) in enumerate(self._rows.items())
+        }
+
+        first_moved = next(
+            (i for i, (a, b) in enumerate(zip(old_keys, new_keys, strict=False)) if a != b),
+            min(len(old_keys), len(new_keys)),
+        )
+        if len(old_keys) == len(new_keys) and first_moved == len(new_keys):
+            first_moved = -1  # same rows in the same order
+
+        self._follow_cursor(old_cursor_index)
+        if self._scroll_into_view() or (not old_keys) != (not new_keys):
+            self._repaint()
+            return
+        if first_moved >= 0:
+            top_line = 1 + max(0, first_moved - self._top)
+            self._repaint(Region(0, top_line, self.size.width, max(0, self.size.height - top_line)))
+        limit = len(new_keys) if first_moved < 0 else first_moved
+        for index in range(min(limit, len(new_keys))):
+            key = new_keys[index]
+            self._repaint_changed(index, old_cells.get(key), self._cells[key])
+        if old_cursor_index != self._cursor_index():
+            self._repaint_row(old_cursor_index)
+            self._repaint_row(self._cursor_index())
+
+    def tick(self, now: datetime) -> None:
+        """Recompute the visible rows' cells at ``now``; repaint only cells that changed."""
+        self._now = now
+        for index in range(self._top, min(len(self._keys), self._top + self._visible_rows())):
+            key = self._keys[index]
+            new = self.row_cells(self._rows[key], index, now)
+            old = self._cells[key]
+            if new != old:
+                self._cells[key] = new
+                self._repaint_changed(index, old, new)
+        for index, key in enumerate(self._keys):
+            if not self._top <= index < self._top + self._visible_rows():
+                self._cells[key] = self.row_cells(self._rows[key], index, now)
+
+    def move_cursor_to(self, key: str) -> None:
+        if key in self._rows:
+            old = self._cursor_index()
+            self._cursor_key = key
+            self._cursor_changed(old)
+
+    # -- keys and mouse ----------------------------------------------------------------------
+
+    def action_cursor(self, delta: int) -> None:
+        self._move_by(delta)
+
+    def action_page(self, direction: int) -> None:
+        self._move_by(direction * max(1, self._visible_rows() - 1))
+
+    def action_edge(self, end: int) -> None:
+        if self._keys:
+            self._move_by(len(self._keys) if end else -len(self._keys))
+
+    def on_click(self, event: events.Click) -> None:
+        offset = event.get_content_offset(self)
+        if offset is None or offset.y < 1:
+            return
+        index = self._top + offset.y - 1
+        if 0 <= index < len(self._keys):
+            self.move_cursor_to(self._keys[index])
+
+    def on_mouse_scroll_down(self, event: events.MouseScrollDown) -> None:
+        self._scroll_by(3)
+        event.stop()
+
+    def on_mouse_scroll_up(self, event: events.MouseScrollUp) -> None:
+        self._scroll_by(-3)
+        event.stop()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._scroll_into_view()
+        self.refresh()
+
+    # -- rendering ---------------------------------------------------------------------------
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        base = self.rich_style
+        if y == 0:
+            return self._strip(self._header_cells(), self._component("header"), width)
+        index = self._top + y - 1
+        if not self._keys:
+            if y == 2 and self.placeholder:
+                text = Text(self.placeholder, style=self._component("placeholder"))
+                return self._finish(Text("  ").append_text(text), base, width)
+            return Strip.blank(width, base)
+        if index >= len(self._keys):
+            return Strip.blank(width, base)
+        key = self._keys[index]
+        row_style = self._component("cursor") if key == self._cursor_key else Style()
+        return self._strip(self._cells[key], row_style, width)
+
+    def _header_cells(self) -> tuple[Cell, ...]:
+        labels = [Cell(tr(column.label)) for column in self.columns]
+        shown = self._visible_rows()
+        if labels and len(self._keys) > shown:
+            last = min(len(self._keys), self._top + shown)
+            scroll = f"{self._top + 1}-{last}/{len(self._keys)}"
+            labels[-1] = Cell(f"{labels[-1].text} {scroll}")
+        return tuple(labels)
+
+    def _strip(self, cells: Sequence[Cell], row_style: Style, width: int) -> Strip:
+        line = Text(no_wrap=True, end="")
+        for (start, span), column, cell in zip(
+            self._column_spans(width), self.columns, cells, strict=False
+        ):
+            pad = start - line.cell_len
+            if pad > 0:
+                line.append(" " * pad)
+            text = Text(cell.text, no_wrap=True, end="")
+            if cell.style:
+                text.stylize(self._component(cell.style))
+            text.truncate(span, overflow="ellipsis")
+            if column.align == "right":
+                text.pad_left(span - text.cell_len)
+            line.append_text(text)
+        return self._finish(line, self.rich_style + row_style, width)
+
+    def _finish(self, line: Text, style: Style, width: int) -> Strip:
+        segments = list(line.render(self.app.console, end=""))
+        strip = Strip(segments).crop_extend(0, width, None)
+        return strip.apply_style(style) if style else strip
+
+    def _component(self, name: str) -> Style:
+        return self.get_component_rich_style(f"live-table--{name}", partial=True)
+
+    def _column_spans(self, width: int) -> tuple[tuple[int, int], ...]:
+        """(start, width) of each column at this widget width; spare width goes to flex."""
+        if self._layout[0] == width:
+            return self._layout[1]
+        gaps = max(0, len(self.columns) - 1)
+        fixed = sum(column.width for column in self.columns) + gaps
+        spare = max(0, width - fixed)
+        flex_total = sum(column.flex for column in self.columns) or 1
+        spans: list[tuple[int, int]] = []
+        x = 0
+        given = 0
+        flexible = [i for i, column in enumerate(self.columns) if column.flex]
+        for i, column in enumerate(self.columns):
+            extra = 0
+            if column.flex:
+                extra = spare * column.flex // flex_total
+                if flexible and i == flexible[-1]:
+                    extra = spare - given
+                given += extra
+            spans.append((x, column.width + extra))
+            x += column.width + extra + 1
+        self._layout = (width, tuple(spans))
+        return self._layout[1]
+
+    # -- bookkeeping -------------------------------------------------------------------------
+
+    def _visible_rows(self) -> int:
+        return max(1, self.size.height - 1)
+
+    def _cursor_index(self) -> int:
+        if self._cursor_key is None:
+            return -1
+        try:
+            return self._keys.index(self._cursor_key)
+        except ValueError:
+            return -1
+
+    def _follow_cursor(self, old_index: int) -> None:
+        """Keep the cursor on its key; if that row left, stay at its place (the next row)."""
+        if self._cursor_key in self._rows:
+            return
+        previous = self._cursor_key
+        if not self._keys:
+            self._cursor_key = None
+        else:
+            self._cursor_key = self._keys[min(max(old_index, 0), len(self._keys) - 1)]
+        if previous != self._cursor_key:
+            self.post_message(self.CursorMoved(self._cursor_key))
+
+    def _move_by(self, delta: int) -> None:
+        if not self._keys:
+            return
+        old = self._cursor_index()
+        index = min(max((old if old >= 0 else 0) + delta, 0), len(self._keys) - 1)
+        self._cursor_key = self._keys[index]
+        self._cursor_changed(old)
+
+    def _cursor_changed(self, old_index: int) -> None:
+        new_index = self._cursor_index()
+        if new_index == old_index:
+            return
+        self.post_message(self.CursorMoved(self._cursor_key))
+        if self._scroll_into_view():
+            self._repaint()
+        else:
+            self._repaint_row(old_index)
+            self._repaint_row(new_index)
+
+    def _scroll_into_view(self) -> bool:
+        """Adjust the first shown row so the cursor is visible; True when it moved."""
+        shown = self._visible_rows()
+        top = min(self._top, max(0, len(self._keys) - shown))
+        index = self._cursor_index()
+        if index >= 0:
+            if index < top:
+                top = index
+            elif index >= top + shown:
+                top = index - shown + 1
+        changed = top != self._top
+        self._top = top
+        return changed
+
+    def _scroll_by(self, delta: int) -> None:
+        top = min(max(self._top + delta, 0), max(0, len(self._keys) - self._visible_rows()))
+        if top != self._top:
+            self._top = top
+            self._repaint()
+
+    def _repaint_row(self, index: int) -> None:
+        line = 1 + index - self._top
+        if index >= 0 and 1 <= line <= self._visible_rows():
+            self._repaint(Region(0, line, self.size.width, 1))
+
+    def _repaint_changed(
+        self, index: int, old: tuple[Cell, ...] | None, new: tuple[Cell, ...]
+    ) -> None:
+        line = 1 + index - self._top
+        if not 1 <= line <= self._visible_rows():
+            return
+        if old is None or len(old) != len(new):
+            self._repaint(Region(0, line, self.size.width, 1))
+            return
+        spans = self._column_spans(self.size.width)
+        for (start, span), before, after in zip(spans, old, new, strict=False):
+            if before != after:
+                self._repaint(Region(start, line, span, 1))
+
+    def _repaint(self, region: Region | None = None) -> None:
+        whole = Region(0, 0, self.size.width, self.size.height)
+        self.refreshed_regions.append(whole if region is None else region)
+        if region is None:
+            self.refresh()
+        elif region.area:
+            self.refresh(region)
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        return 1 + max(1, len(self._keys))

@@ -1,0 +1,66 @@
+"""The waiting customers of one department, oldest first, with ticking, coloured waits."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from voki_tui.live.state import WaitingCustomer
+from voki_tui.ui.i18n import register, tr
+from voki_tui.ui.text import clean, format_age
+from voki_tui.ui.widgets.levels import Level, is_new, wait_level
+from voki_tui.ui.widgets.live_table import Cell, Column, LiveTable
+
+register(
+    "pt-BR",
+    {
+        "#": "#",
+        "Customer": "Cliente",
+        "Reason": "Motivo",
+        "Waiting": "Espera",
+        "new": "novo",
+    },
+)
+
+
+class QueueTable(LiveTable[WaitingCustomer]):
+    """Position, name, reason and waiting time of each customer, keyed by ``call_id``.
+
+    The wait is drawn against ``max_wait_s`` (the department's ``max_wait_time``) with a glyph
+    and a level class; customers first seen less than 30 s ago carry a "new" mark. A tick only
+    changes wait cells (and a "new" mark once, when it expires).
+    """
+
+    columns = (
+        Column("#", 3, align="right"),
+        Column("Customer", 14, flex=3),
+        Column("Reason", 10, flex=2),
+        Column("Waiting", 9, align="right"),
+        Column("", 5),
+    )
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self.max_wait_s: int | None = None
+
+    def row_key(self, row: WaitingCustomer) -> str:
+        return row.call_id
+
+    def show_customers(
+        self, customers: tuple[WaitingCustomer, ...], max_wait_s: int | None, now: datetime
+    ) -> None:
+        if max_wait_s != self.max_wait_s:
+            self.max_wait_s = max_wait_s
+            self._cells.clear()  # every wait cell must be re-judged against the new limit
+        self.update_rows(customers, now)
+
+    def row_cells(self, row: WaitingCustomer, index: int, now: datetime) -> tuple[Cell, ...]:
+        waited = max(0.0, (now - row.queued_at).total_seconds())
+        level = wait_level(waited, self.max_wait_s)
+        style = "" if level is Level.OK else ("warn" if level is Level.WARN else "alert")
+        return (
+            Cell(str(index + 1)),
+            Cell(clean(row.customer_name)),
+            Cell(clean(row.reason) if row.reason else "—", "" if row.reason else "dim"),
+            Cell(f"{level.glyph} {format_age(waited)}", style),
+            Cell(f"★{tr('new')}" if is_new(row.first_seen, now) else "", "new"),
+        )
