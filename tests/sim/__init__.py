@@ -1,0 +1,1 @@
+"""Conformance suites that judge voki-sim against the documentation."""
