@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from voki_tui.sim.testing import running_sim
 
 pytestmark = pytest.mark.node

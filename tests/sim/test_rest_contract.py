@@ -281,7 +281,8 @@ def test_mfa_flow(paused_sim: SimHandle) -> None:
     )
     assert_field_errors(post(paused_sim, "auth/mfa/verify", json={}), {"mfa_token", "code"})
 
-    ok = post(paused_sim, "auth/mfa/verify", json={"mfa_token": token, "code": totp(mfa_secret(paused_sim))})
+    right = totp(mfa_secret(paused_sim))
+    ok = post(paused_sim, "auth/mfa/verify", json={"mfa_token": token, "code": right})
     assert ok.status_code == 200, ok.text
     verified = ok.json()["data"]
     assert {"access_token", "refresh_token", "user"} <= set(verified)
