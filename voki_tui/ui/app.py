@@ -24,6 +24,7 @@ from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
 from textual.events import Resize
+from textual.geometry import Size
 from textual.screen import Screen
 from textual.widgets import Static
 
@@ -447,10 +448,11 @@ class VokiApp(App[int]):
     # ----------------------------------------------------------------- terminal size
 
     def on_resize(self, event: Resize) -> None:
-        self._check_size()
+        # Runs before App._on_resize has stored the new size: use the event's.
+        self._check_size(event.size)
 
-    def _check_size(self) -> None:
-        width, height = self.size
+    def _check_size(self, size: Size | None = None) -> None:
+        width, height = size or self.size
         small = isinstance(self.screen, TooSmallScreen)
         if not fits(width, height):
             if small:

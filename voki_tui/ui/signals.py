@@ -13,6 +13,7 @@ import asyncio
 import os
 import signal
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from textual.app import App
@@ -28,7 +29,7 @@ def install_exit_handlers(app: App[Any]) -> Callable[[], None]:
     installed: list[signal.Signals] = []
     for sig in HANDLED:
         try:
-            loop.add_signal_handler(sig, app.exit, 128 + int(sig))
+            loop.add_signal_handler(sig, partial(app.exit, return_code=128 + int(sig)))
         except (NotImplementedError, RuntimeError, ValueError):  # no unix signals here
             continue
         installed.append(sig)
@@ -60,7 +61,7 @@ def start_tty_watchdog(
 
     def check() -> None:
         if not alive():
-            app.exit(EXIT_TERMINAL_GONE)
+            app.exit(return_code=EXIT_TERMINAL_GONE)
 
     timer = app.set_interval(WATCHDOG_INTERVAL_S, check, name="tty-watchdog")
     return timer.stop

@@ -1,0 +1,369 @@
+"""Pilot tests of the app shell: login errors, MFA, navigation, filtering, hostile text, signals."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from collections.abc import Callable
+from typing import Any
+
+from textual.widgets import Button, DataTable, Input, Static
+
+from voki_tui.api.errors import (
+    AuthError,
+    MFARequired,
+    NetworkError,
+    RateLimitedError,
+    TLSError,
+    ValidationError,
+)
+from voki_tui.live.state import LinkState
+from voki_tui.ui.app import VokiApp
+from voki_tui.ui.ports import DepartmentList, LastLogin
+from voki_tui.ui.screens.departments import DepartmentsScreen
+from voki_tui.ui.screens.help import HelpScreen
+from voki_tui.ui.screens.login import LoginScreen
+from voki_tui.ui.screens.too_small import TooSmallScreen
+from voki_tui.ui.widgets.status_bar import StatusBar
+
+from .fakes import (
+    DEPARTMENTS,
+    HOSTILE,
+    SUPERVISOR,
+    FakeAuth,
+    FakeFeed,
+    FrozenClock,
+    connection,
+    customer,
+    department,
+    notification,
+    options,
+    snapshot,
+    stale,
+    view,
+)
+
+SIZE = (100, 30)
+
+
+WAIT_S = 10.0  # generous: two cores shared with other test runs
+
+
+async def until(pilot: Any, condition: Callable[[], bool]) -> None:
+    """Poll ``condition`` while letting the app run, up to ``WAIT_S``."""
+    deadline = asyncio.get_running_loop().time() + WAIT_S
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
+        await pilot.pause(0.02)
+
+
+def static_text(app: VokiApp, selector: str) -> str:
+    return str(app.screen.query_one(selector, Static).render())
+
+
+async def fill_login(pilot: Any, password: str = "s3cret") -> None:
+    screen = pilot.app.screen
+    assert isinstance(screen, LoginScreen)
+    field = screen.query_one("#field-password", Input)
+    field.value = password
+    field.focus()
+    await pilot.press("enter")  # keyboard submit (a Button ignores clicks 0.2 s apart)
+
+
+def login_app(auth: FakeAuth, clock: FrozenClock | None = None) -> VokiApp:
+    auth.remembered = LastLogin("https://voki.example.com.br", "acme", "marina@acme.com.br")
+    return VokiApp(
+        options(server=None, tenant=None, email=None), auth, FakeFeed(), clock or FrozenClock()
+    )
+
+
+async def test_login_prefills_remembered_fields_and_logs_in() -> None:
+    auth = FakeAuth(login_results=[SUPERVISOR])
+    app = login_app(auth)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, LoginScreen))
+        assert app.screen.query_one("#field-tenant", Input).value == "acme"
+        await fill_login(pilot)
+        await until(pilot, lambda: isinstance(app.screen, DepartmentsScreen))
+    assert ("login", "https://voki.example.com.br", "acme", "marina@acme.com.br") in auth.calls
+    assert app.user == SUPERVISOR
+
+
+async def test_wrong_password_says_so_and_stays() -> None:
+    app = login_app(FakeAuth(login_results=[AuthError("Invalid credentials", status=401)]))
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, LoginScreen))
+        await fill_login(pilot)
+        await until(pilot, lambda: "Wrong email" in static_text(app, "#login-message"))
+        assert isinstance(app.screen, LoginScreen)
+
+
+async def test_422_errors_appear_under_their_fields() -> None:
+    error = ValidationError(
+        "invalid", {"email": ["has invalid format"], "tenant": ["[/bad] not found"]}
+    )
+    app = login_app(FakeAuth(login_results=[error]))
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, LoginScreen))
+        await fill_login(pilot)
+        await until(pilot, lambda: "has invalid format" in static_text(app, "#error-email"))
+        assert "[/bad] not found" in static_text(app, "#error-tenant")
+        assert app.screen.query_one("#field-email", Input).has_class("-invalid")
+        assert not app.screen.query_one("#field-password", Input).has_class("-invalid")
+
+
+async def test_empty_fields_are_caught_before_asking_the_server() -> None:
+    auth = FakeAuth()
+    app = login_app(auth)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, LoginScreen))
+        await fill_login(pilot, password="")
+        await until(pilot, lambda: "Required" in static_text(app, "#error-password"))
+    assert not [c for c in auth.calls if c[0] == "login"]
+
+
+async def test_429_counts_down_and_reenables_the_button() -> None:
+    clock = FrozenClock()
+    auth = FakeAuth(login_results=[RateLimitedError("slow down", retry_after=3), SUPERVISOR])
+    app = login_app(auth, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, LoginScreen))
+        await fill_login(pilot)
+        await until(pilot, lambda: "Try again in 3 s" in static_text(app, "#login-message"))
+        button = app.screen.query_one("#login-button", Button)
+        assert button.disabled
+        clock.advance(2)
+        await until(pilot, lambda: "Try again in 1 s" in static_text(app, "#login-message"))
+        assert button.disabled
+        clock.advance(1)
+        await until(pilot, lambda: not button.disabled)
+        assert "try again now" in static_text(app, "#login-message")
+        await fill_login(pilot)
+        await until(pilot, lambda: isinstance(app.screen, DepartmentsScreen))
+
+
+async def test_unreachable_server_and_tls_errors_are_distinguished() -> None:
+    auth = FakeAuth(
+        login_results=[
+            NetworkError("connection refused"),
+            TLSError("certificate verify failed"),
+        ]
+    )
+    app = login_app(auth)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, LoginScreen))
+        await fill_login(pilot)
+        await until(pilot, lambda: "Cannot reach" in static_text(app, "#login-message"))
+        assert "connection refused" in static_text(app, "#login-message")
+        await fill_login(pilot)
+        await until(pilot, lambda: "TLS error" in static_text(app, "#login-message"))
+
+
+async def test_mfa_step_then_wrong_code_then_success() -> None:
+    auth = FakeAuth(
+        login_results=[MFARequired("mfa-token-1")],
+        mfa_results=[AuthError("bad code", status=401), SUPERVISOR],
+    )
+    app = login_app(auth)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, LoginScreen))
+        await fill_login(pilot)
+        await until(pilot, lambda: bool(app.screen.query_one("#mfa").display))
+        assert not app.screen.query_one("#credentials").display
+        app.screen.query_one("#field-code", Input).value = "000000"
+        await pilot.click("#verify-button")  # the mouse works too
+        await until(pilot, lambda: "Wrong or expired code" in static_text(app, "#login-message"))
+        code = app.screen.query_one("#field-code", Input)
+        code.value = "123456"
+        code.focus()
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, DepartmentsScreen))
+    assert ("verify_mfa", "mfa-token-1", "123456") in auth.calls
+
+
+async def test_restored_session_skips_login_and_starts_the_feed() -> None:
+    feed = FakeFeed([snapshot()])
+    auth = FakeAuth(restored=SUPERVISOR)
+    app = VokiApp(options(), auth, feed, FrozenClock())
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, DepartmentsScreen))
+        await until(pilot, lambda: feed.running.is_set())
+        assert feed.departments == DEPARTMENTS
+        table = app.screen.query_one(DataTable)
+        await until(pilot, lambda: table.get_cell("d-sales", "waiting").plain == "4/10")
+    assert feed.cancelled, "quitting must cancel the feed worker"
+
+
+async def test_department_option_restricts_the_feed() -> None:
+    feed = FakeFeed()
+    app = VokiApp(
+        options(departments=("d-support", "d-unknown")), FakeAuth(restored=SUPERVISOR), feed
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: feed.running.is_set())
+    assert feed.departments is not None
+    assert [d.id for d in feed.departments] == ["d-support", "d-unknown"]
+
+
+async def test_navigation_keys() -> None:
+    app = VokiApp(options(), FakeAuth(restored=SUPERVISOR), FakeFeed([snapshot()]), FrozenClock())
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, DepartmentsScreen))
+        await pilot.press("down", "u")
+        await until(pilot, lambda: type(app.screen).__name__ == "QueueScreen")
+        assert app.current_department == "d-support"
+        await pilot.press("p")
+        await until(pilot, lambda: type(app.screen).__name__ == "PresenceScreen")
+        await pilot.press("question_mark")
+        await until(pilot, lambda: isinstance(app.screen, HelpScreen))
+        await pilot.press("escape")
+        await until(pilot, lambda: type(app.screen).__name__ == "PresenceScreen")
+        await pilot.press("w")
+        await until(pilot, lambda: type(app.screen).__name__ == "WallboardScreen")
+        await pilot.press("d")
+        await until(pilot, lambda: isinstance(app.screen, DepartmentsScreen))
+        await pilot.press("q")
+    assert app.return_code == 0
+
+
+async def test_marked_departments_open_their_wallboard_only() -> None:
+    app = VokiApp(options(), FakeAuth(restored=SUPERVISOR), FakeFeed([snapshot()]), FrozenClock())
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, DepartmentsScreen))
+        await pilot.press("down", "down", "space", "up", "up", "space", "enter")
+        await until(pilot, lambda: type(app.screen).__name__ == "WallboardScreen")
+        assert app.wallboard_ids == ("d-sales", "d-billing")
+        shown = app._snapshot_for(app.screen)
+        assert shown is not None
+        assert [v.department.id for v in shown.departments] == ["d-sales", "d-billing"]
+
+
+async def test_filtering_by_typing() -> None:
+    app = VokiApp(options(), FakeAuth(restored=SUPERVISOR), FakeFeed([snapshot()]), FrozenClock())
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, DepartmentsScreen))
+        await pilot.press("slash", *"sup")
+        table = app.screen.query_one(DataTable)
+        await until(pilot, lambda: table.row_count == 1)
+        assert table.get_cell("d-support", "name").plain == "Suporte Técnico"
+        await pilot.press("enter", "enter")  # leave the filter, open the only row
+        await until(pilot, lambda: type(app.screen).__name__ == "QueueScreen")
+        assert app.current_department == "d-support"
+
+
+async def test_hostile_names_are_literal_and_inert() -> None:
+    evil = department("d-evil", HOSTILE)
+    snap = snapshot([view(evil, [customer("c-x", HOSTILE, 10, department_id="d-evil")])])
+    auth = FakeAuth(restored=SUPERVISOR, department_list=DepartmentList((evil,), total=1))
+    feed = FakeFeed([snap])
+    app = VokiApp(options(), auth, feed, FrozenClock())
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await until(pilot, lambda: type(app.screen).__name__ == "QueueScreen")
+        await pilot.press("d")
+        await until(pilot, lambda: isinstance(app.screen, DepartmentsScreen))
+        cell = app.screen.query_one(DataTable).get_cell("d-evil", "name")
+        assert cell.plain.startswith("[@click=app.quit]x[/] ␛]0;pwned␇")
+        assert "\x1b" not in cell.plain and "\u202e" not in cell.plain
+        assert not cell.spans, "no style or click action may come from the name"
+        feed.notify(notification(HOSTILE, HOSTILE))
+        await until(pilot, lambda: len(app._notifications) == 1)
+        toast = next(iter(app._notifications))
+        assert "\x1b" not in toast.message and toast.message.startswith("[@click=app.quit]x[/]")
+        assert not toast.markup
+        await pilot.click(DataTable, offset=(4, 1))
+        await pilot.pause()
+        assert app.is_running, "clicking the hostile name must not quit the app"
+
+
+async def test_notifications_are_rate_limited_toasts() -> None:
+    feed = FakeFeed([snapshot()])
+    app = VokiApp(options(), FakeAuth(restored=SUPERVISOR), feed, FrozenClock())
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await until(pilot, lambda: feed.running.is_set())
+        for i in range(6):
+            feed.notify(notification(f"title {i}", f"body {i}", nid=str(i)))
+        await until(pilot, lambda: app.toasts.dropped == 3)
+        assert [n.title for n in app._notifications] == ["title 0", "title 1", "title 2"]
+
+
+async def test_status_bar_tells_the_connection_story() -> None:
+    clock = FrozenClock()
+    feed = FakeFeed([snapshot()])
+    app = VokiApp(options(), FakeAuth(restored=SUPERVISOR), feed, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, DepartmentsScreen))
+        bar = app.screen.query_one(StatusBar)
+        await until(pilot, lambda: "● live" in bar.text)
+        assert not app.screen.has_class("-stale")
+        feed.push(stale(snapshot(), age_s=42))
+        await until(pilot, lambda: "reconnecting in 5 s" in bar.text)
+        assert "data 42 s old" in bar.text
+        assert app.screen.has_class("-stale")
+        clock.advance(3)
+        await until(pilot, lambda: "reconnecting in 2 s" in bar.text and "45 s old" in bar.text)
+        feed.push(snapshot(version=9, now=clock.now))
+        await until(pilot, lambda: "● live" in bar.text)
+        assert not app.screen.has_class("-stale")
+
+
+async def test_expired_session_returns_to_login_but_wallboard_keeps_showing() -> None:
+    expired = snapshot(conn=connection(LinkState.AUTH_FAILED, data_age_s=30))
+    feed = FakeFeed([snapshot()])
+    app = VokiApp(options(), FakeAuth(restored=SUPERVISOR), feed, FrozenClock())
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, DepartmentsScreen))
+        feed.push(expired)
+        await until(pilot, lambda: isinstance(app.screen, LoginScreen))
+        assert "Session expired" in static_text(app, "#login-message")
+    wall_feed = FakeFeed([snapshot()])
+    wall = VokiApp(options(wallboard=True), FakeAuth(restored=SUPERVISOR), wall_feed, FrozenClock())
+    async with wall.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: type(wall.screen).__name__ == "WallboardScreen")
+        wall_feed.push(expired)
+        await until(pilot, lambda: wall.screen.has_class("-stale"))
+        assert type(wall.screen).__name__ == "WallboardScreen"
+
+
+async def test_read_only_refuses_logout() -> None:
+    auth = FakeAuth(restored=SUPERVISOR)
+    app = VokiApp(options(read_only=True), auth, FakeFeed(), FrozenClock())
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, DepartmentsScreen))
+        await pilot.press("l")
+        await until(pilot, lambda: any("Read-only" in str(n.message) for n in app._notifications))
+        assert ("logout",) not in auth.calls
+        assert isinstance(app.screen, DepartmentsScreen)
+
+
+async def test_logout_cancels_the_feed_and_shows_login() -> None:
+    auth = FakeAuth(restored=SUPERVISOR)
+    feed = FakeFeed()
+    app = VokiApp(options(), auth, feed, FrozenClock())
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: feed.running.is_set())
+        await pilot.press("l")
+        await until(pilot, lambda: isinstance(app.screen, LoginScreen))
+        await until(pilot, lambda: feed.cancelled)
+    assert ("logout",) in auth.calls
+
+
+async def test_too_small_notice_comes_and_goes() -> None:
+    app = VokiApp(options(), FakeAuth(restored=SUPERVISOR), FakeFeed(), FrozenClock())
+    async with app.run_test(size=(70, 20)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, TooSmallScreen))
+        assert "70x20 now, 80x24 needed" in str(app.screen.query_one(Static).render())
+        await pilot.resize_terminal(80, 24)
+        await until(pilot, lambda: isinstance(app.screen, DepartmentsScreen))
+
+
+async def test_sigterm_exits_cleanly() -> None:
+    app = VokiApp(options(), FakeAuth(restored=SUPERVISOR), FakeFeed(), FrozenClock())
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, DepartmentsScreen))
+        handler = asyncio.get_running_loop()._signal_handlers.get(signal.SIGTERM)  # type: ignore[attr-defined]
+        assert handler is not None, "SIGTERM handler not installed: the kill would end pytest"
+        os.kill(os.getpid(), signal.SIGTERM)
+        await until(pilot, lambda: not app.is_running)
+    assert app.return_code == 128 + signal.SIGTERM
+    assert signal.SIGTERM not in asyncio.get_running_loop()._signal_handlers  # type: ignore[attr-defined]
