@@ -179,12 +179,23 @@ class User(VokiModel):
     updated_at: OptTime = None
 
 
+def _optional_user(value: object) -> User | None:
+    """A login's user object is a convenience (``/users/me`` has it too): bad means absent."""
+    if value is None:
+        return None
+    try:
+        return User.model_validate(value)
+    except ValueError:
+        log.warning("unusable user object in a login answer ignored")
+        return None
+
+
 class LoginTokens(VokiModel):
     """A successful login, MFA verification or refresh (``user`` only on the first two)."""
 
     access_token: str = Field(min_length=1, repr=False)
     refresh_token: str = Field(min_length=1, repr=False)
-    user: User | None = None
+    user: Annotated[User | None, BeforeValidator(_optional_user)] = None
 
 
 class MFAChallenge(VokiModel):

@@ -23,6 +23,9 @@ from voki_tui.api.errors import RateLimitedError
 
 DEFAULT_AUTH_LIMIT = 5
 DEFAULT_WINDOW_S = 60.0
+# Our timestamps are taken before sending, the server's on arrival; network delays differ per
+# request, so a request is only forgotten a little after the server has surely forgotten it.
+SLACK_S = 1.0
 
 
 class AuthRateGuard:
@@ -46,11 +49,12 @@ class AuthRateGuard:
     def wait_s(self) -> float:
         """Seconds until one more auth request may be sent (0 when it may be sent now)."""
         now = self._clock()
-        while self._sent and self._sent[0] <= now - self.window_s:
+        span = self.window_s + SLACK_S
+        while self._sent and self._sent[0] <= now - span:
             self._sent.popleft()
         wait = max(0.0, self._blocked_until - now)
         if len(self._sent) >= self.limit:
-            wait = max(wait, self._sent[0] + self.window_s - now)
+            wait = max(wait, self._sent[0] + span - now)
         return wait
 
     def acquire(self) -> None:
