@@ -1,0 +1,179 @@
+"""Tokens and rate limits: HS256 JWTs signed with the configured secret.
+
+Access and refresh tokens are self-contained JWTs, so a restarted simulator with the same
+secret still accepts them. Revocation is a generation number carried in each token: ``revoke``
+bumps the server's generation and every token minted before it is refused from then on.
+Refresh tokens rotate: each one can be spent once (tracked by ``jti``).
+"""
+
+from __future__ import annotations
+
+import math
+import secrets
+import time
+from collections import deque
+from dataclasses import dataclass
+from typing import Any
+
+import jwt
+
+from .world import DEMO_TENANT, User
+
+ALGORITHM = "HS256"
+MFA_TOKEN_TTL_S = 300
+CUSTOMER_TOKEN_TTL_S = 2 * 3600
+
+
+@dataclass(frozen=True, slots=True)
+class Claims:
+    """The verified identity behind a request or socket."""
+
+    subject: str  # user id as a string, or a call id for customer tokens
+    tenant: str
+    role: str  # attendant | supervisor | manager | customer
+
+    @property
+    def user_id(self) -> int | None:
+        return int(self.subject) if self.role != "customer" and self.subject.isdigit() else None
+
+
+class TokenAuthority:
+    """Mints and checks every token type the simulator hands out."""
+
+    def __init__(self, secret: str, access_ttl: int, refresh_ttl: int) -> None:
+        self._secret = secret
+        self.access_ttl = access_ttl
+        self.refresh_ttl = refresh_ttl
+        self.access_generation = 0
+        self.refresh_generation = 0
+        self._spent: set[str] = set()  # refresh and MFA token ids already used
+
+    def __repr__(self) -> str:
+        return f"TokenAuthority(access_ttl={self.access_ttl}, refresh_ttl={self.refresh_ttl})"
+
+    def _encode(self, claims: dict[str, Any]) -> str:
+        return jwt.encode(claims, self._secret, algorithm=ALGORITHM)
+
+    def _decode(self, token: str, typ: str) -> dict[str, Any] | None:
+        try:
+            claims: dict[str, Any] = jwt.decode(
+                token, self._secret, algorithms=[ALGORITHM], options={"require": ["exp", "sub"]}
+            )
+        except jwt.PyJWTError:
+            return None
+        return claims if claims.get("typ") == typ else None
+
+    def issue_pair(self, user: User) -> tuple[str, str]:
+        """A fresh (access, refresh) pair for ``user``."""
+        now = int(time.time())
+        access = self._encode(
+            {
+                "sub": str(user.id),
+                "tenant": DEMO_TENANT,
+                "role": user.role,
+                "iat": now,
+                "exp": now + self.access_ttl,
+                "jti": secrets.token_hex(8),
+                "typ": "access",
+                "gen": self.access_generation,
+            }
+        )
+        refresh = self._encode(
+            {
+                "sub": str(user.id),
+                "tenant": DEMO_TENANT,
+                "iat": now,
+                "exp": now + self.refresh_ttl,
+                "jti": secrets.token_hex(12),
+                "typ": "refresh",
+                "gen": self.refresh_generation,
+            }
+        )
+        return access, refresh
+
+    def verify_access(self, token: str | None) -> Claims | None:
+        """Claims of a live, unrevoked access (or customer) token, else None."""
+        if not token:
+            return None
+        claims = self._decode(token, "access")
+        if claims is not None:
+            if int(claims.get("gen", -1)) < self.access_generation:
+                return None
+            return Claims(str(claims["sub"]), str(claims.get("tenant")), str(claims.get("role")))
+        customer = self._decode(token, "customer")
+        if customer is None:
+            return None
+        return Claims(str(customer["sub"]), str(customer.get("tenant")), "customer")
+
+    def spend_refresh(self, token: str) -> int | None:
+        """Consume a refresh token (rotation); the user id if it was valid and unspent."""
+        claims = self._decode(token, "refresh")
+        if claims is None or int(claims.get("gen", -1)) < self.refresh_generation:
+            return None
+        jti = str(claims.get("jti"))
+        if jti in self._spent:
+            return None
+        self._spent.add(jti)
+        sub = str(claims["sub"])
+        return int(sub) if sub.isdigit() else None
+
+    def issue_mfa(self, user: User) -> str:
+        now = int(time.time())
+        return self._encode(
+            {
+                "sub": str(user.id),
+                "exp": now + MFA_TOKEN_TTL_S,
+                "jti": secrets.token_hex(8),
+                "typ": "mfa",
+            }
+        )
+
+    def peek_mfa(self, token: str) -> tuple[int, str] | None:
+        """(user id, jti) of a valid unspent MFA token, without spending it."""
+        claims = self._decode(token, "mfa")
+        if claims is None or str(claims.get("jti")) in self._spent:
+            return None
+        sub = str(claims["sub"])
+        return (int(sub), str(claims.get("jti"))) if sub.isdigit() else None
+
+    def spend(self, jti: str) -> None:
+        self._spent.add(jti)
+
+    def issue_customer(self, call_id: str) -> str:
+        now = int(time.time())
+        return self._encode(
+            {
+                "sub": call_id,
+                "tenant": DEMO_TENANT,
+                "role": "customer",
+                "exp": now + CUSTOMER_TOKEN_TTL_S,
+                "typ": "customer",
+            }
+        )
+
+    def revoke_access(self) -> None:
+        self.access_generation += 1
+
+    def revoke_all(self) -> None:
+        self.access_generation += 1
+        self.refresh_generation += 1
+
+
+class RateLimiter:
+    """At most ``limit`` requests per ``window_s`` per key (client IP), sliding window."""
+
+    def __init__(self, limit: int, window_s: float = 60.0) -> None:
+        self.limit = limit
+        self.window_s = window_s
+        self._hits: dict[str, deque[float]] = {}
+
+    def check(self, key: str, now: float | None = None) -> int | None:
+        """Record a hit; None if allowed, else the ``Retry-After`` in whole seconds."""
+        t = time.monotonic() if now is None else now
+        hits = self._hits.setdefault(key, deque())
+        while hits and hits[0] <= t - self.window_s:
+            hits.popleft()
+        if len(hits) >= self.limit:
+            return max(1, math.ceil(hits[0] + self.window_s - t))
+        hits.append(t)
+        return None
