@@ -92,6 +92,7 @@ class QueueReducer:
         self.buffer_overflows = 0
         self.stale_snapshots = 0  # reconcile calls whose token was superseded or invalidated
         self.foreign_records = 0  # backfill records of another department
+        self.counted = 0  # outcomes (answers, abandons) added to the metrics window
 
     # -- reading -----------------------------------------------------------------------------
 
@@ -205,7 +206,8 @@ class QueueReducer:
         assert finished.at is not None
         finished.counted = True
         wait_s = (finished.at - finished.queued_at).total_seconds()
-        self.outcomes.add(finished.outcome, finished.at, wait_s)
+        if self.outcomes.add(finished.outcome, finished.at, wait_s):
+            self.counted += 1
 
     def _remember(self, call_id: str, finished: _Finished) -> None:
         self._finished[call_id] = finished
@@ -283,14 +285,15 @@ class QueueReducer:
     # -- history backfill --------------------------------------------------------------------
 
     def backfill(self, records: Iterable[CallRecord]) -> int:
-        """Count the finished calls of the window from REST; returns how many were new.
+        """Count the finished calls of the window from REST; returns how many new answers and
+        abandons reached the metrics window.
 
         A record with ``assigned_at`` was answered (wait = ``assigned_at - queued_at``, or
         ``wait_s``); ``missed`` is an abandon ending at ``ended_at`` (or ``queued_at + wait_s``);
         other finished statuses only mark the call finished; ``queued`` records are left to
         ``reconcile``. Calls already counted from live events are skipped, and vice versa.
         """
-        counted = 0
+        counted_before = self.counted
         for record in records:
             if record.department_id != self.department_id:
                 self.foreign_records += 1
@@ -301,13 +304,8 @@ class QueueReducer:
             if ending is None:
                 continue
             outcome, at, queued_at = ending
-            before = self._finished.get(record.call_id)
-            was_counted = before is not None and before.counted
             self._finish(record.call_id, outcome, at, queued_at)
-            after = self._finished.get(record.call_id)
-            if not was_counted and after is not None and after.counted:
-                counted += 1
-        return counted
+        return self.counted - counted_before
 
 
 def _record_ending(record: CallRecord) -> tuple[Outcome, datetime, datetime | None] | None:
