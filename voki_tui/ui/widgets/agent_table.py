@@ -42,7 +42,7 @@ class AgentTable(LiveTable[Agent]):
     """One row per present agent, keyed by ``user_id``; a tick moves only "in status" cells."""
 
     columns = (
-        Column("Status", 14),
+        Column("Status", 18),
         Column("Agent", 14, flex=3),
         Column("In status", 9, align="right"),
         Column("Devices", 7, align="right"),

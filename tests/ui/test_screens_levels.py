@@ -1,0 +1,84 @@
+"""The threshold rules behind the colours and glyphs, and the wallboard's worst-first order."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from voki_tui.ui.screens.wallboard import CHROME_LINES, TILE_SIZE, grid_shape, page_count
+from voki_tui.ui.widgets.levels import (
+    Level,
+    department_level,
+    is_new,
+    size_level,
+    wait_level,
+    worst_first_key,
+)
+
+from .fakes import T0, busy_views, customer, department, view
+
+
+def test_wait_level_thresholds() -> None:
+    assert wait_level(59, 120) is Level.OK
+    assert wait_level(60, 120) is Level.WARN
+    assert wait_level(120, 120) is Level.WARN
+    assert wait_level(121, 120) is Level.ALERT
+    assert wait_level(10_000, None) is Level.OK
+    assert wait_level(None, 120) is Level.OK
+
+
+@given(
+    st.floats(min_value=0, max_value=1e6, allow_nan=False),
+    st.floats(min_value=0, max_value=1e6, allow_nan=False),
+    st.integers(min_value=1, max_value=86_400),
+)
+def test_wait_level_never_improves_as_the_wait_grows(a: float, b: float, limit: int) -> None:
+    low, high = sorted((a, b))
+    assert wait_level(low, limit) <= wait_level(high, limit)
+
+
+@given(st.integers(min_value=0, max_value=500), st.integers(min_value=1, max_value=500))
+def test_size_level_alerts_exactly_when_full(waiting: int, limit: int) -> None:
+    assert (size_level(waiting, limit) is Level.ALERT) == (waiting >= limit)
+
+
+def test_new_mark_window() -> None:
+    assert is_new(T0, T0 + timedelta(seconds=29))
+    assert not is_new(T0, T0 + timedelta(seconds=30))
+    assert not is_new(None, T0)
+
+
+def test_worst_first_puts_breaches_before_longer_calm_queues() -> None:
+    calm = view(
+        department("d-calm", "Calm", max_wait_time=3600, max_queue_size=None),
+        [customer("c-1", "A", 1000, department_id="d-calm")],
+    )
+    breach = view(
+        department("d-hot", "Hot", max_wait_time=60, max_queue_size=None),
+        [customer("c-2", "B", 61, department_id="d-hot")],
+    )
+    empty = view(department("d-empty", "Empty"))
+    ordered = sorted([empty, calm, breach], key=lambda v: worst_first_key(v, T0))
+    assert [v.department.id for v in ordered] == ["d-hot", "d-calm", "d-empty"]
+    assert department_level(breach, T0) is Level.ALERT
+    assert department_level(busy_views()[2], T0) is Level.OK
+
+
+@given(st.integers(min_value=40, max_value=250), st.integers(min_value=10, max_value=70))
+def test_grid_always_has_a_tile_and_fits_when_possible(width: int, height: int) -> None:
+    for big in (True, False):
+        cols, rows = grid_shape(width, height, big)
+        tile_w, tile_h = TILE_SIZE[big]
+        assert cols >= 1 and rows >= 1
+        assert cols * tile_w <= width or cols == 1
+        assert rows * tile_h <= height - CHROME_LINES or rows == 1
+        assert (cols + 1) * tile_w > width and (rows + 1) * tile_h > height - CHROME_LINES
+
+
+@given(st.integers(min_value=0, max_value=1000), st.integers(min_value=1, max_value=60))
+def test_pages_cover_every_department_once(departments: int, per_page: int) -> None:
+    pages = page_count(departments, per_page)
+    assert pages >= 1
+    assert (pages - 1) * per_page < max(departments, 1) <= pages * per_page

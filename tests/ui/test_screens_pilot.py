@@ -1,0 +1,201 @@
+"""Behaviour of the data screens: ages tick alone, the cursor follows its customer, pages
+rotate on ticks, hostile names stay literal, and a tick repaints only the age cells."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+from textual.geometry import Region
+
+from voki_tui.ui.screens.presence import PresenceScreen
+from voki_tui.ui.screens.queue import QueueScreen
+from voki_tui.ui.screens.wallboard import WallboardScreen
+from voki_tui.ui.widgets.agent_table import AgentTable
+from voki_tui.ui.widgets.figure import Figure
+from voki_tui.ui.widgets.queue_table import QueueTable
+from voki_tui.ui.widgets.tile import DepartmentTile
+from voki_tui.ui.widgets.title_line import TitleLine
+from voki_tui.ui.widgets.trend import WaitingTrend
+
+from .fakes import T0, busy_views, customer, snapshot, view
+from .test_screens import ScreenHost, many_departments, unauthorized_snapshot
+
+HOSTILE_NAME = "[@click=app.quit]x[/] [/foo] \x1b[2J\x1b]0;pwned\x07 \u202eevil"
+
+
+def table_lines(table: QueueTable | AgentTable) -> list[str]:
+    return [table.render_line(y).text for y in range(table.size.height)]
+
+
+async def test_tick_changes_only_the_age_text() -> None:
+    app = ScreenHost(lambda: QueueScreen("d-sales"), snapshot())
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        table = app.screen.query_one(QueueTable)
+        before = table_lines(table)
+        table.refreshed_regions.clear()
+        figures = {f.id: f.updates for f in app.screen.query(Figure)}
+        trend_updates = app.screen.query_one(WaitingTrend).updates
+
+        app.advance(1)
+        await pilot.pause()
+        after = table_lines(table)
+
+        wait_start, wait_width = table._column_spans(table.size.width)[3]
+        changed = [(b, a) for b, a in zip(before, after, strict=True) if b != a]
+        assert len(changed) == 4  # the four customers' waits, nothing else
+        for old, new in changed:
+            outside = slice(0, wait_start)
+            assert old[outside] == new[outside]
+            assert old[wait_start + wait_width :] == new[wait_start + wait_width :]
+        assert "3:06" in after[1] and "3:05" in before[1]
+        # Self-measurement: the tick asked to repaint exactly the four wait cells.
+        assert table.refreshed_regions == [
+            Region(wait_start, line, wait_width, 1) for line in range(1, 5)
+        ]
+        after_figures = {f.id: f.updates for f in app.screen.query(Figure)}
+        moved = {fid for fid in figures if after_figures[fid] != figures[fid]}
+        assert moved == {"fig-longest"}
+        assert app.screen.query_one(WaitingTrend).updates == trend_updates
+
+
+async def test_new_mark_goes_after_thirty_seconds() -> None:
+    app = ScreenHost(lambda: QueueScreen("d-sales"), snapshot())
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        table = app.screen.query_one(QueueTable)
+        assert "new" in table.cells_of("c-4")[4].text
+        app.advance(27)
+        await pilot.pause()
+        assert table.cells_of("c-4")[4].text == ""
+
+
+async def test_cursor_stays_on_customer_when_a_row_above_leaves() -> None:
+    snap = snapshot()
+    app = ScreenHost(lambda: QueueScreen("d-sales"), snap)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        table = app.screen.query_one(QueueTable)
+        live = app.live
+        assert live is not None
+        await pilot.press("down", "down")
+        assert table.cursor_key == "c-3"
+
+        sales, *others = snap.departments
+        without_first = replace(sales, waiting=sales.waiting[1:])
+        arrival = customer("c-9", "Nova Cliente", 1)
+        with_new = replace(without_first, waiting=(*without_first.waiting, arrival))
+        live.show_snapshot(replace(snap, version=2, departments=(with_new, *others)))
+        await pilot.pause()
+        assert table.keys == ("c-2", "c-3", "c-4", "c-9")
+        assert table.cursor_key == "c-3"
+        assert table.render_line(2).text.lstrip().startswith("2 Fernanda Oliveira")
+
+        # The customer under the cursor is served: the cursor moves to the next in line.
+        shorter = replace(with_new, waiting=(with_new.waiting[0], *with_new.waiting[2:]))
+        live.show_snapshot(replace(snap, version=3, departments=(shorter, *others)))
+        await pilot.pause()
+        assert table.cursor_key == "c-4"
+
+
+async def test_mouse_click_moves_cursor() -> None:
+    app = ScreenHost(lambda: QueueScreen("d-sales"), snapshot())
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        table = app.screen.query_one(QueueTable)
+        assert await pilot.click(QueueTable, offset=(5, 3))
+        assert table.cursor_key == "c-3"
+
+
+async def test_hostile_names_are_shown_literally_and_harmlessly() -> None:
+    hostile_dep = replace(busy_views()[0].department, name=HOSTILE_NAME)
+    hostile_view = view(
+        hostile_dep,
+        [customer("c-1", HOSTILE_NAME, 30, reason=HOSTILE_NAME)],
+    )
+    snap = snapshot([hostile_view])
+    app = ScreenHost(lambda: QueueScreen("d-sales"), snap)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await pilot.pause()
+        table = app.screen.query_one(QueueTable)
+        row = table.render_line(1).text
+        assert "[@click=app.quit]x[/] [/foo]" in row
+        assert "\x1b" not in row and "\x07" not in row and "\u202e" not in row
+        assert "␛[2J" in row
+        title = app.screen.query_one(TitleLine).text.plain
+        assert "[@click=app.quit]x[/]" in title and "\x1b" not in title
+        await pilot.click(QueueTable, offset=(8, 1))  # on the would-be click target
+        await pilot.click(TitleLine, offset=(12, 0))
+        await pilot.pause()
+        assert app.is_running
+        assert app.return_code is None
+
+        wall = WallboardScreen(compact=True)
+        app.push_screen(wall)
+        wall.show_snapshot(snap)
+        wall.tick(T0)
+        await pilot.pause()
+        tile_title = app.screen.query(DepartmentTile).first().query_one(TitleLine).text.plain
+        assert tile_title.startswith("[@click=app.quit]x[/]")
+        assert app.is_running
+
+
+async def test_wallboard_rotates_pages_on_ticks() -> None:
+    app = ScreenHost(WallboardScreen, many_departments(20))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        wall = app.screen
+        assert isinstance(wall, WallboardScreen)
+        assert wall.per_page == 9 and wall.pages == 3 and wall.page == 0
+        names = [t.view.department.name for t in wall.query(DepartmentTile) if t.view]
+        assert names[0] == "Departamento 19"  # worst (longest wait) first
+        for expected in (0, 0, 0, 0, 0, 0, 0, 0, 0, 1):  # ticks 1..10 s
+            app.advance(1)
+            assert wall.page == expected
+        await pilot.pause()
+        assert "page 2/3" in wall.query_one(TitleLine).text.plain
+        app.advance(10)
+        app.advance(10)
+        assert wall.page == 0
+
+
+async def test_wallboard_fits_without_rotation_and_marks_breach() -> None:
+    app = ScreenHost(WallboardScreen, snapshot())
+    async with app.run_test(size=(160, 50)) as pilot:
+        await pilot.pause()
+        wall = app.screen
+        assert isinstance(wall, WallboardScreen)
+        assert wall.big and wall.pages == 1
+        tiles = [t for t in wall.query(DepartmentTile) if t.view]
+        assert [t.view.department.id for t in tiles if t.view] == [
+            "d-sales",
+            "d-support",
+            "d-billing",
+        ]
+        assert tiles[0].has_class("-alert")  # 3:05 waited against a 2:00 limit
+        app.advance(30)
+        assert wall.page == 0
+
+
+async def test_unauthorized_queue_says_so() -> None:
+    app = ScreenHost(lambda: QueueScreen("d-sales"), unauthorized_snapshot())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert app.screen.has_class("-failed")
+        assert not app.screen.query_one(QueueTable).display
+        assert not app.screen.query_one(QueueTable).keys
+
+
+async def test_presence_ticks_time_in_status_only() -> None:
+    app = ScreenHost(lambda: PresenceScreen("d-support"), snapshot())
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        table = app.screen.query_one(AgentTable)
+        lines = table_lines(table)
+        assert "? on_break_custom" in lines[2]  # unknown status shown verbatim
+        table.refreshed_regions.clear()
+        app.advance(1)
+        start, width = table._column_spans(table.size.width)[2]
+        assert table.refreshed_regions == [Region(start, y, width, 1) for y in (1, 2)]
+        assert app.now == T0 + timedelta(seconds=1)
