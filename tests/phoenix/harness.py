@@ -52,6 +52,11 @@ class Harness:
         self.pump()
 
     def advance(self, seconds: float) -> list[Output]:
+        """Let ``seconds`` pass, ticking at every deadline on the way like a punctual driver."""
+        return self.run_until(self.now + seconds)
+
+    def jump(self, seconds: float) -> list[Output]:
+        """The clock leaps (suspend/resume): one late tick, no ticks in between."""
         self.now += seconds
         self.client.tick(self.now)
         return self.pump()
