@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 import jwt
 import pytest
+
 from voki_tui.sim.testing import SimHandle, running_sim
 
 TENANT = "demo"
@@ -28,7 +29,7 @@ SUPERVISOR = "supervisor@demo.test"
 ATTENDANT = "attendant@demo.test"
 MFA_USER = "mfa@demo.test"
 # Passed as the sim's ``secret`` so the suites can mint their own (expired, forged) tokens.
-SECRET = "conformance-suite-secret"
+SECRET = "conformance-suite-secret-long-enough-for-hs256"
 HTTP_TIMEOUT = 10.0
 
 
@@ -66,16 +67,14 @@ def api_get(sim: SimHandle, account: Account, path: str, **params: Any) -> httpx
     )
 
 
-def mint_token(
-    *,
-    sub: int | str,
-    role: str,
-    tenant: str = TENANT,
-    exp_in: float = 900.0,
-    secret: str = SECRET,
-) -> str:
-    """An HS256 access token with the documented claims (voki-api.md section 3)."""
-    claims = {"sub": str(sub), "tenant": tenant, "role": role, "exp": int(time.time() + exp_in)}
+def resign(token: str, *, secret: str = SECRET, **changes: Any) -> str:
+    """A real access token's claims, changed and signed again with HS256.
+
+    Starting from a token the sim issued keeps whatever claims it adds beyond the documented
+    ``sub``, ``tenant``, ``role`` and ``exp``, so a refusal is caused by the change alone.
+    """
+    claims = jwt.decode(token, options={"verify_signature": False})
+    claims.update(changes)
     return jwt.encode(claims, secret, algorithm="HS256")
 
 

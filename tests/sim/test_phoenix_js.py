@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from voki_tui.sim.testing import running_sim
 
 pytestmark = pytest.mark.node

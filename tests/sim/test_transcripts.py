@@ -22,9 +22,10 @@ from typing import Any
 
 import httpx
 import pytest
-from voki_tui.sim.testing import SimHandle, running_sim
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
+
+from voki_tui.sim.testing import SimHandle, running_sim
 
 from .conftest import (
     ATTENDANT,
@@ -34,7 +35,7 @@ from .conftest import (
     Account,
     api_get,
     login,
-    mint_token,
+    resign,
 )
 
 Frame = list[Any]
@@ -118,7 +119,7 @@ class Wire:
 
     async def join(self, topic: str, ref: Any, payload: Any = None) -> Frame:
         await self.send([ref, ref, topic, "phx_join", {} if payload is None else payload])
-        return await self.until(lambda f: f[1] == ref and f[3] == "phx_reply")[0]
+        return (await self.until(lambda f: f[1] == ref and f[3] == "phx_reply"))[0]
 
 
 def socket_url(sim: SimHandle, token: str | None, vsn: str = "2.0.0") -> str:
@@ -197,8 +198,8 @@ async def test_connect_good_token(paused_sim: SimHandle, manager: Account) -> No
 
 
 async def test_connect_with_minted_valid_token(paused_sim: SimHandle, manager: Account) -> None:
-    # Control for the refusals below: a token we sign with the sim's secret is accepted.
-    token = mint_token(sub=manager.id, role="manager")
+    # Control for the refusals below: a token we sign again with the sim's secret is accepted.
+    token = resign(manager.access_token)
     async with wire(paused_sim, token) as w:
         await w.send([None, "1", "phoenix", "heartbeat", {}])
         assert (await w.recv())[3] == "phx_reply"
@@ -213,9 +214,9 @@ async def test_connect_refused_403_empty_body(
     tokens: dict[str, str | None] = {
         "missing": None,
         "garbage": "bad-token",
-        "forged": mint_token(sub=manager.id, role="manager", secret="not-the-secret"),
-        "expired": mint_token(sub=manager.id, role="manager", exp_in=-60),
-        "other-tenant": mint_token(sub=manager.id, role="manager", tenant="nosuchtenant"),
+        "forged": resign(manager.access_token, secret="not-the-secret-but-long-enough-for-hs256"),
+        "expired": resign(manager.access_token, exp=int(time.time()) - 60),
+        "other-tenant": resign(manager.access_token, tenant="nosuchtenant"),
         "bad-vsn": manager.access_token,
     }
     vsn = "3.0.0" if kind == "bad-vsn" else "2.0.0"
@@ -270,12 +271,12 @@ async def test_join_numeric_refs_and_null_payload(
         assert await w.recv() == ["9", "9", second, "phx_reply", OK_EMPTY]
 
 
-async def test_join_snapshot_option(manager: Account) -> None:
+async def test_join_snapshot_option() -> None:
     with running_sim(seed=7, secret=SECRET, paused=True, join_snapshot=True) as sim:
         department_id = sim.state()["departments"][0]["id"]
         customer(sim, department_id, "Snapshot Sam")
         waiting = waiting_of(sim, department_id)
-        token = mint_token(sub=manager.id, role="manager")
+        token = login(sim, MANAGER).access_token
         async with wire(sim, token) as w:
             reply = await w.join(f"queue:{department_id}", "1")
         assert reply[:4] == ["1", "1", f"queue:{department_id}", "phx_reply"]
@@ -663,9 +664,9 @@ async def test_drop_closes_sockets(paused_sim: SimHandle, manager: Account) -> N
         assert await again.recv() == [None, "2", "phoenix", "phx_reply", OK_EMPTY]
 
 
-async def test_idle_timeout_closes_and_heartbeats_keep_alive(manager: Account) -> None:
+async def test_idle_timeout_closes_and_heartbeats_keep_alive() -> None:
     with running_sim(seed=7, secret=SECRET, paused=True, idle_timeout=1.0) as sim:
-        token = mint_token(sub=manager.id, role="manager")
+        token = login(sim, MANAGER).access_token
         async with wire(sim, token) as w:
             for n in range(8):  # 2.4 s of traffic, more than twice the timeout
                 await w.send([None, str(n), "phoenix", "heartbeat", {}])
@@ -677,9 +678,9 @@ async def test_idle_timeout_closes_and_heartbeats_keep_alive(manager: Account) -
         assert time.monotonic() - started >= 0.5
 
 
-async def test_silence_holds_replies_without_closing(manager: Account) -> None:
+async def test_silence_holds_replies_without_closing() -> None:
     with running_sim(seed=7, secret=SECRET, paused=True) as sim:
-        token = mint_token(sub=manager.id, role="manager")
+        token = login(sim, MANAGER).access_token
         async with wire(sim, token) as w:
             assert sim.control("POST", "silence", params={"seconds": 2}).status_code < 300
             silenced_at = time.monotonic()
