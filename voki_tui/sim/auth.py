@@ -55,13 +55,18 @@ class TokenAuthority:
         return jwt.encode(claims, self._secret, algorithm=ALGORITHM)
 
     def _decode(self, token: str, typ: str) -> dict[str, Any] | None:
+        """Verified claims if ``token`` is of type ``typ``.
+
+        A token without our ``typ`` claim counts as an access token: a JWT carrying only the
+        documented claims (``sub``, ``tenant``, ``role``, ``exp``) is what Voki issues.
+        """
         try:
             claims: dict[str, Any] = jwt.decode(
                 token, self._secret, algorithms=[ALGORITHM], options={"require": ["exp", "sub"]}
             )
         except jwt.PyJWTError:
             return None
-        return claims if claims.get("typ") == typ else None
+        return claims if claims.get("typ", "access") == typ else None
 
     def issue_pair(self, user: User) -> tuple[str, str]:
         """A fresh (access, refresh) pair for ``user``."""
@@ -96,8 +101,10 @@ class TokenAuthority:
         if not token:
             return None
         claims = self._decode(token, "access")
+        if claims is not None and claims.get("tenant") != DEMO_TENANT:
+            return None  # the simulator hosts one tenant
         if claims is not None:
-            if int(claims.get("gen", -1)) < self.access_generation:
+            if int(claims.get("gen", 0)) < self.access_generation:
                 return None
             return Claims(str(claims["sub"]), str(claims.get("tenant")), str(claims.get("role")))
         customer = self._decode(token, "customer")

@@ -50,6 +50,11 @@ class SimHandle:
         result: dict[str, Any] = response.json()
         return result
 
+    @property
+    def mfa_secret(self) -> str:
+        """The base32 TOTP secret of ``mfa@demo.test`` (also printed by the CLI)."""
+        return str(self.state()["mfa_totp_secret"])
+
     def restart(self) -> None:
         raise NotImplementedError
 
