@@ -128,8 +128,12 @@ async function joinDepartments(socket, departmentIds, record) {
     const presenceChannel = socket.channel(`presence:${id}`, {});
     const presence = new Presence(presenceChannel);
     let synced = false;
+    let diffs = 0;
     presence.onSync(() => {
       synced = true;
+    });
+    presenceChannel.on("presence_diff", () => {
+      diffs += 1;
     });
     const events = [];
     for (const name of ["customer_joined", "customer_left", "call_assigned"]) {
@@ -137,7 +141,7 @@ async function joinDepartments(socket, departmentIds, record) {
     }
     record[`queue:${id}`] = await join(queue);
     record[`presence:${id}`] = await join(presenceChannel);
-    channels[id] = { queue, presence, events, isSynced: () => synced };
+    channels[id] = { queue, presence, events, isSynced: () => synced, diffs: () => diffs };
   }
   return channels;
 }
@@ -184,6 +188,12 @@ async function main() {
     }
   }
 
+  // Let the scenario run for a while so that Presence applies real diffs, then freeze it again.
+  await http("POST", "/__sim/rate?events_per_second=50");
+  await http("POST", "/__sim/resume");
+  await until(() => Object.values(managerChannels).every((c) => c.diffs() > 0), STEP_MS);
+  await http("POST", "/__sim/pause");
+
   // Presence: wait until every Presence object has synced and agrees with the ground truth
   // (or the step times out), then report both sides as they last were.
   const views = [
@@ -202,7 +212,11 @@ async function main() {
   result.state = state;
   for (const [who, channels] of views) {
     for (const [id, c] of Object.entries(channels)) {
-      result.presence[`${who}:${id}`] = { synced: c.isSynced(), list: summarize(c.presence) };
+      result.presence[`${who}:${id}`] = {
+        synced: c.isSynced(),
+        diffs: c.diffs(),
+        list: summarize(c.presence),
+      };
     }
   }
 }

@@ -2,7 +2,8 @@
 
 tests/node/interop.mjs logs in over REST, joins ``queue:`` and ``presence:`` topics as the
 manager and as the attendant, tries the joins that must be refused, receives injected queue
-events and reports its ``Presence.list`` next to ``GET /__sim/state``. This module runs it once
+events, lets the scenario run so that presence diffs arrive, pauses it, and reports its
+``Presence.list`` next to ``GET /__sim/state``. This module runs it once
 and asserts on its JSON report.
 """
 
@@ -104,6 +105,7 @@ def test_presence_list_equals_ground_truth(report: dict[str, Any]) -> None:
     views = [f"manager:{d}" for d in report["departments"]]
     views += [f"attendant:{d}" for d in report["attendant_departments"]]
     assert any(departments[d]["agents"] for d in report["departments"]), "no agent present"
+    assert sum(report["presence"][v]["diffs"] for v in views) > 0, "no presence_diff applied"
     for view in views:
         seen = report["presence"][view]
         assert seen["synced"], f"{view}: Presence never synced"
