@@ -16,6 +16,8 @@ def clean_terminal_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None
     import os
 
     for name in list(os.environ):
+        if name.startswith("TEXTUAL_SNAPSHOT"):  # the snapshot plugin's own plumbing
+            continue
         if name.startswith("TEXTUAL_") or name in ("NO_COLOR", "COLORTERM", "FORCE_COLOR"):
             monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("TERM", "xterm-256color")

@@ -57,7 +57,7 @@ register(
         "TLS error: {detail}. Check the server's certificate.": (
             "Erro de TLS: {detail}. Verifique o certificado do servidor."
         ),
-        "Please correct the fields marked below.": "Corrija os campos indicados abaixo.",
+        "Please correct the marked fields.": "Corrija os campos indicados.",
         "Server error: {detail}": "Erro no servidor: {detail}",
         "Logging in…": "Entrando…",
     },
@@ -136,7 +136,7 @@ class LoginScreen(LiveScreen):
             errors["server"] = tr("Must start with https:// or http://")
         self._show_field_errors(errors)
         if errors:
-            self._say(tr("Please correct the fields marked below."))
+            self._say(tr("Please correct the marked fields."))
             return
         self._say(tr("Logging in…"))
         self._set_busy(True)
@@ -208,7 +208,7 @@ class LoginScreen(LiveScreen):
             known = {k: "; ".join(v) for k, v in error.fields.items() if k in (*FIELDS, "code")}
             self._show_field_errors(known)
             others = [f"{k}: {'; '.join(v)}" for k, v in error.fields.items() if k not in known]
-            self._say(" ".join([tr("Please correct the fields marked below."), *others]))
+            self._say(" ".join([tr("Please correct the marked fields."), *others]))
         elif isinstance(error, AuthError):
             self._say(tr("Wrong email, password or tenant."))
         elif isinstance(error, TLSError):

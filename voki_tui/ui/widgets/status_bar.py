@@ -100,14 +100,14 @@ def describe_age(connection: Connection, now: datetime) -> str:
 
 
 def describe_who(user: UserInfo | None, tenant: str | None, *, compact: bool) -> str:
-    """``Marina Souza · acme · supervisor`` (names cleaned: they come from the server)."""
+    """``acme · supervisor · Marina Souza``: cleaned (server text); the name goes first when cut."""
     parts: list[str] = []
-    if user is not None and not compact:
-        parts.append(clean(user.name, 40))
     if tenant:
         parts.append(clean(tenant, 30))
     if user is not None:
         parts.append(clean(user.role, 20))
+    if user is not None and not compact:
+        parts.append(clean(user.name, 40))
     return " · ".join(parts)
 
 
@@ -122,7 +122,12 @@ class StatusBar(Horizontal):
         color: $text;
     }
     StatusBar > #status-link { width: 1fr; }
-    StatusBar > #status-who { width: auto; text-align: right; }
+    StatusBar > #status-who {
+        width: auto;
+        max-width: 25%;
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
+    }
     StatusBar.-stale > #status-link { background: $warning 40%; text-style: bold; }
     StatusBar.-down > #status-link { background: $error 40%; text-style: bold; }
     """
