@@ -235,7 +235,7 @@ def test_backoff_jitter_within_20_percent(seed: int) -> None:
     client.join("q:1", now=now)
     for tries in range(1, 7):
         (join,) = [o for o in client.drain() if hasattr(o, "text")]
-        ref = join.text.split('"')[1]  # type: ignore[union-attr]
+        ref = join.text.split('"')[1]
         client.on_text(
             now, f'["{ref}","{ref}","q:1","phx_reply",{{"status":"error","response":{{}}}}]'
         )

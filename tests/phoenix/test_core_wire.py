@@ -123,7 +123,7 @@ def test_row_server_push_with_join_ref_delivered(h: Harness) -> None:
 
 def test_row_broadcast_with_null_refs_delivered(h: Harness) -> None:
     h.join("presence:42")
-    diff = {"joins": {}, "leaves": {}}
+    diff: dict[str, dict[str, object]] = {"joins": {}, "leaves": {}}
     h.receive([None, None, "presence:42", "presence_diff", diff])
     h.receive([None, None, "queue:42", "customer_joined", {}])  # not joined: unrouted
     assert h.of_type(Message) == [Message("presence:42", "presence_diff", diff, None)]

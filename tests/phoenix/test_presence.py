@@ -138,7 +138,8 @@ def test_list_presences_with_count_chooser() -> None:
 
 def test_is_presence_map() -> None:
     assert is_presence_map({"u": {"metas": [{"phx_ref": "1"}]}})
-    for bad in ([], {"u": []}, {"u": {}}, {"u": {"metas": {}}}, {"u": {"metas": [1]}}):
+    bad_maps: list[object] = [[], {"u": []}, {"u": {}}, {"u": {"metas": {}}}, {"u": {"metas": [1]}}]
+    for bad in bad_maps:
         assert not is_presence_map(bad)
 
 
