@@ -1,0 +1,94 @@
+"""Regenerate ``screenshots/*.svg``: every screen in the dark and the light theme.
+
+The data are the test fakes (``tests/ui/fakes.py``) at a frozen instant, so the pictures change
+only when the UI does. Run from the repository root: ``.venv/bin/python scripts/screenshots.py``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.ui.fakes import (  # noqa: E402
+    SUPERVISOR,
+    FakeAuth,
+    FakeFeed,
+    FrozenClock,
+    options,
+    snapshot,
+    stale,
+)
+from voki_tui.live.state import FeedSnapshot  # noqa: E402
+from voki_tui.ui.app import VokiApp  # noqa: E402
+
+OUT = ROOT / "screenshots"
+SIZE = (120, 34)
+THEMES = ("dark", "light")
+Step = Callable[[Any], Awaitable[None]]
+
+
+async def settle(pilot: Any, condition: Callable[[VokiApp], bool]) -> None:
+    for _ in range(500):
+        if condition(pilot.app):
+            await pilot.pause()
+            return
+        await pilot.pause(0.02)
+    raise RuntimeError("the app never reached the state to photograph")
+
+
+def keys(*pressed: str, screen: str) -> Step:
+    async def step(pilot: Any) -> None:
+        await settle(pilot, lambda app: type(app.screen).__name__ == "DepartmentsScreen")
+        await pilot.press(*pressed)
+        await settle(pilot, lambda app: type(app.screen).__name__ == screen)
+
+    return step
+
+
+async def login_screen(pilot: Any) -> None:
+    await settle(pilot, lambda app: type(app.screen).__name__ == "LoginScreen")
+
+
+SHOTS: dict[str, tuple[Step, FeedSnapshot | None]] = {
+    "login": (login_screen, None),
+    "departments": (keys(screen="DepartmentsScreen"), snapshot()),
+    "departments-stale": (keys(screen="DepartmentsScreen"), stale(snapshot())),
+    "queue": (keys("u", screen="QueueScreen"), snapshot()),
+    "presence": (keys("p", screen="PresenceScreen"), snapshot()),
+    "wallboard": (keys("w", screen="WallboardScreen"), snapshot()),
+    "help": (keys("question_mark", screen="HelpScreen"), snapshot()),
+}
+
+
+async def shoot(name: str, theme: str, step: Step, snap: FeedSnapshot | None) -> Path:
+    auth = FakeAuth(restored=SUPERVISOR if snap is not None else None)
+    feed = FakeFeed([snap] if snap is not None else [])
+    app = VokiApp(options(theme=theme), auth, feed, FrozenClock())
+    async with app.run_test(size=SIZE) as pilot:
+        await step(pilot)
+        path = OUT / f"{name}-{theme}.svg"
+        path.write_text(app.export_screenshot(title=f"voki-tui · {name}"), encoding="utf-8")
+    return path
+
+
+async def main() -> None:
+    for name in [n for n in os.environ if n.startswith("TEXTUAL_")] + ["NO_COLOR", "COLORTERM"]:
+        os.environ.pop(name, None)
+    os.environ["TZ"] = "UTC"
+    time.tzset()
+    OUT.mkdir(exist_ok=True)
+    for name, (step, snap) in SHOTS.items():
+        for theme in THEMES:
+            print(await shoot(name, theme, step, snap))
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
