@@ -41,7 +41,7 @@ ABANDON_REASONS: Final = frozenset({"abandoned", "missed"})
 ``cancelled`` and unknown reasons take the call out of the queue without counting it."""
 
 SnapshotToken = int
-"""Returned by ``begin_snapshot``; identifies which buffered events postdate the request."""
+"""Returned by ``begin_snapshot``: a unique, increasing id of one snapshot request."""
 
 _ORDER = attrgetter("queued_at", "call_id")
 
@@ -82,7 +82,8 @@ class QueueReducer:
         self._waiting: dict[str, WaitingCustomer] = {}
         self._finished: OrderedDict[str, _Finished] = OrderedDict()
         self._seq = 0  # number of events applied so far
-        self._tokens: set[SnapshotToken] = set()
+        self._next_token = 0
+        self._pending: dict[SnapshotToken, int] = {}  # request -> events applied before it
         self._buffer: deque[tuple[int, QueueEvent]] = deque()
         self._version = 0
         self._cache: tuple[int, tuple[WaitingCustomer, ...]] = (0, ())
@@ -128,10 +129,10 @@ class QueueReducer:
     def apply(self, event: QueueEvent, now: datetime) -> bool:
         """Apply one live event; ``now`` stamps ``first_seen``. True if the waiting set changed."""
         self._seq += 1
-        if self._tokens:
+        if self._pending:
             if len(self._buffer) >= self._max_buffered:
                 self.buffer_overflows += 1
-                self._tokens.clear()
+                self._pending.clear()
                 self._buffer.clear()
             else:
                 self._buffer.append((self._seq, event))
@@ -218,13 +219,13 @@ class QueueReducer:
 
     def begin_snapshot(self) -> SnapshotToken:
         """Call right before requesting the REST queue snapshot; pass the token to reconcile."""
-        token = self._seq
-        self._tokens.add(token)
-        return token
+        self._next_token += 1
+        self._pending[self._next_token] = self._seq
+        return self._next_token
 
     def abort_snapshot(self, token: SnapshotToken) -> None:
         """The snapshot request failed: stop buffering for it."""
-        self._tokens.discard(token)
+        self._pending.pop(token, None)
         self._trim_buffer()
 
     def reconcile(
@@ -237,17 +238,19 @@ class QueueReducer:
         """Make ``snapshot`` the waiting set, then re-apply the events buffered since ``token``.
 
         Without a token the snapshot is taken as the truth as of now, with no event in flight.
-        Returns False (and changes nothing) when the token was superseded by a newer
-        reconcile or invalidated by a buffer overflow: the feed should take a new snapshot.
+        Returns False (and changes nothing) when the token is unknown, was aborted, was
+        superseded (a reconcile of a newer request also retires every older one) or was
+        invalidated by a buffer overflow: the feed should then take a new snapshot.
         ``first_seen`` is kept for calls already known and is ``as_of`` for new ones.
         """
         replay: list[QueueEvent] = []
         if token is not None:
-            if token not in self._tokens:
+            since = self._pending.get(token)
+            if since is None:
                 self.stale_snapshots += 1
                 return False
-            replay = [event for seq, event in self._buffer if seq > token]
-            self._tokens = {t for t in self._tokens if t > token}
+            replay = [event for seq, event in self._buffer if seq > since]
+            self._pending = {t: seq for t, seq in self._pending.items() if t > token}
             self._trim_buffer()
         previous = self._waiting
         rejoined = {e.call_id for e in replay if type(e) is CustomerJoined}
@@ -274,10 +277,10 @@ class QueueReducer:
         return True
 
     def _trim_buffer(self) -> None:
-        if not self._tokens:
+        if not self._pending:
             self._buffer.clear()
             return
-        oldest = min(self._tokens)
+        oldest = min(self._pending.values())
         buffer = self._buffer
         while buffer and buffer[0][0] <= oldest:
             buffer.popleft()
