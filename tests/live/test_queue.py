@@ -258,3 +258,13 @@ def test_window_is_injected() -> None:
     assert q.outcomes is window
     assert totals(q, 30) == (1, 0, 20_000, 0, 0)
     assert totals(q, 81) == (0, 0, 0, 0, 0)
+
+
+def test_old_answer_after_newer_reconcile_is_refused_even_with_no_events_between() -> None:
+    q = QueueReducer(DEPT)
+    old = q.begin_snapshot()
+    newer = q.begin_snapshot()  # no event between the two requests
+    assert q.reconcile([joined("a", 0)], at(1), token=newer)
+    q.begin_snapshot()  # a third request, still with no event applied
+    assert not q.reconcile([], at(2), token=old)
+    assert ids(q) == ["a"]
