@@ -1,0 +1,476 @@
+"""The live feed: one Phoenix socket, a REST snapshot after every join, immutable snapshots out.
+
+For each chosen department the feed joins ``queue:{id}`` and ``presence:{id}``, and it joins
+``notification:{user_id}``. After every (re)join of a queue it takes the REST snapshot of the
+queued calls and reconciles (events that arrive while the request is in flight are replayed on
+top, see ``QueueReducer.reconcile``), so a gap in the stream leaves neither a ghost nor a hole.
+Presence is reconciled by the ``presence_state`` that follows every join. At start it also
+backfills the metrics window from the REST calls of the last hour.
+
+Everything it learns goes into ``DepartmentBook``s; it publishes a ``FeedSnapshot`` whenever
+something changed, at most every ``publish_interval`` seconds, and every
+``refresh_interval`` seconds anyway (the rolling window moves even when nothing happens).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from voki_tui.api.client import VokiClient
+from voki_tui.api.errors import AuthError, VokiError
+from voki_tui.api.session import Session
+from voki_tui.live import wire
+from voki_tui.live.book import DepartmentBook
+from voki_tui.live.state import (
+    Connection,
+    Counters,
+    Department,
+    FeedSnapshot,
+    LinkState,
+    Notification,
+    Source,
+    SourceState,
+    UserInfo,
+)
+from voki_tui.phoenix import core
+from voki_tui.phoenix.presence import PresenceTracker
+from voki_tui.phoenix.transport import PhoenixClient, socket_url
+
+log = logging.getLogger(__name__)
+
+WallClock = Callable[[], datetime]
+Publish = Callable[[FeedSnapshot], None]
+Notify = Callable[[Notification], None]
+
+#: Heartbeat every 15 s, answer within 15 s: a dead link is noticed within 30 s.
+FEED_PHOENIX_SETTINGS = core.Settings(heartbeat_interval=15.0, heartbeat_timeout=15.0)
+SNAPSHOT_RETRY_S = (1.0, 2.0, 5.0, 10.0, 30.0)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def websocket_endpoint(server: str) -> str:
+    """``https://host/base`` -> ``wss://host/base/socket`` (the transport adds ``/websocket``)."""
+    parts = urlsplit(server)
+    scheme = "wss" if parts.scheme == "https" else "ws"
+    path = parts.path.rstrip("/") + "/socket"
+    return urlunsplit((scheme, parts.netloc, path, "", ""))
+
+
+def user_info(session: Session) -> UserInfo | None:
+    user = session.user
+    if user is None:
+        return None
+    return UserInfo(
+        id=user.id,
+        name=user.name or user.email or user.id,
+        email=user.email or session.identity.email,
+        role=user.role or "unknown",
+        locale=user.locale,
+    )
+
+
+class _Department:
+    """The feed's bookkeeping for one department: its book and the freshness of its sources."""
+
+    def __init__(self, department: Department, window_s: int) -> None:
+        self.book = DepartmentBook(department, window_s=window_s)
+        self.queue = Source()
+        self.presence = Source()
+        self.tracker = PresenceTracker()
+        self.snapshot_task: asyncio.Task[None] | None = None
+
+
+class LiveFeed:
+    """Runs the feed for one logged-in ``Session``; implements the UI's ``FeedRunner``."""
+
+    def __init__(
+        self,
+        client: VokiClient,
+        session: Session,
+        *,
+        clock: WallClock = utc_now,
+        monotonic: Callable[[], float] = time.monotonic,
+        phoenix_settings: core.Settings = FEED_PHOENIX_SETTINGS,
+        window_s: int = 3600,
+        publish_interval: float = 0.1,
+        refresh_interval: float = 5.0,
+    ) -> None:
+        self.client = client
+        self.session = session
+        self.clock = clock
+        self.monotonic = monotonic
+        self.window_s = window_s
+        self.publish_interval = publish_interval
+        self.refresh_interval = refresh_interval
+        self.endpoint = websocket_endpoint(client.server)
+        self.phoenix = PhoenixClient(
+            self._socket_url,
+            self._on_event,
+            clock=monotonic,
+            settings=phoenix_settings,
+            auth_refresh=self._refresh_after_refusal,
+        )
+        self.departments: dict[str, _Department] = {}
+        self.connection = Connection(state=LinkState.CONNECTING, since=clock())
+        self.counters = Counters()
+        self.user: UserInfo | None = None
+        self._version = 0
+        self._dirty = asyncio.Event()
+        self._publish: Publish = lambda _snapshot: None
+        self._notify: Notify = lambda _notification: None
+        self._frames_seen = 0
+        self._last_rx: datetime | None = None
+        self._auth_failed = False
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    # -- public ------------------------------------------------------------------------------
+
+    async def run(
+        self, departments: Sequence[Department], publish: Publish, notify: Notify
+    ) -> None:
+        """Run until cancelled, or until the session is lost for good (AUTH_FAILED)."""
+        self._publish, self._notify = publish, notify
+        self.user = user_info(self.session)
+        for department in departments:
+            self.departments[department.id] = _Department(department, self.window_s)
+            self.phoenix.join(f"queue:{department.id}")
+            self.phoenix.join(f"presence:{department.id}")
+        if self.user is not None:
+            self.phoenix.join(f"notification:{self.user.id}")
+        self._spawn(self._backfill(), "backfill")
+        socket_task = asyncio.create_task(self.phoenix.run(), name="phoenix")
+        publisher = asyncio.create_task(self._publisher(), name="feed-publisher")
+        try:
+            await socket_task
+        finally:
+            publisher.cancel()
+            for task in (*self._tasks, socket_task):
+                task.cancel()
+            await asyncio.gather(publisher, socket_task, *self._tasks, return_exceptions=True)
+            with contextlib.suppress(Exception):
+                await self.phoenix.close()
+            if self._auth_failed:
+                self._emit()
+
+    def snapshot(self) -> FeedSnapshot:
+        """The current state as one immutable value."""
+        now = self.clock()
+        connection = self.connection
+        if connection.state is LinkState.LIVE:
+            connection = replace(connection, data_as_of=now)
+        views = tuple(
+            entry.book.view(now, queue_source=entry.queue, presence_source=entry.presence)
+            for entry in self.departments.values()
+        )
+        return FeedSnapshot(
+            version=self._version,
+            taken_at=now,
+            server=self.client.server,
+            tenant=self.client.tenant,
+            user=self.user,
+            connection=connection,
+            departments=views,
+            counters=replace(
+                self.counters,
+                frames_received=self.phoenix.core.stats.frames_in,
+                malformed_frames=self.phoenix.core.stats.malformed,
+                reconnects=self.phoenix.core.stats.reconnects,
+            ),
+        )
+
+    # -- socket plumbing ---------------------------------------------------------------------
+
+    async def _socket_url(self) -> str:
+        try:
+            token = await self.session.access_token()
+        except AuthError as exc:
+            self._lose_session(exc)
+            raise
+        return socket_url(self.endpoint, {"token": token})
+
+    async def _refresh_after_refusal(self) -> None:
+        """The upgrade was refused (401/403): refresh once; a refused refresh ends the session."""
+        try:
+            await self.session.refresh()
+        except AuthError as exc:
+            self._lose_session(exc)
+            raise
+
+    def _lose_session(self, exc: AuthError) -> None:
+        log.warning("session lost: %s", exc.message)
+        self._auth_failed = True
+        self._set_link(LinkState.AUTH_FAILED, detail="session expired: log in again")
+        self._spawn(self.phoenix.close(), "close-after-auth-failure")
+
+    def _spawn(self, coro: Any, name: str) -> None:
+        task = asyncio.create_task(coro, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _changed(self) -> None:
+        self._version += 1
+        self._dirty.set()
+
+    def _set_link(self, state: LinkState, **changes: Any) -> None:
+        now = self.clock()
+        previous = self.connection
+        data_as_of = previous.data_as_of
+        if previous.state is LinkState.LIVE and state is not LinkState.LIVE:
+            data_as_of = self._last_rx or now
+        since = previous.since if previous.state is state else now
+        self.connection = replace(
+            previous, state=state, since=since, data_as_of=data_as_of, **changes
+        )
+        self._changed()
+
+    def _update_liveness(self) -> None:
+        """LIVE once connected and every source that can sync has synced."""
+        if self.connection.state not in (LinkState.SYNCING, LinkState.LIVE):
+            return
+        pending = any(
+            source.state is SourceState.JOINING or source.state is SourceState.STALE
+            for entry in self.departments.values()
+            for source in (entry.queue, entry.presence)
+        )
+        target = LinkState.SYNCING if pending else LinkState.LIVE
+        if target is not self.connection.state:
+            self._set_link(target, retry_at=None, attempt=0, detail=None)
+
+    def _mark_all(self, state: SourceState) -> None:
+        for entry in self.departments.values():
+            for name in ("queue", "presence"):
+                source: Source = getattr(entry, name)
+                if source.state in (SourceState.SYNCED, SourceState.JOINING):
+                    setattr(entry, name, replace(source, state=state))
+
+    def _on_event(self, event: core.Event) -> None:
+        now = self.clock()
+        if isinstance(event, core.Message | core.ChannelJoined | core.Connected):
+            self._last_rx = now
+        match event:
+            case core.Connected():
+                self._mark_all(SourceState.JOINING)
+                self._set_link(LinkState.SYNCING, retry_at=None, detail=None)
+            case core.Disconnected(code=code):
+                self._mark_all(SourceState.STALE)
+                if self.connection.state is not LinkState.AUTH_FAILED:
+                    self._set_link(LinkState.RECONNECTING, detail=f"connection lost (code {code})")
+            case core.ReconnectScheduled(at=at, attempt=attempt):
+                if self.connection.state is not LinkState.AUTH_FAILED:
+                    retry_at = now + timedelta(seconds=max(0.0, at - self.monotonic()))
+                    state = (
+                        LinkState.CONNECTING
+                        if self.connection.state is LinkState.CONNECTING
+                        else LinkState.RECONNECTING
+                    )
+                    self._set_link(state, retry_at=retry_at, attempt=attempt)
+            case core.AuthFailed(status=status):
+                log.info("websocket upgrade refused (HTTP %d); refreshing the token", status)
+            case core.ChannelJoined(topic=topic, join_ref=join_ref):
+                self._on_joined(topic, join_ref)
+            case core.JoinFailed(topic=topic, reason=reason):
+                self._on_join_failed(topic, reason)
+            case core.ChannelErrored(topic=topic) | core.ChannelClosed(topic=topic):
+                self._on_channel_down(topic)
+            case core.Message(topic=topic, event=name, payload=payload, join_ref=join_ref):
+                self._on_message(topic, name, payload, join_ref, now)
+            case core.ProtocolViolation(reason=reason):
+                log.warning("protocol violation: %s", reason)
+                self._changed()
+            case _:
+                pass
+        self._update_liveness()
+
+    # -- channels ----------------------------------------------------------------------------
+
+    def _department_of(self, topic: str) -> tuple[str, _Department] | None:
+        kind, _, ident = topic.partition(":")
+        entry = self.departments.get(ident)
+        if entry is None or kind not in ("queue", "presence"):
+            return None
+        return kind, entry
+
+    def _on_joined(self, topic: str, join_ref: str) -> None:
+        found = self._department_of(topic)
+        if found is None:
+            return
+        kind, entry = found
+        if kind == "presence":
+            entry.tracker.joined(join_ref)
+            entry.presence = replace(entry.presence, state=SourceState.JOINING, detail=None)
+        else:
+            entry.queue = replace(entry.queue, state=SourceState.JOINING, detail=None)
+            if entry.snapshot_task is not None:
+                entry.snapshot_task.cancel()
+            entry.snapshot_task = asyncio.create_task(
+                self._take_snapshot(entry), name=f"snapshot-{topic}"
+            )
+        self._changed()
+
+    def _on_join_failed(self, topic: str, reason: str) -> None:
+        found = self._department_of(topic)
+        if found is None:
+            log.warning("join of %s refused: %s", topic, reason)
+            return
+        kind, entry = found
+        state = {
+            "unauthorized": SourceState.UNAUTHORIZED,
+            "forbidden": SourceState.UNAUTHORIZED,
+            "not_found": SourceState.NOT_FOUND,
+        }.get(reason, SourceState.ERROR)
+        source: Source = getattr(entry, kind)
+        setattr(entry, kind, replace(source, state=state, detail=reason))
+        self._changed()
+
+    def _on_channel_down(self, topic: str) -> None:
+        found = self._department_of(topic)
+        if found is None:
+            return
+        kind, entry = found
+        source: Source = getattr(entry, kind)
+        if source.state is SourceState.SYNCED:
+            setattr(entry, kind, replace(source, state=SourceState.STALE))
+            self._changed()
+
+    def _on_message(
+        self, topic: str, name: str, payload: Mapping[str, Any], join_ref: str | None, now: datetime
+    ) -> None:
+        if topic.startswith("notification:"):
+            self._on_notification(name, payload)
+            return
+        found = self._department_of(topic)
+        if found is None:
+            self._count("unknown_events", f"event {name!r} on unexpected topic {topic!r}")
+            return
+        kind, entry = found
+        if kind == "presence":
+            self._on_presence(entry, name, payload, join_ref, now)
+            return
+        parser = wire.QUEUE_PARSERS.get(name)
+        if parser is None:
+            self._count("unknown_events", f"unknown event {name!r} on {topic}")
+            return
+        try:
+            event = parser(payload, entry.book.department.id, now)
+        except wire.InvalidPayload as exc:
+            self._count("invalid_payloads", f"{name} on {topic}: {exc}")
+            return
+        if entry.book.apply(event, now):
+            self._changed()
+
+    def _on_presence(
+        self,
+        entry: _Department,
+        name: str,
+        payload: Mapping[str, Any],
+        join_ref: str | None,
+        now: datetime,
+    ) -> None:
+        if name not in (entry.tracker.state_event, entry.tracker.diff_event):
+            self._count("unknown_events", f"unknown presence event {name!r}")
+            return
+        malformed = entry.tracker.malformed
+        change = entry.tracker.handle(name, payload, join_ref)
+        if entry.tracker.malformed != malformed:
+            self._count("invalid_payloads", f"malformed {name}")
+        if change is None:
+            return
+        if change.from_state:
+            entry.book.set_presence(change.state)
+            entry.presence = Source(SourceState.SYNCED, now)
+        else:
+            keys = {key for key, _, _ in change.joins} | {key for key, _, _ in change.leaves}
+            entry.book.update_presence(change.state, keys)
+            entry.presence = replace(entry.presence, as_of=now)
+        self._changed()
+
+    def _on_notification(self, name: str, payload: Mapping[str, Any]) -> None:
+        if name not in wire.NOTIFICATION_EVENTS:
+            self._count("unknown_events", f"unknown notification event {name!r}")
+            return
+        try:
+            note = wire.notification(name, payload)
+        except wire.InvalidPayload as exc:
+            self._count("invalid_payloads", f"{name}: {exc}")
+            return
+        self._notify(note)
+
+    def _count(self, counter: str, message: str) -> None:
+        log.warning("%s", message)
+        self.counters = replace(self.counters, **{counter: getattr(self.counters, counter) + 1})
+        self._changed()
+
+    # -- REST --------------------------------------------------------------------------------
+
+    async def _take_snapshot(self, entry: _Department) -> None:
+        """The REST truth of the queue after a join; retried with backoff until it works."""
+        department_id = entry.book.department.id
+        for attempt in range(1_000_000):
+            token = entry.book.begin_snapshot()
+            try:
+                calls = await self.client.calls(status="queued", department_id=department_id)
+            except VokiError as exc:
+                entry.book.abort_snapshot(token)
+                self._count("snapshot_failures", f"queue snapshot of {department_id}: {exc}")
+                entry.queue = replace(entry.queue, detail=exc.message)
+                delay = SNAPSHOT_RETRY_S[min(attempt, len(SNAPSHOT_RETRY_S) - 1)]
+                await asyncio.sleep(delay)
+                continue
+            now = self.clock()
+            items = [
+                wire.queued_item(call, department_id, now)
+                for call in calls
+                if call.department_id in (None, department_id)
+            ]
+            if entry.book.reconcile(items, now, token=token):
+                entry.queue = Source(SourceState.SYNCED, now)
+                self._changed()
+                self._update_liveness()
+                return
+
+    async def _backfill(self) -> None:
+        """The metrics window from REST, so figures are right from the first second."""
+        since = self.clock() - timedelta(seconds=self.window_s)
+        for department_id, entry in self.departments.items():
+            try:
+                calls = await self.client.calls(department_id=department_id, date_from=since)
+            except VokiError as exc:
+                self._count("snapshot_failures", f"history of {department_id}: {exc}")
+                continue
+            records = [wire.call_record(call, department_id) for call in calls]
+            if entry.book.backfill(records):
+                self._changed()
+
+    # -- publishing --------------------------------------------------------------------------
+
+    def _emit(self) -> None:
+        self._dirty.clear()
+        try:
+            self._publish(self.snapshot())
+        except Exception:
+            log.exception("publishing a snapshot failed")
+
+    async def _publisher(self) -> None:
+        """Coalesce changes: at most one snapshot per ``publish_interval``."""
+        self._emit()
+        while True:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self.refresh_interval):
+                    await self._dirty.wait()
+            frames = self.phoenix.core.stats.frames_in
+            if frames != self._frames_seen:
+                self._frames_seen = frames
+                self._last_rx = self.clock()
+            self._emit()
+            await asyncio.sleep(self.publish_interval)

@@ -1,0 +1,155 @@
+"""From channel payloads and REST items to the domain events the reducers understand.
+
+Tolerance lives in ``voki_tui.api.models`` (``id`` for ``call_id``, a nested ``customer``, ints
+or strings for ids); this module decides what a payload must carry to be usable at all. A
+payload that is not usable raises ``InvalidPayload`` with a short reason: the feed counts it,
+logs it, and carries on. The topic's department is authoritative: an event whose own
+``department_id`` names another department is refused rather than filed in the wrong queue.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
+
+from pydantic import ValidationError as PydanticValidationError
+
+from voki_tui.api import models
+from voki_tui.live.events import (
+    CallAssigned,
+    CallRecord,
+    CustomerJoined,
+    CustomerLeft,
+    QueueEvent,
+)
+from voki_tui.live.state import Department, Notification
+
+QUEUE_EVENTS = ("customer_joined", "customer_left", "call_assigned")
+NOTIFICATION_EVENTS = ("new_notification", "appointment_reminder")
+NO_NAME = "(no name)"
+
+
+class InvalidPayload(ValueError):
+    """A payload that cannot be used; the message says why (never quoting the payload)."""
+
+
+def _call(payload: Mapping[str, Any], department_id: str) -> models.Call:
+    try:
+        call = models.Call.model_validate(payload)
+    except PydanticValidationError as exc:
+        fields = sorted({str(error["loc"][0]) for error in exc.errors() if error["loc"]})
+        raise InvalidPayload(f"invalid fields: {', '.join(fields) or 'payload'}") from None
+    if call.department_id is not None and call.department_id != department_id:
+        raise InvalidPayload(f"department_id {call.department_id!r} on the wrong topic")
+    return call
+
+
+def customer_joined(
+    payload: Mapping[str, Any], department_id: str, received_at: datetime
+) -> CustomerJoined:
+    """``customer_joined`` (or a queued REST item). No queue time: we first saw it now."""
+    call = _call(payload, department_id)
+    return CustomerJoined(
+        call_id=call.call_id,
+        department_id=department_id,
+        customer_name=call.customer_name if call.customer_name is not None else NO_NAME,
+        reason=call.reason,
+        queued_at=call.queued_at if call.queued_at is not None else received_at,
+        position=call.position,
+    )
+
+
+def customer_left(
+    payload: Mapping[str, Any], department_id: str, received_at: datetime
+) -> CustomerLeft:
+    call = _call(payload, department_id)
+    return CustomerLeft(
+        call_id=call.call_id,
+        department_id=department_id,
+        reason=call.reason if call.reason is not None else "unknown",
+        at=received_at,
+    )
+
+
+def call_assigned(
+    payload: Mapping[str, Any], department_id: str, received_at: datetime
+) -> CallAssigned:
+    call = _call(payload, department_id)
+    return CallAssigned(
+        call_id=call.call_id,
+        department_id=department_id,
+        user_id=call.user_id,
+        user_name=call.user_name,
+        assigned_at=call.assigned_at if call.assigned_at is not None else received_at,
+    )
+
+
+QUEUE_PARSERS: dict[str, Callable[[Mapping[str, Any], str, datetime], QueueEvent]] = {
+    "customer_joined": customer_joined,
+    "customer_left": customer_left,
+    "call_assigned": call_assigned,
+}
+
+
+def call_record(call: models.Call, department_id: str) -> CallRecord:
+    """One REST call of the metrics window, for backfill."""
+    return CallRecord(
+        call_id=call.call_id,
+        department_id=call.department_id if call.department_id is not None else department_id,
+        status=call.status or "unknown",
+        queued_at=call.queued_at,
+        assigned_at=call.assigned_at,
+        ended_at=call.completed_at,
+        wait_s=float(call.wait_time) if call.wait_time is not None else None,
+    )
+
+
+def queued_item(call: models.Call, department_id: str, as_of: datetime) -> CustomerJoined:
+    """One item of the REST queue snapshot (``status=queued``)."""
+    return CustomerJoined(
+        call_id=call.call_id,
+        department_id=department_id,
+        customer_name=call.customer_name if call.customer_name is not None else NO_NAME,
+        reason=call.reason,
+        queued_at=call.queued_at if call.queued_at is not None else as_of,
+        position=call.position,
+    )
+
+
+def _text(payload: Mapping[str, Any], key: str) -> str:
+    value = payload.get(key)
+    return "" if value is None else str(value)
+
+
+def notification(event: str, payload: Mapping[str, Any]) -> Notification:
+    """``new_notification`` or ``appointment_reminder`` as one toast-able value."""
+    if event == "appointment_reminder":
+        return Notification(
+            id=_text(payload, "appointment_id"),
+            kind="appointment_reminder",
+            title=_text(payload, "title"),
+            body=_text(payload, "scheduled_at"),
+            at=models.parse_timestamp(payload.get("scheduled_at")),
+        )
+    title = _text(payload, "title")
+    if not title and not payload.get("body"):
+        raise InvalidPayload("notification without title or body")
+    return Notification(
+        id=_text(payload, "id"),
+        kind=_text(payload, "kind") or "info",
+        title=title,
+        body=_text(payload, "body"),
+        at=models.parse_timestamp(payload.get("inserted_at")),
+    )
+
+
+def department(item: models.Department, sla_threshold_s: int = 60) -> Department:
+    """A REST department as the screens know it."""
+    return Department(
+        id=item.id,
+        name=item.name if item.name is not None else f"#{item.id}",
+        max_queue_size=item.max_queue_size,
+        max_wait_time=item.max_wait_time,
+        sla_threshold_s=sla_threshold_s,
+    )
