@@ -22,6 +22,7 @@ log = logging.getLogger("voki_tui.sim")
 
 AsgiSend = Callable[[dict[str, Any]], Awaitable[None]]
 _ids = itertools.count(1)
+MAX_BACKLOG_BYTES = 64 * 1024 * 1024  # a client this far behind is cut, not buffered forever
 
 
 @dataclass(slots=True)
@@ -74,8 +75,13 @@ class Conn:
             return
         data = b"".join(self._pending)
         self._pending.clear()
-        if not self.transport.is_closing():
-            self.transport.write(data)
+        if self.transport.is_closing():
+            return
+        if self.transport.get_write_buffer_size() > MAX_BACKLOG_BYTES:
+            log.warning("socket %d stopped reading (backlog over limit): cutting it", self.id)
+            self.abort()
+            return
+        self.transport.write(data)
 
     def push(self, join_ref: Any, ref: Any, topic: str, event: str, payload: Any) -> None:
         self.write(text_frame(self.serializer.encode(join_ref, ref, topic, event, payload)))
