@@ -174,6 +174,7 @@ def test_parse_timestamp_forms() -> None:
     assert parse_timestamp("2026-03-01T12:00:00Z") == T0
     assert parse_timestamp("2026-03-01T12:00:00") == T0  # naive taken as UTC
     assert parse_timestamp(T0.timestamp()) == T0
+    bad: object
     for bad in ("", "  ", "2026-13-01", None, True, {}, float("inf")):
         assert parse_timestamp(bad) is None
 

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from voki_tui.api import tokens as tokens_module
 from voki_tui.api.tokens import Identity, StoredTokens, TokenStore, normalize_server
 
 ME = Identity.of("https://voki.example.com/", "acme", "Wall@Acme.test")
@@ -54,7 +53,7 @@ def test_file_is_0600_from_its_creation_even_with_a_permissive_umask(
             created_modes.append(stat.S_IMODE(os.fstat(fd).st_mode))
         return fd
 
-    monkeypatch.setattr(tokens_module.os, "open", spying_open)
+    monkeypatch.setattr(os, "open", spying_open)
     old_umask = os.umask(0)
     try:
         TokenStore(tmp_path).save(record())
