@@ -1,1 +1,46 @@
-"""voki_tui.api"""
+"""The Voki REST API as voki-tui uses it: client, session, token store, models, errors.
+
+Typical use::
+
+    client = VokiClient(server, tenant, insecure=False)
+    session = Session(client, email, store=TokenStore())
+    user = await session.restore() or await session.login(password)  # may raise MFARequired
+    calls = await client.calls(status="queued", department_id="3")
+    ws_token = await session.access_token()  # also the websocket URL's token source
+"""
+
+from voki_tui.api.client import TokenSource, VokiClient
+from voki_tui.api.models import (
+    AccessLink,
+    Call,
+    Department,
+    DepartmentRef,
+    LoginTokens,
+    MFAChallenge,
+    PageMeta,
+    User,
+    parse_timestamp,
+)
+from voki_tui.api.ratelimit import AuthRateGuard, shared_guard
+from voki_tui.api.session import Session
+from voki_tui.api.tokens import Identity, StoredTokens, TokenStore
+
+__all__ = [
+    "AccessLink",
+    "AuthRateGuard",
+    "Call",
+    "Department",
+    "DepartmentRef",
+    "Identity",
+    "LoginTokens",
+    "MFAChallenge",
+    "PageMeta",
+    "Session",
+    "StoredTokens",
+    "TokenSource",
+    "TokenStore",
+    "User",
+    "VokiClient",
+    "parse_timestamp",
+    "shared_guard",
+]
