@@ -140,7 +140,7 @@ def test_last_login_is_remembered_without_secrets(tmp_path: Path) -> None:
     store = TokenStore(tmp_path)
     assert store.last() is None
     store.save(record())
-    store.remember_last(ME)
+    store.remember_last("https://voki.example.com/", "acme", "Wall@Acme.test")
     assert store.last() == ME
     files = {p.name: p.read_text() for p in tmp_path.iterdir() if "last" in p.name}
     assert files and all("refresh" not in text for text in files.values())

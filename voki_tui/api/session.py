@@ -23,6 +23,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import astuple
 from typing import Any
 
 import jwt
@@ -145,7 +146,7 @@ class Session:
         )
         try:
             self._store.save(record)
-            self._store.remember_last(self.identity)
+            self._store.remember_last(*astuple(self.identity))
         except OSError as exc:  # a full disk must not turn a good login into a failure
             log.warning("could not store the session: %s", type(exc).__name__)
 

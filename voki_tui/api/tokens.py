@@ -164,10 +164,12 @@ class TokenStore:
             return False
         return True
 
-    def remember_last(self, identity: Identity) -> None:
+    def remember_last(self, server: str, tenant: str, email: str) -> None:
         """Remember the last login's server/tenant/email for the login form (no secret)."""
         self._ensure_dir()
-        _write_private(self.directory / "last-login.json", asdict(identity))
+        _write_private(
+            self.directory / "last-login.json", asdict(Identity.of(server, tenant, email))
+        )
 
     def last(self) -> Identity | None:
         raw = _read_json(self.directory / "last-login.json")
