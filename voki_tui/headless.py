@@ -1,0 +1,194 @@
+"""``voki-tui snapshot --json`` and ``voki-tui watch --json``: the feed without a screen.
+
+For scripts, monitoring and our own integration tests. ``snapshot`` logs in (``VOKI_PASSWORD``
+or the stored refresh token), syncs every chosen department and prints one JSON document;
+``watch`` prints one JSON line per change of state (at most ten a second) until interrupted.
+Failures end with one clear line on stderr and a non-zero exit code, never a traceback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Callable
+from typing import Any, TextIO
+
+from voki_tui.account import Account
+from voki_tui.api.errors import (
+    AuthError,
+    MFARequired,
+    NetworkError,
+    RateLimitedError,
+    TLSError,
+    VokiError,
+)
+from voki_tui.live.document import snapshot_document
+from voki_tui.live.state import FeedSnapshot, LinkState, Notification
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_AUTH = 3
+EXIT_RATE_LIMITED = 4
+EXIT_UNREACHABLE = 5
+EXIT_TIMEOUT = 6
+
+log = logging.getLogger(__name__)
+
+_SETTLED = (LinkState.LIVE,)
+_GIVEN_UP = (LinkState.AUTH_FAILED, LinkState.OFFLINE)
+
+
+class HeadlessError(Exception):
+    def __init__(self, message: str, code: int) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+def explain(exc: VokiError) -> HeadlessError:
+    """One line a person can act on, and the exit code that goes with it."""
+    if isinstance(exc, MFARequired):
+        return HeadlessError(
+            "this account needs a verification code: log in once with the dashboard "
+            "(voki-tui) so a refresh token is stored",
+            EXIT_AUTH,
+        )
+    if isinstance(exc, AuthError):
+        return HeadlessError(f"authentication failed: {exc.message}", EXIT_AUTH)
+    if isinstance(exc, RateLimitedError):
+        return HeadlessError(
+            f"rate limited by the server: try again in {exc.retry_after:.0f} s", EXIT_RATE_LIMITED
+        )
+    if isinstance(exc, TLSError):
+        return HeadlessError(f"TLS error: {exc.message}", EXIT_UNREACHABLE)
+    if isinstance(exc, NetworkError):
+        return HeadlessError(f"server unreachable: {exc.message}", EXIT_UNREACHABLE)
+    return HeadlessError(f"server error: {exc.message}", EXIT_FAILED)
+
+
+def _watch_key(document: dict[str, Any]) -> str:
+    """What counts as a change for ``watch``: everything but the ticking clocks."""
+    stable = dict(document)
+    stable.pop("taken_at", None)
+    stable["connection"] = {k: v for k, v in document["connection"].items() if k != "data_age_s"}
+    stable["departments"] = [
+        {
+            **department,
+            "metrics": {k: v for k, v in department["metrics"].items() if k != "longest_wait_s"},
+        }
+        for department in document["departments"]
+    ]
+    return json.dumps(stable, sort_keys=True)
+
+
+async def _start(account: Account) -> None:
+    try:
+        user = await account.restore()
+    except VokiError as exc:
+        raise explain(exc) from None
+    if user is None:
+        raise HeadlessError(
+            "not logged in: set VOKI_PASSWORD, or log in once with the dashboard", EXIT_AUTH
+        )
+
+
+async def _departments(account: Account) -> Any:
+    try:
+        listing = await account.departments()
+    except VokiError as exc:
+        raise explain(exc) from None
+    if not listing.departments:
+        raise HeadlessError("no department visible to this user", EXIT_FAILED)
+    return listing.departments
+
+
+async def snapshot(account: Account, out: TextIO, timeout_s: float = 30.0) -> int:
+    """Sync every chosen department once, print the document, exit."""
+    await _start(account)
+    departments = await _departments(account)
+    settled = asyncio.Event()
+    latest: list[FeedSnapshot] = []
+
+    def publish(current: FeedSnapshot) -> None:
+        latest[:] = [current]
+        if current.connection.state in _SETTLED + _GIVEN_UP:
+            settled.set()
+
+    feed = account.feed()
+    task = asyncio.create_task(feed.run(departments, publish, lambda _note: None))
+    try:
+        async with asyncio.timeout(timeout_s):
+            await settled.wait()
+    except TimeoutError:
+        raise HeadlessError(
+            f"no complete snapshot within {timeout_s:.0f} s "
+            f"(connection: {latest[0].connection.state if latest else 'none'})",
+            EXIT_TIMEOUT,
+        ) from None
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    current = feed.current.snapshot() if feed.current is not None else latest[0]
+    if current.connection.state is LinkState.AUTH_FAILED:
+        raise HeadlessError("authentication failed: the session has ended", EXIT_AUTH)
+    out.write(json.dumps(snapshot_document(current), ensure_ascii=False) + "\n")
+    out.flush()
+    return EXIT_OK
+
+
+async def watch(account: Account, out: TextIO) -> int:
+    """One JSON line per change of state until cancelled (Ctrl-C)."""
+    await _start(account)
+    departments = await _departments(account)
+    last_key: list[str] = [""]
+    ended = asyncio.Event()
+
+    def publish(current: FeedSnapshot) -> None:
+        document = snapshot_document(current)
+        key = _watch_key(document)
+        if key != last_key[0]:
+            last_key[0] = key
+            out.write(json.dumps(document, ensure_ascii=False) + "\n")
+            out.flush()
+        if current.connection.state is LinkState.AUTH_FAILED:
+            ended.set()
+
+    def notify(note: Notification) -> None:
+        line = {"notification": {"kind": note.kind, "title": note.title, "body": note.body}}
+        out.write(json.dumps(line, ensure_ascii=False) + "\n")
+        out.flush()
+
+    feed = account.feed()
+    task = asyncio.create_task(feed.run(departments, publish, notify))
+    waiter = asyncio.create_task(ended.wait())
+    try:
+        await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for pending in (task, waiter):
+            pending.cancel()
+        await asyncio.gather(task, waiter, return_exceptions=True)
+    if ended.is_set():
+        raise HeadlessError("authentication failed: the session has ended", EXIT_AUTH)
+    return EXIT_OK
+
+
+def run(command: Callable[[], Any], err: TextIO = sys.stderr) -> int:
+    """Run a headless coroutine factory; turn every failure into one line and an exit code."""
+
+    async def main() -> int:
+        result: int = await command()
+        return result
+
+    try:
+        return asyncio.run(main())
+    except HeadlessError as exc:
+        print(f"voki-tui: {exc.message}", file=err)
+        return exc.code
+    except KeyboardInterrupt:
+        return EXIT_OK
+    except Exception as exc:  # a bug: one line here, the traceback in the log file
+        log.exception("headless command failed")
+        print(f"voki-tui: internal error ({type(exc).__name__}); see the log file", file=err)
+        return EXIT_FAILED
