@@ -800,6 +800,24 @@ def test_control_customers_and_pause(paused_sim: SimHandle, department_ids: list
     assert waiting() == after
 
 
+def test_same_seed_same_world() -> None:
+    """Issue 2: the scenario is seeded and deterministic (timestamps are wall-clock, so aside)."""
+
+    def world(seed: int) -> list[Any]:
+        with running_sim(seed=seed, paused=True) as sim:
+            return [
+                (
+                    d["id"],
+                    d["name"],
+                    d["waiting"],
+                    sorted((a["user_id"], a["status"], a["devices"]) for a in d["agents"]),
+                )
+                for d in sim.state()["departments"]
+            ]
+
+    assert world(5) == world(5)
+
+
 def test_control_rate_and_resume() -> None:
     with running_sim(seed=7, auth_rate_limit=1000, secret=SECRET, paused=True) as sim:
         frozen = sim.state()

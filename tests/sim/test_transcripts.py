@@ -404,6 +404,31 @@ async def test_malformed_frame_closes_1011(
         assert await w.close_code() == 1011
 
 
+# --- serializer V1 (transcripts 14 and 15) ---------------------------------------------------
+
+
+@pytest.mark.parametrize("vsn", ["1.0.0", None], ids=["vsn-1.0.0", "no-vsn"])
+async def test_v1_serializer_objects(
+    paused_sim: SimHandle, manager: Account, department_ids: list[int], vsn: str | None
+) -> None:
+    url = f"{paused_sim.ws_url}?token={manager.access_token}"
+    if vsn is not None:
+        url += f"&vsn={vsn}"
+    async with connect(url, ping_interval=None, open_timeout=WAIT) as ws:
+        await ws.send('{"topic":"phoenix","event":"heartbeat","payload":{},"ref":"1"}')
+        reply = json.loads(await asyncio.wait_for(ws.recv(), WAIT))
+        assert reply == {"event": "phx_reply", "payload": OK_EMPTY, "ref": "1", "topic": "phoenix"}
+        topic = f"queue:{department_ids[0]}"
+        join = {"topic": topic, "event": "phx_join", "payload": {}, "ref": "2", "join_ref": "2"}
+        await ws.send(json.dumps(join))
+        reply = json.loads(await asyncio.wait_for(ws.recv(), WAIT))
+        assert reply == {"event": "phx_reply", "payload": OK_EMPTY, "ref": "2", "topic": topic}
+        customer(paused_sim, department_ids[0], "Vee One")
+        event = json.loads(await asyncio.wait_for(ws.recv(), WAIT))
+        assert set(event) == {"event", "payload", "ref", "topic"}  # no join_ref on V1 output
+        assert (event["event"], event["ref"], event["topic"]) == ("customer_joined", None, topic)
+
+
 # --- queue broadcasts -------------------------------------------------------------------------
 
 
@@ -614,6 +639,19 @@ def test_scenario_presence_update_is_leave_plus_join(recording: Recording) -> No
                     assert meta["phx_ref"] != meta["phx_ref_prev"]
                     left = frame[4]["leaves"][key]["metas"]
                     assert meta["phx_ref_prev"] in {m["phx_ref"] for m in left}
+
+
+def test_some_agent_has_several_devices(recording: Recording) -> None:
+    # Issue 2: several metas for one user on several devices, each with its own phx_ref.
+    several = [
+        presence["metas"]
+        for presences in recording.presence_states.values()
+        for presence in presences.values()
+        if len(presence["metas"]) >= 2
+    ]
+    assert several, "no user is present on two devices"
+    for metas in several:
+        assert len({m["phx_ref"] for m in metas}) == len(metas)
 
 
 def test_scenario_replayed_queues_match_ground_truth(recording: Recording) -> None:
