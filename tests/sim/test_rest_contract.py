@@ -775,7 +775,9 @@ def test_control_state_shape(paused_sim: SimHandle) -> None:
             uuid.UUID(call_id)
         for agent in department["agents"]:
             assert {"user_id", "status", "devices"} <= set(agent)
-            assert type(agent["user_id"]) is int
+            # The presence key (the user id as a string, as Phoenix.Presence keys are), so the
+            # ground truth compares directly with what a Presence client lists.
+            assert type(agent["user_id"]) is str and agent["user_id"].isdigit()
             assert type(agent["devices"]) is int and agent["devices"] >= 1
 
 
