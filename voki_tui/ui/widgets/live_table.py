@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import ClassVar, Generic, Literal, NamedTuple, TypeVar
 
+from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual import events
@@ -252,21 +253,31 @@ class LiveTable(Widget, Generic[RowT], can_focus=True):
         return tuple(labels)
 
     def _strip(self, cells: Sequence[Cell], row_style: Style, width: int) -> Strip:
-        line = Text(no_wrap=True, end="")
+        """One line; every cell and gap is its own segment run.
+
+        Textual writes a partial update from the left edge of the widget up to the end of the
+        dirty region, so the ticking column is the first one; keeping each cell a single
+        segment keeps the escape codes per cell to one style.
+        """
+        console = self.app.console
+        segments: list[Segment] = []
+        x = 0
         for (start, span), column, cell in zip(
             self._column_spans(width), self.columns, cells, strict=False
         ):
-            pad = start - line.cell_len
-            if pad > 0:
-                line.append(" " * pad)
+            if start > x:
+                segments.append(Segment(" " * (start - x)))
             text = Text(cell.text, no_wrap=True, end="")
-            if cell.style:
-                text.stylize(self._component(cell.style))
             text.truncate(span, overflow="ellipsis")
             if column.align == "right":
                 text.pad_left(span - text.cell_len)
-            line.append_text(text)
-        return self._finish(line, self.rich_style + row_style, width)
+            if cell.style:  # after padding: one styled run, so one segment per cell
+                text.stylize(self._component(cell.style))
+            segments.extend(text.render(console, end=""))
+            x = start + text.cell_len
+        strip = Strip(segments).crop_extend(0, width, None)
+        style = self.rich_style + row_style
+        return strip.apply_style(style) if style else strip
 
     def _finish(self, line: Text, style: Style, width: int) -> Strip:
         segments = list(line.render(self.app.console, end=""))

@@ -30,11 +30,13 @@ class QueueTable(LiveTable[WaitingCustomer]):
     changes wait cells (and a "new" mark once, when it expires).
     """
 
+    # The ticking wait comes first: Textual repaints a line from the widget's left edge to the
+    # end of the changed cell, so a left-most age column makes a tick cost only that cell.
     columns = (
+        Column("Waiting", 9, align="right"),
         Column("#", 3, align="right"),
         Column("Customer", 14, flex=3),
         Column("Reason", 10, flex=2),
-        Column("Waiting", 9, align="right"),
         Column("", 5),
     )
 
@@ -58,9 +60,9 @@ class QueueTable(LiveTable[WaitingCustomer]):
         level = wait_level(waited, self.max_wait_s)
         style = "" if level is Level.OK else ("warn" if level is Level.WARN else "alert")
         return (
+            Cell(f"{level.glyph} {format_age(waited)}", style),
             Cell(str(index + 1)),
             Cell(clean(row.customer_name)),
             Cell(clean(row.reason) if row.reason else "—", "" if row.reason else "dim"),
-            Cell(f"{level.glyph} {format_age(waited)}", style),
             Cell(f"★{tr('new')}" if is_new(row.first_seen, now) else "", "new"),
         )
