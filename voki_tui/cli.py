@@ -14,7 +14,7 @@ import os
 import shutil
 import sys
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -28,7 +28,9 @@ from voki_tui.config import COLOR_SYSTEMS, THEMES, ConfigError, Settings, load
 log = logging.getLogger(__name__)
 
 DEMO_SEED = 42
-DEMO_SPEED = 3.0
+DEMO_SPEED = 2.0
+#: Fewer agents than the simulator's default, so the demo's queues actually fill up.
+DEMO_AGENTS = 6
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -133,8 +135,30 @@ def _cli_layer(args: argparse.Namespace) -> dict[str, object]:
     }
 
 
-def _account_options(settings: Settings) -> AccountOptions:
+HEARTBEAT_ENV = "VOKI_HEARTBEAT_S"
+
+
+def heartbeat_override(env: Mapping[str, str]) -> float | None:
+    """``VOKI_HEARTBEAT_S``: the feed's heartbeat interval and reply timeout, in seconds.
+
+    The default (15 s + 15 s) notices a dead link within 30 s; tests and fault drills set it
+    lower so a silent server is noticed sooner. Not a config-file setting on purpose.
+    """
+    raw = env.get(HEARTBEAT_ENV, "").strip()
+    if not raw:
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        value = float("nan")
+    if not 0.5 <= value <= 300:
+        raise ConfigError(f"{HEARTBEAT_ENV} must be a number of seconds from 0.5 to 300")
+    return value
+
+
+def _account_options(settings: Settings, heartbeat_s: float | None = None) -> AccountOptions:
     return AccountOptions(
+        heartbeat_s=heartbeat_s,
         server=settings.server,
         tenant=settings.tenant,
         email=settings.email,
@@ -155,7 +179,7 @@ def demo_server(settings: Settings) -> Iterator[tuple[Settings, TokenStore]]:
 
     state = Path(tempfile.mkdtemp(prefix="voki-tui-demo-"))
     try:
-        with SimProcess(seed=DEMO_SEED, speed=DEMO_SPEED) as sim:
+        with SimProcess(seed=DEMO_SEED, speed=DEMO_SPEED, agents=DEMO_AGENTS) as sim:
             yield (
                 replace(
                     settings,
@@ -178,13 +202,13 @@ def _configure_logging(level_name: str) -> None:
     configure_logging(level if isinstance(level, int) else logging.INFO)
 
 
-def _run_dashboard(settings: Settings, store: TokenStore | None) -> int:
+def _run_dashboard(settings: Settings, store: TokenStore | None, heartbeat_s: float | None) -> int:
     if settings.color_system != "auto":
         os.environ["TEXTUAL_COLOR_SYSTEM"] = settings.color_system
     from voki_tui.ui.app import VokiApp
     from voki_tui.ui.ports import AppOptions
 
-    account = Account(_account_options(settings), store)
+    account = Account(_account_options(settings, heartbeat_s), store)
     options = AppOptions(
         server=settings.server,
         tenant=settings.tenant,
@@ -212,7 +236,7 @@ def _run_headless(
 ) -> int:
     from voki_tui import headless
 
-    account = Account(_account_options(settings), store)
+    account = Account(_account_options(settings, args.heartbeat_s), store)
 
     async def main() -> int:
         try:
@@ -244,6 +268,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         settings = load(_cli_layer(args), getattr(args, "config", None))
+        args.heartbeat_s = heartbeat_override(os.environ)
     except ConfigError as exc:
         parser.exit(2, f"voki-tui: {exc}\n")
     if getattr(args, "print_config", False):
@@ -266,4 +291,4 @@ def _dispatch(
 ) -> int:
     if command:
         return _run_headless(command, args, settings, store)
-    return _run_dashboard(settings, store)
+    return _run_dashboard(settings, store, args.heartbeat_s)
