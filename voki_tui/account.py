@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from voki_tui.api.client import VokiClient
 from voki_tui.api.errors import AuthError, ForbiddenError, NotFoundError, VokiError
@@ -41,6 +41,7 @@ class AccountOptions:
     departments: tuple[str, ...] = ()
     insecure: bool = False
     sla_threshold_s: int = 60
+    heartbeat_s: float | None = None  # VOKI_HEARTBEAT_S: heartbeat interval and reply timeout
 
 
 class Account:
@@ -115,7 +116,11 @@ class Account:
     # -- feed ----------------------------------------------------------------------------------
 
     def feed(self) -> AccountFeed:
-        return AccountFeed(self)
+        settings = FEED_PHOENIX_SETTINGS
+        if self.options.heartbeat_s is not None:
+            beat = self.options.heartbeat_s
+            settings = replace(settings, heartbeat_interval=beat, heartbeat_timeout=beat)
+        return AccountFeed(self, settings)
 
     async def close(self) -> None:
         if self.client is not None:
