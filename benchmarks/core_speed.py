@@ -47,10 +47,18 @@ def node_rate(recording_path: Path, repeat: int) -> dict[str, Any] | None:
         return None
     best: dict[str, Any] | None = None
     for _ in range(3):
-        out = subprocess.run(  # noqa: S603 - our script, our recording
-            [node, str(ROOT / "benchmarks" / "phoenix_js.mjs"), str(NODE_MODULES),
-             str(recording_path), str(repeat)],
-            capture_output=True, text=True, check=True, timeout=300,
+        out = subprocess.run(
+            [
+                node,
+                str(ROOT / "benchmarks" / "phoenix_js.mjs"),
+                str(NODE_MODULES),
+                str(recording_path),
+                str(repeat),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=300,
         )
         result: dict[str, Any] = json.loads(out.stdout)
         result["frames_per_s"] = result["frames"] / result["seconds"]
@@ -62,9 +70,12 @@ def node_rate(recording_path: Path, repeat: int) -> dict[str, Any] | None:
 def realtime_rate(python: str, recording_path: Path, repeat: int) -> dict[str, Any] | None:
     script = ROOT / "benchmarks" / "realtime_replay.py"
     try:
-        out = subprocess.run(  # noqa: S603 - the interpreter the operator named
+        out = subprocess.run(
             [python, str(script), str(recording_path), str(repeat)],
-            capture_output=True, text=True, check=True, timeout=600,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=600,
         )
     except (OSError, subprocess.CalledProcessError) as exc:
         return {"error": str(exc)}
@@ -120,5 +131,9 @@ if __name__ == "__main__":
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--realtime-python", help="python of a venv with `realtime` installed")
     args = parser.parse_args()
-    print(json.dumps(run(frames=args.frames, repeat=args.repeat,
-                         realtime_python=args.realtime_python), indent=2))
+    print(
+        json.dumps(
+            run(frames=args.frames, repeat=args.repeat, realtime_python=args.realtime_python),
+            indent=2,
+        )
+    )

@@ -45,6 +45,10 @@ def _reject_constant(name: str) -> Any:
     raise FrameError(f"non-standard JSON constant {name}")
 
 
+#: One decoder for every frame: ``json.loads`` with an option builds a new one per call.
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+
+
 def _check_ref(value: object, field: str) -> Ref:
     # bool is an int subclass in Python but not a ref in JSON.
     if (
@@ -70,7 +74,7 @@ def decode(text: str | bytes, *, max_chars: int = MAX_FRAME_CHARS) -> Frame:
         except UnicodeDecodeError as exc:
             raise FrameError(f"invalid UTF-8 at byte {exc.start}") from None
     try:
-        data = json.loads(text, parse_constant=_reject_constant)
+        data = _DECODER.decode(text)
     except FrameError:
         raise
     except json.JSONDecodeError as exc:
