@@ -9,6 +9,8 @@ present agent with their status, for every watched department.
 from __future__ import annotations
 
 import asyncio
+import ssl
+import subprocess
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -80,9 +82,7 @@ def mismatches(sim: SimHandle, snapshot: FeedSnapshot | None) -> list[str]:
     ]
 
 
-async def wait_for(
-    condition: Callable[[], bool], within: float = 20.0, step: float = 0.05
-) -> None:
+async def wait_for(condition: Callable[[], bool], within: float = 20.0, step: float = 0.05) -> None:
     """Poll ``condition`` until it holds; fail with a clear message after ``within`` s."""
     deadline = time.monotonic() + within
     while not condition():
@@ -166,3 +166,49 @@ async def live_feed(
         run.task.cancel()
         await asyncio.gather(run.task, return_exceptions=True)
         await client.aclose()
+
+
+def self_signed_context(folder: Path) -> ssl.SSLContext:
+    """A server TLS context with a fresh self-signed certificate for 127.0.0.1."""
+    key, cert = folder / "key.pem", folder / "cert.pem"
+    subprocess.run(
+        [
+            *("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"),
+            *("-subj", "/CN=127.0.0.1", "-keyout", str(key), "-out", str(cert)),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    return context
+
+
+@asynccontextmanager
+async def tls_relay(context: ssl.SSLContext, target_port: int) -> AsyncIterator[str]:
+    """``https://127.0.0.1:<port>`` terminating TLS and relaying bytes to the plain sim."""
+
+    async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while data := await reader.read(65536):
+                writer.write(data)
+                await writer.drain()
+        except (ConnectionError, ssl.SSLError):
+            pass
+        finally:
+            writer.close()
+
+    async def handle(client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
+        try:
+            up_r, up_w = await asyncio.open_connection("127.0.0.1", target_port)
+        except OSError:
+            client_w.close()
+            return
+        await asyncio.gather(pipe(client_r, up_w), pipe(up_r, client_w))
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0, ssl=context)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        yield f"https://127.0.0.1:{port}"
+    finally:
+        server.close()

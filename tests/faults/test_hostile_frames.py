@@ -17,8 +17,9 @@ from typing import Any
 
 import pytest
 
-from tests.faults.harness import FeedRun, live_feed, wait_for
 from voki_tui.sim.testing import InProcessSim, SimHandle, running_sim
+
+from .harness import FeedRun, live_feed, wait_for
 
 pytestmark = pytest.mark.faults
 
