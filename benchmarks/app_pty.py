@@ -1,0 +1,73 @@
+"""The real ``voki-tui`` on a pty against a separate voki-sim process: shared by the benchmarks.
+
+The simulator runs as its own process (``SimProcess``) so that the CPU we sample from ``/proc``
+is the app's alone. The app logs in as the demo supervisor with ``VOKI_PASSWORD``, with its
+state in a throw-away ``VOKI_TUI_HOME``; ``TERM=xterm-256color``, no ``COLORTERM``, the default
+theme (the figures change by +-35 % with those, textual-notes.md section 5).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+from benchmarks.pty_meter import PtyChild
+
+PASSWORD = "voki-demo-pass"
+_ANSI = re.compile(rb"\x1b\[[0-9;?<>=]*[ -/]*[@-~]|\x1b[()][A-Z0-9]|\x1b[=>]")
+
+
+def voki_tui() -> list[str]:
+    """The installed entry point next to this interpreter, else ``python -m voki_tui``."""
+    script = Path(sys.executable).with_name("voki-tui")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "voki_tui"]
+
+
+def app_argv(server: str, *extra: str) -> list[str]:
+    return [*voki_tui(), "--server", server, "--tenant", "demo", "--email",
+            "supervisor@demo.test", *extra]  # fmt: skip
+
+
+@contextmanager
+def app_env() -> Iterator[dict[str, str]]:
+    """A clean environment for the app: fixed TERM, no colour overrides, private state dir."""
+    home = tempfile.mkdtemp(prefix="voki-bench-")
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("TEXTUAL") and k not in ("COLORTERM", "NO_COLOR")
+    }
+    env.update(TERM="xterm-256color", VOKI_TUI_HOME=home, VOKI_PASSWORD=PASSWORD)
+    try:
+        yield env
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def plain(data: bytes) -> bytes:
+    """Terminal output without escape sequences (text runs become searchable)."""
+    return _ANSI.sub(b"", data)
+
+
+def wait_for_text(
+    child: PtyChild, needles: Sequence[bytes], timeout: float
+) -> tuple[float | None, bytes]:
+    """Read until any of ``needles`` shows up in the plain text; (monotonic time or None, raw)."""
+    deadline = time.monotonic() + timeout
+    seen = b""
+    while time.monotonic() < deadline and child.alive:
+        _, _, raw = child.read_for(0.02)
+        if not raw:
+            continue
+        seen += raw
+        text = plain(seen[-200_000:])
+        if any(n in text for n in needles):
+            return time.monotonic(), seen
+    return None, seen
