@@ -125,6 +125,8 @@ def _text(payload: Mapping[str, Any], key: str) -> str:
 def notification(event: str, payload: Mapping[str, Any]) -> Notification:
     """``new_notification`` or ``appointment_reminder`` as one toast-able value."""
     if event == "appointment_reminder":
+        if not payload.get("title") and payload.get("scheduled_at") in (None, ""):
+            raise InvalidPayload("appointment reminder without title or time")
         return Notification(
             id=_text(payload, "appointment_id"),
             kind="appointment_reminder",
