@@ -1,0 +1,221 @@
+"""Faults seen through the real app: ``VokiApp`` with ``Account``/``AccountFeed`` against
+voki-sim, driven headless by ``run_test``. The status bar must tell the truth at every step and
+the data the app holds must end equal to ``GET /__sim/state``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from voki_tui.account import Account, AccountFeed, AccountOptions
+from voki_tui.api.tokens import TokenStore
+from voki_tui.live.state import LinkState
+from voki_tui.phoenix import core
+from voki_tui.sim import DEMO_PASSWORD, DEMO_TENANT
+from voki_tui.sim.testing import InProcessSim, running_sim
+from voki_tui.ui.app import VokiApp
+from voki_tui.ui.ports import AppOptions
+from voki_tui.ui.screens.login import LoginScreen
+from voki_tui.ui.widgets.status_bar import StatusBar
+
+from .harness import FAST_PHOENIX, SUPERVISOR, mismatches, record, wait_for
+
+pytestmark = pytest.mark.faults
+
+
+@pytest.fixture
+def sim() -> Iterator[InProcessSim]:
+    with running_sim(seed=17, paused=True, auth_rate_limit=1000, widget_rate_limit=1000) as h:
+        yield h
+
+
+@asynccontextmanager
+async def running_app(
+    server: str, tmp_path: Path, *, wallboard: bool = False, departments: tuple[str, ...] = ()
+) -> AsyncIterator[tuple[VokiApp, Any]]:
+    account = Account(
+        AccountOptions(server, DEMO_TENANT, SUPERVISOR, DEMO_PASSWORD, departments=departments),
+        TokenStore(tmp_path),
+    )
+    options = AppOptions(
+        server=server,
+        tenant=DEMO_TENANT,
+        email=SUPERVISOR,
+        lang="en",
+        wallboard=wallboard,
+        departments=departments,
+        stale_after_s=2.0,
+    )
+    app = VokiApp(options, account, AccountFeed(account, FAST_PHOENIX))
+    try:
+        async with app.run_test(size=(120, 36)) as pilot:
+            yield app, pilot
+    finally:
+        await account.close()
+
+
+def bar_text(app: VokiApp) -> str:
+    bars = list(app.screen.query(StatusBar))
+    return bars[0].text if bars else ""
+
+
+def link(app: VokiApp) -> LinkState | None:
+    return app.snapshot.connection.state if app.snapshot else None
+
+
+async def shows_truth(app: VokiApp, sim: InProcessSim, within: float = 30.0) -> float:
+    """Wait until the app is live, its data equals the sim's and its status bar says live."""
+    started = time.monotonic()
+
+    def agrees() -> bool:
+        return (
+            link(app) is LinkState.LIVE
+            and "live" in bar_text(app)
+            and not mismatches(sim, app.snapshot)
+        )
+
+    await wait_for(agrees, within)
+    return time.monotonic() - started
+
+
+async def test_app_survives_drop_and_restart_with_a_truthful_status_bar(
+    sim: InProcessSim, tmp_path: Path
+) -> None:
+    async with running_app(sim.url, tmp_path) as (app, _pilot):
+        await shows_truth(app, sim)
+        seen: set[str] = set()
+        for fault in ("drop", "restart"):
+            if fault == "drop":
+                sim.control("POST", "drop").raise_for_status()
+            else:
+                await asyncio.to_thread(sim.restart)
+
+            def down() -> bool:
+                seen.add(bar_text(app))
+                return link(app) is not LinkState.LIVE
+
+            await wait_for(down, 10, step=0.01)
+            sim.control("POST", "customers", json={"department_id": 1, "customer_name": fault})
+            seconds = await shows_truth(app, sim)
+            record(f"app: {fault}", True, seconds)
+        assert app.is_running
+        assert any("reconnecting" in text or "syncing" in text for text in seen), seen
+
+
+async def test_refresh_token_revoked_shows_the_login_screen(
+    sim: InProcessSim, tmp_path: Path
+) -> None:
+    async with running_app(sim.url, tmp_path) as (app, _pilot):
+        await shows_truth(app, sim)
+        sim.control("POST", "revoke-all").raise_for_status()
+        sim.control("POST", "drop").raise_for_status()
+        await wait_for(lambda: isinstance(app.screen, LoginScreen), 20)
+        message = str(app.screen.query_one("#login-message").render())
+        assert "Session expired" in message
+        assert app.is_running
+
+
+async def test_wallboard_keeps_last_data_marked_stale(sim: InProcessSim, tmp_path: Path) -> None:
+    async with running_app(sim.url, tmp_path, wallboard=True) as (app, pilot):
+        await shows_truth(app, sim)
+        before = app.snapshot
+        assert before is not None
+        sim.control("POST", "revoke-all").raise_for_status()
+        sim.control("POST", "drop").raise_for_status()
+        await wait_for(lambda: link(app) is LinkState.AUTH_FAILED, 20)
+        await pilot.pause(0.2)
+        assert app.screen.__class__.__name__ == "WallboardScreen"
+        text = bar_text(app)
+        assert "session expired" in text and "stale" in text, text
+        assert app.screen.has_class("-stale")
+        after = app.snapshot
+        assert after is not None
+        assert [len(v.agents) for v in after.departments] == [
+            len(v.agents) for v in before.departments
+        ]
+
+
+async def test_refused_connection_at_start(tmp_path: Path) -> None:
+    with running_sim(seed=1) as gone:
+        url = gone.url  # a port that was just free, and is closed again after the block
+    async with running_app(url, tmp_path) as (app, _pilot):
+        await wait_for(lambda: isinstance(app.screen, LoginScreen), 20)
+        message = str(app.screen.query_one("#login-message").render())
+        assert "connection refused" in message, message
+        assert app.is_running
+
+
+async def test_dns_failure_at_start(tmp_path: Path) -> None:
+    async with running_app("http://voki.invalid", tmp_path) as (app, _pilot):
+        await wait_for(lambda: isinstance(app.screen, LoginScreen), 30)
+        message = str(app.screen.query_one("#login-message").render())
+        assert "Cannot reach" in message and "voki.invalid" in message, message
+
+
+# -- clock jumps ---------------------------------------------------------------------------
+
+
+def test_monotonic_jump_probes_the_link_and_drops_a_dead_one() -> None:
+    """Laptop suspend: every timer is overdue at once. The core sends one probe heartbeat with
+    the short probe deadline instead of trusting the old ones; no answer means reconnect."""
+    settings = core.Settings(heartbeat_interval=30, heartbeat_timeout=30, jitter=0)
+    client = core.Client(settings, random.Random(1))
+    client.connect()
+    client.on_open(100.0)
+    client.drain()
+    client.tick(100.0 + 3600)  # woke up an hour later
+    sent = [o for o in client.drain() if isinstance(o, core.SendText)]
+    assert len(sent) == 1 and '"heartbeat"' in sent[0].text
+    client.tick(100.0 + 3600 + settings.probe_timeout - 0.1)
+    assert client.link_state is core.LinkState.OPEN
+    client.tick(100.0 + 3600 + settings.probe_timeout)
+    outputs = client.drain()
+    assert any(isinstance(o, core.Disconnected) for o in outputs)
+    assert client.link_state is core.LinkState.WAITING
+
+
+async def test_monotonic_jump_on_a_live_link_stays_live(sim: InProcessSim, tmp_path: Path) -> None:
+    """The same jump with the server still there: the probe is answered, nothing reconnects."""
+    offset = [0.0]
+
+    def jumpy() -> float:
+        return time.monotonic() + offset[0]
+
+    from voki_tui.api.client import VokiClient
+    from voki_tui.api.session import Session
+    from voki_tui.live import wire
+    from voki_tui.live.feed import LiveFeed
+
+    client = VokiClient(sim.url, DEMO_TENANT)
+    session = Session(client, SUPERVISOR, store=TokenStore(tmp_path))
+    await session.login(DEMO_PASSWORD)
+    departments = [wire.department(d) for d in await client.departments()][:1]
+    # A 30 s heartbeat: the only heartbeat in this test is the probe the jump triggers.
+    slow_beat = replace(FAST_PHOENIX, heartbeat_interval=30.0, heartbeat_timeout=30.0)
+    feed = LiveFeed(client, session, monotonic=jumpy, phoenix_settings=slow_beat)
+    feed.phoenix._clock = jumpy
+    task = asyncio.create_task(feed.run(departments, lambda _s: None, lambda _n: None))
+    try:
+        await wait_for(lambda: feed.snapshot().connection.state is LinkState.LIVE)
+        rtts = feed.phoenix.core.stats
+        assert rtts.last_heartbeat_rtt is None
+        offset[0] += 3600.0
+        feed.phoenix._wake()
+        await wait_for(lambda: rtts.last_heartbeat_rtt is not None, 5)  # probe sent, answered
+        await asyncio.sleep(1.0)
+        assert feed.snapshot().connection.state is LinkState.LIVE
+        assert rtts.reconnects == 0 and rtts.heartbeat_timeouts == 0
+        assert not mismatches(sim, feed.snapshot())
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await client.aclose()
