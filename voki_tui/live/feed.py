@@ -264,6 +264,8 @@ class LiveFeed:
                 self._set_link(LinkState.SYNCING, retry_at=None, detail=None)
             case core.Disconnected(code=code):
                 self._mark_all(SourceState.STALE)
+                for entry in self.departments.values():
+                    self._cancel_snapshot(entry)
                 if self.connection.state is not LinkState.AUTH_FAILED:
                     self._set_link(LinkState.RECONNECTING, detail=f"connection lost (code {code})")
             case core.ReconnectScheduled(at=at, attempt=attempt):
@@ -311,8 +313,7 @@ class LiveFeed:
             entry.presence = replace(entry.presence, state=SourceState.JOINING, detail=None)
         else:
             entry.queue = replace(entry.queue, state=SourceState.JOINING, detail=None)
-            if entry.snapshot_task is not None:
-                entry.snapshot_task.cancel()
+            self._cancel_snapshot(entry)
             entry.snapshot_task = asyncio.create_task(
                 self._take_snapshot(entry), name=f"snapshot-{topic}"
             )
@@ -338,10 +339,19 @@ class LiveFeed:
         if found is None:
             return
         kind, entry = found
+        if kind == "queue":
+            self._cancel_snapshot(entry)
         source: Source = getattr(entry, kind)
         if source.state is SourceState.SYNCED:
             setattr(entry, kind, replace(source, state=SourceState.STALE))
             self._changed()
+
+    @staticmethod
+    def _cancel_snapshot(entry: _Department) -> None:
+        """A snapshot taken for a join that is gone must not mark the queue synced."""
+        if entry.snapshot_task is not None:
+            entry.snapshot_task.cancel()
+            entry.snapshot_task = None
 
     def _on_message(
         self, topic: str, name: str, payload: Mapping[str, Any], join_ref: str | None, now: datetime
@@ -419,7 +429,19 @@ class LiveFeed:
         for attempt in range(1_000_000):
             token = entry.book.begin_snapshot()
             try:
-                calls = await self.client.calls(status="queued", department_id=department_id)
+                calls = await self.client.calls(
+                    status="queued",
+                    department_id=department_id,
+                    sort_by="inserted_at",
+                    sort_order="asc",
+                )
+            except asyncio.CancelledError:
+                entry.book.abort_snapshot(token)
+                raise
+            except AuthError as exc:
+                entry.book.abort_snapshot(token)
+                self._lose_session(exc)
+                return
             except VokiError as exc:
                 entry.book.abort_snapshot(token)
                 self._count("snapshot_failures", f"queue snapshot of {department_id}: {exc}")
@@ -445,6 +467,9 @@ class LiveFeed:
         for department_id, entry in self.departments.items():
             try:
                 calls = await self.client.calls(department_id=department_id, date_from=since)
+            except AuthError as exc:
+                self._lose_session(exc)
+                return
             except VokiError as exc:
                 self._count("snapshot_failures", f"history of {department_id}: {exc}")
                 continue

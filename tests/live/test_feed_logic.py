@@ -1,0 +1,274 @@
+"""``LiveFeed`` without a network: core events in, link and source states out, fake clocks.
+
+The REST side is a small scripted stand-in (``FakeRest``) whose ``calls`` answers when the
+test releases it, so the order of "snapshot answered" and "link lost" is under test control.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from typing import Any, cast
+
+import pytest
+
+from voki_tui.api.client import VokiClient
+from voki_tui.api.errors import AuthError
+from voki_tui.api.models import Call
+from voki_tui.api.session import Session
+from voki_tui.live.feed import LiveFeed, _Department
+from voki_tui.live.state import Department, FeedSnapshot, LinkState, SourceState
+from voki_tui.phoenix import core
+
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.seconds = 0.0
+
+    def wall(self) -> datetime:
+        return T0 + timedelta(seconds=self.seconds)
+
+    def monotonic(self) -> float:
+        return 1000.0 + self.seconds
+
+
+class FakeRest:
+    """``calls(status="queued", ...)`` answers with ``queued`` once ``release`` is set."""
+
+    server = "http://voki.test"
+    tenant = "demo"
+
+    def __init__(self) -> None:
+        self.queued: list[Call] = []
+        self.release = asyncio.Event()
+        self.release.set()
+        self.requests = 0
+        self.error: Exception | None = None
+
+    async def calls(self, **filters: Any) -> list[Call]:
+        self.requests += 1
+        await self.release.wait()
+        if self.error is not None:
+            raise self.error
+        return list(self.queued) if filters.get("status") == "queued" else []
+
+
+def make_feed(rest: FakeRest, clock: Clock) -> LiveFeed:
+    feed = LiveFeed(
+        cast(VokiClient, rest),
+        cast(Session, object()),
+        clock=clock.wall,
+        monotonic=clock.monotonic,
+    )
+    feed.departments["1"] = _Department(Department("1", "Suporte"), window_s=3600)
+    return feed
+
+
+def link(feed: LiveFeed) -> LinkState:
+    """The link state, read through a call so each assertion re-reads it (and mypy agrees)."""
+    return feed.connection.state
+
+
+async def settle() -> None:
+    for _ in range(10):
+        await asyncio.sleep(0)
+
+
+def presence_state(feed: LiveFeed, join_ref: str = "2") -> None:
+    feed._on_event(core.ChannelJoined("presence:1", join_ref, {}))
+    metas = {"metas": [{"phx_ref": "a", "status": "available", "name": "Ana"}]}
+    feed._on_event(core.Message("presence:1", "presence_state", {"7": metas}, join_ref))
+
+
+async def go_live(feed: LiveFeed) -> None:
+    feed._on_event(core.Connected())
+    feed._on_event(core.ChannelJoined("queue:1", "1", {}))
+    presence_state(feed)
+    await settle()
+
+
+async def test_connected_is_syncing_until_queue_snapshot_and_presence_state() -> None:
+    rest, clock = FakeRest(), Clock()
+    rest.release.clear()
+    feed = make_feed(rest, clock)
+    feed._on_event(core.Connected())
+    assert link(feed) is LinkState.SYNCING
+    feed._on_event(core.ChannelJoined("queue:1", "1", {}))
+    presence_state(feed)
+    await settle()
+    assert link(feed) is LinkState.SYNCING  # the REST snapshot is still out
+    rest.release.set()
+    await settle()
+    assert link(feed) is LinkState.LIVE
+    entry = feed.departments["1"]
+    assert (entry.queue.state, entry.presence.state) == (SourceState.SYNCED, SourceState.SYNCED)
+
+
+async def test_disconnect_marks_everything_stale_and_ages_the_data() -> None:
+    rest, clock = FakeRest(), Clock()
+    feed = make_feed(rest, clock)
+    await go_live(feed)
+    clock.seconds = 4.0
+    feed._on_event(core.Disconnected(1006, "", 0.0))
+    assert link(feed) is LinkState.RECONNECTING
+    entry = feed.departments["1"]
+    assert (entry.queue.state, entry.presence.state) == (SourceState.STALE, SourceState.STALE)
+    clock.seconds = 34.0
+    snapshot = feed.snapshot()
+    assert snapshot.connection.data_age_s(snapshot.taken_at) == pytest.approx(34.0)
+
+
+async def test_reconnect_scheduled_gives_a_wall_clock_retry_time() -> None:
+    rest, clock = FakeRest(), Clock()
+    feed = make_feed(rest, clock)
+    await go_live(feed)
+    feed._on_event(core.Disconnected(1006, "", 0.0))
+    feed._on_event(core.ReconnectScheduled(at=clock.monotonic() + 2.5, attempt=3))
+    assert feed.connection.retry_at == T0 + timedelta(seconds=2.5)
+    assert feed.connection.attempt == 3
+
+
+async def test_rejoin_after_reconnect_goes_live_again_only_after_a_new_snapshot() -> None:
+    rest, clock = FakeRest(), Clock()
+    feed = make_feed(rest, clock)
+    await go_live(feed)
+    feed._on_event(core.Disconnected(1006, "", 0.0))
+    rest.release.clear()
+    feed._on_event(core.Connected())
+    feed._on_event(core.ChannelJoined("queue:1", "3", {}))
+    presence_state(feed, "4")
+    await settle()
+    assert link(feed) is LinkState.SYNCING
+    rest.release.set()
+    await settle()
+    assert link(feed) is LinkState.LIVE
+    assert rest.requests == 2
+
+
+async def test_a_snapshot_answered_after_the_link_dropped_is_not_synced() -> None:
+    """The REST answer is true when it arrives, but with the link down events are being
+    missed from then on: the queue is stale, not synced."""
+    rest, clock = FakeRest(), Clock()
+    rest.release.clear()
+    feed = make_feed(rest, clock)
+    feed._on_event(core.Connected())
+    feed._on_event(core.ChannelJoined("queue:1", "1", {}))
+    await settle()
+    feed._on_event(core.Disconnected(1006, "", 0.0))
+    rest.release.set()
+    await settle()
+    assert feed.departments["1"].queue.state is SourceState.STALE
+
+
+async def test_a_snapshot_answered_after_the_channel_crashed_does_not_go_live() -> None:
+    rest, clock = FakeRest(), Clock()
+    feed = make_feed(rest, clock)
+    await go_live(feed)
+    rest.release.clear()
+    feed._on_event(core.ChannelErrored("queue:1", "channel_crash"))
+    feed._on_event(core.ChannelJoined("queue:1", "5", {}))
+    await settle()
+    feed._on_event(core.ChannelErrored("queue:1", "channel_crash"))
+    rest.release.set()
+    await settle()
+    assert feed.departments["1"].queue.state is not SourceState.SYNCED
+    assert link(feed) is LinkState.SYNCING
+
+
+async def test_refused_departments_do_not_block_live() -> None:
+    rest, clock = FakeRest(), Clock()
+    feed = make_feed(rest, clock)
+    feed.departments["2"] = _Department(Department("2", "Vendas"), window_s=3600)
+    await go_live(feed)
+    assert link(feed) is LinkState.SYNCING
+    feed._on_event(core.JoinFailed("queue:2", "unauthorized", True))
+    feed._on_event(core.JoinFailed("presence:2", "not_found", True))
+    entry = feed.departments["2"]
+    assert (entry.queue.state, entry.presence.state) == (
+        SourceState.UNAUTHORIZED,
+        SourceState.NOT_FOUND,
+    )
+    assert link(feed) is LinkState.LIVE
+
+
+async def test_bad_input_is_counted_and_the_state_is_untouched() -> None:
+    rest, clock = FakeRest(), Clock()
+    feed = make_feed(rest, clock)
+    await go_live(feed)
+    book = feed.departments["1"].book
+    before = feed.snapshot().departments
+    feed._on_event(core.Message("queue:1", "mystery", {}, None))
+    feed._on_event(core.Message("queue:1", "customer_joined", {"customer_name": "x"}, None))
+    feed._on_event(core.Message("queue:9", "customer_joined", {"call_id": "c"}, None))
+    feed._on_event(core.Message("presence:1", "presence_diff", {"joins": 5}, None))
+    feed._on_event(core.Message("notification:2", "new_notification", {}, None))
+    counters = feed.counters
+    assert counters.unknown_events == 2
+    assert counters.invalid_payloads == 3
+    assert feed.snapshot().departments == before
+    assert book.department.id == "1"
+
+
+async def test_events_reach_the_book() -> None:
+    rest, clock = FakeRest(), Clock()
+    feed = make_feed(rest, clock)
+    await go_live(feed)
+    joined = {"call_id": "c1", "customer_name": "Ana", "queued_at": "2026-03-02T08:59:00Z"}
+    feed._on_event(core.Message("queue:1", "customer_joined", joined, None))
+    (view,) = feed.snapshot().departments
+    assert [c.call_id for c in view.waiting] == ["c1"]
+    feed._on_event(core.Message("queue:1", "call_assigned", {"call_id": "c1"}, None))
+    (view,) = feed.snapshot().departments
+    assert view.waiting == ()
+    assert [a.user_id for a in view.agents] == ["7"]
+
+
+async def test_a_snapshot_refused_for_auth_ends_the_session() -> None:
+    """Refresh token revoked while the socket stays up: the next REST snapshot cannot
+    succeed, so the feed must say the session ended rather than retry for ever."""
+    rest, clock = FakeRest(), Clock()
+    rest.error = AuthError("Session expired")
+    feed = make_feed(rest, clock)
+    feed._on_event(core.Connected())
+    feed._on_event(core.ChannelJoined("queue:1", "1", {}))
+    await settle()
+    assert link(feed) is LinkState.AUTH_FAILED
+    feed._on_event(core.Disconnected(1000, "", 0.0))
+    assert link(feed) is LinkState.AUTH_FAILED
+
+
+async def test_publisher_coalesces_changes() -> None:
+    rest, clock = FakeRest(), Clock()
+    feed = make_feed(rest, clock)
+    feed.publish_interval = 0.05
+    published: list[FeedSnapshot] = []
+    feed._publish = published.append
+    publisher = asyncio.create_task(feed._publisher())
+    await asyncio.sleep(0.01)
+    for n in range(50):
+        joined = {"call_id": f"c{n}", "customer_name": "Ana"}
+        feed._on_event(core.Message("queue:1", "customer_joined", joined, None))
+    await asyncio.sleep(0.12)
+    publisher.cancel()
+    await asyncio.gather(publisher, return_exceptions=True)
+    assert 2 <= len(published) <= 4
+    assert len(published[-1].departments[0].waiting) == 50
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="F1-1 (reducer, not feed): same-second ties are ordered by call id, not arrival",
+)
+async def test_customers_who_join_in_the_same_second_stay_in_arrival_order() -> None:
+    """The server's timestamps have whole seconds; two customers joining in the same second
+    must keep the order the server gave them (FIFO), as ``GET /__sim/state`` shows it."""
+    rest, clock = FakeRest(), Clock()
+    feed = make_feed(rest, clock)
+    await go_live(feed)
+    for call_id in ("zz-first", "aa-second"):
+        joined = {"call_id": call_id, "customer_name": "Ana", "queued_at": "2026-03-02T08:59:00Z"}
+        feed._on_event(core.Message("queue:1", "customer_joined", joined, None))
+    (view,) = feed.snapshot().departments
+    assert [c.call_id for c in view.waiting] == ["zz-first", "aa-second"]
