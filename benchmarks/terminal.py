@@ -89,9 +89,9 @@ def time_to_first_live(tries: int) -> float | None:
 
 
 def run(*, quick: bool = False) -> dict[str, Any]:
-    measure_s, warmup_s = (15.0, 6.0) if quick else (60.0, 8.0)
+    measure_s, warmup_s = (6.0, 4.0) if quick else (60.0, 8.0)
     screens = terminal_bytes(measure_s, warmup_s)
-    cpu_s = 15.0 if quick else 60.0
+    cpu_s = 8.0 if quick else 60.0
     cpu = {str(int(r)): cpu_steady(r, cpu_s, warmup_s) for r in (1.0, 100.0)}
     return {
         "terminal": screens,
