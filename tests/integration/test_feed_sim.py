@@ -150,10 +150,9 @@ def test_watch_converges_after_a_restart_on_the_same_port(tmp_path: Path) -> Non
         assert "reconnecting" in watch.states
 
 
-@pytest.mark.xfail(strict=True, reason="F1-2 (voki-sim): a restart re-issues the same call ids")
 def test_a_restarted_sim_never_reuses_a_call_id() -> None:
     """Voki's call ids are UUIDs, unique for ever; a client rightly ignores a join for a call
-    it saw finish. voki-sim re-seeds its generator on restart, so ids come back."""
+    it saw finish, so a restarted voki-sim must not hand out an earlier run's ids again."""
     customer = {"department_id": 1, "customer_name": "Probe"}
     with running_sim(seed=11, paused=True) as sim:
         before = sim.control("POST", "customers", json=customer).json()["data"]["call_id"]

@@ -31,6 +31,9 @@ def parse_args(argv: Sequence[str] | None) -> SimConfig:
     p.add_argument("--secret", default=DEFAULT_SECRET, help="JWT signing key (HS256)")
     p.add_argument("--idle-timeout", type=float, default=d.idle_timeout, metavar="SECONDS")
     p.add_argument("--paused", action="store_true", help="start with the scenario frozen")
+    p.add_argument(
+        "--boot", type=int, default=d.boot, help="restart count: new call ids never repeat a boot's"
+    )
     p.add_argument("-v", "--verbose", action="store_true", help="log protocol warnings")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING)

@@ -27,6 +27,9 @@ class SimConfig:
     secret: str = DEFAULT_SECRET
     idle_timeout: float = 60.0
     paused: bool = False
+    #: Which start of this server this is. Call ids are drawn from (seed, boot), so a restarted
+    #: server never re-issues the ids of an earlier run, as a real server with a database would not.
+    boot: int = 0
 
     def __post_init__(self) -> None:
         if self.departments < 1:

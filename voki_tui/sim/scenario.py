@@ -84,6 +84,10 @@ class Scenario:
         self.world = world
         self.rng = rng
         self.ext_rng = random.Random(f"{config.seed}-external")  # keeps the scenario seeded
+        # Call ids per (seed, boot): a restart never re-issues an earlier run's ids. External
+        # customers draw from their own stream so they do not shift the scenario's.
+        self.id_rng = random.Random(f"{config.seed}-ids-{config.boot}")
+        self.ext_id_rng = random.Random(f"{config.seed}-external-ids-{config.boot}")
         self.presence = presence
         self.broadcast = broadcast
         self.wall = wall
@@ -126,7 +130,9 @@ class Scenario:
                     break
                 name = person_name(rng)
                 email, phone = customer_contact(rng, name)
-                call = Call(new_uuid(rng), dept.id, name, email, phone, rng.choice(REASONS), t)
+                call = Call(
+                    new_uuid(self.id_rng), dept.id, name, email, phone, rng.choice(REASONS), t
+                )
                 roll = rng.random()
                 if roll < 0.78 and members:
                     call.assigned_at = call.started_at = t + rng.expovariate(1 / 40)
@@ -160,7 +166,7 @@ class Scenario:
             name = person_name(rng)
             email, phone = customer_contact(rng, name)
             call = Call(
-                new_uuid(rng), dept_id, name, email, phone, rng.choice(REASONS),
+                new_uuid(self.id_rng), dept_id, name, email, phone, rng.choice(REASONS),
                 now - rng.uniform(60, 400), status="active", user_id=agent.user.id,
             )  # fmt: skip
             call.assigned_at = call.started_at = agent.since = min(
@@ -274,7 +280,8 @@ class Scenario:
             email, phone = customer_contact(rng, name)
             reason = rng.choice(REASONS)
         at = self.wall() if queued_at is None else queued_at
-        call = Call(new_uuid(rng), dept.id, name, email, phone, reason, at)
+        ids = self.ext_id_rng if rng is self.ext_rng else self.id_rng
+        call = Call(new_uuid(ids), dept.id, name, email, phone, reason, at)
         self.world.calls[call.id] = call
         self.world.queues[dept.id].append(call.id)
         waited = self.wall() - at

@@ -107,7 +107,7 @@ class InProcessSim(SimHandle):
 
     def restart(self) -> None:
         self.stop()
-        self.config = replace(self.config, port=self.port)
+        self.config = replace(self.config, port=self.port, boot=self.config.boot + 1)
         self.start()
 
     @property
@@ -210,5 +210,5 @@ class SimProcess(SimHandle):
 
     def restart(self) -> None:
         self.stop()
-        self.config = replace(self.config, port=self.port)
+        self.config = replace(self.config, port=self.port, boot=self.config.boot + 1)
         self.start()
