@@ -114,11 +114,13 @@ def queued_times(document: dict[str, Any]) -> dict[str, str]:
 
 @dataclass
 class Comparison:
-    """``problems``: ghosts, holes, wrong order or agents. ``tie_order``: the queue order
-    differs only among customers who joined in the same second (see f1-findings F1-1)."""
+    """``problems``: ghosts, holes, wrong order or agents. ``order_notes``: the same customers,
+    shown oldest ``queued_at`` first (the client's contract), in an order that differs from
+    voki-sim's list: ties within one second (f1-findings F1-1) or a sim list that is itself
+    not oldest first (F1-3)."""
 
     problems: list[str]
-    tie_order: list[str]
+    order_notes: list[str]
 
 
 def compare(
@@ -141,10 +143,9 @@ def compare(
             result.problems.append(f"department {ident}: missing customers {missing}")
         if not ghosts and not missing and got_waiting != want_waiting:
             message = f"department {ident}: queue order {got_waiting} != {want_waiting}"
-            same_seconds = [queued_at[c] for c in got_waiting] == [
-                queued_at[c] for c in want_waiting
-            ]
-            (result.tie_order if same_seconds else result.problems).append(message)
+            times = [queued_at[c] for c in got_waiting]
+            oldest_first = times == sorted(times)  # ISO 8601 UTC text sorts by time
+            (result.order_notes if oldest_first else result.problems).append(message)
         if got_agents != want_agents:
             result.problems.append(f"department {ident}: agents {got_agents} != {want_agents}")
     return result
@@ -241,15 +242,15 @@ class Convergence:
     converged: bool
     seconds: float
     problems: list[str]
-    tie_order: list[str] = field(default_factory=list)
+    order_notes: list[str] = field(default_factory=list)
 
 
 def converge(watch: Watch, sim: Sim, timeout: float) -> Convergence:
     """Poll until the latest ``watch`` line is live and equals the truth of its departments.
 
     The truth is re-read on every poll (the caller pauses the scenario first, so it only
-    changes if the fault itself changed it, e.g. a restart). Same-second order differences
-    do not block convergence; they are returned in ``tie_order``.
+    changes if the fault itself changed it, e.g. a restart). Order differences that keep
+    the customers oldest first do not block convergence; they are returned in ``order_notes``.
     """
     started = time.monotonic()
     problems: list[str] = ["no document yet"]
@@ -262,7 +263,7 @@ def converge(watch: Watch, sim: Sim, timeout: float) -> Convergence:
             if state != "live":
                 problems.append(f"connection {state}")
             if not problems:
-                return Convergence(True, time.monotonic() - started, [], result.tie_order)
+                return Convergence(True, time.monotonic() - started, [], result.order_notes)
         if time.monotonic() - started >= timeout:
             return Convergence(False, time.monotonic() - started, problems)
         if watch.process is not None and watch.process.poll() is not None:
