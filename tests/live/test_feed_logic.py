@@ -257,10 +257,6 @@ async def test_publisher_coalesces_changes() -> None:
     assert len(published[-1].departments[0].waiting) == 50
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="F1-1 (reducer, not feed): same-second ties are ordered by call id, not arrival",
-)
 async def test_customers_who_join_in_the_same_second_stay_in_arrival_order() -> None:
     """The server's timestamps have whole seconds; two customers joining in the same second
     must keep the order the server gave them (FIFO), as ``GET /__sim/state`` shows it."""

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
-from voki_tui.live.events import CallRecord
+from voki_tui.live.events import CallRecord, CustomerJoined
 from voki_tui.live.queue import QueueReducer
 from voki_tui.live.window import OutcomeWindow
 
@@ -165,17 +165,19 @@ def test_superseded_or_unknown_token_is_refused() -> None:
     assert q.stale_snapshots == 1
 
 
-def test_overlapping_snapshots_each_replay_their_own_tail() -> None:
+def test_first_snapshot_response_retires_every_other_request() -> None:
+    """Responses may come back in any order; a later one can hold older data than the one
+    applied, so only the first to arrive is used (the feed then has live events)."""
     q = QueueReducer(DEPT)
     first = q.begin_snapshot()
     q.apply(joined("a", 0), at(0))
     second = q.begin_snapshot()
     q.apply(joined("b", 1), at(1))
-    # the newer request's answer first would supersede; here the older one answers first
     assert q.reconcile([], at(2), token=first)
     assert ids(q) == ["a", "b"]
-    assert q.reconcile([joined("a", 0)], at(3), token=second)
+    assert not q.reconcile([], at(3), token=second)  # older data must not remove "a"
     assert ids(q) == ["a", "b"]
+    assert q.stale_snapshots == 1
 
 
 def test_buffer_overflow_invalidates_pending_snapshot() -> None:
@@ -268,3 +270,19 @@ def test_old_answer_after_newer_reconcile_is_refused_even_with_no_events_between
     q.begin_snapshot()  # a third request, still with no event applied
     assert not q.reconcile([], at(2), token=old)
     assert ids(q) == ["a"]
+
+
+def test_same_second_ties_keep_arrival_order_through_reconcile() -> None:
+    """Server timestamps have whole seconds: ties go by arrival, not by call id."""
+    queue = QueueReducer("1")
+    second = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    for call_id in ("zz-first", "aa-second"):
+        queue.apply(CustomerJoined(call_id, "1", "x", None, second), second)
+    assert [c.call_id for c in queue.waiting()] == ["zz-first", "aa-second"]
+    snapshot = [
+        CustomerJoined(call_id, "1", "x", None, second)
+        for call_id in ("zz-first", "mm-new", "aa-second")
+    ]
+    assert queue.reconcile(snapshot, second)
+    # Known calls keep their place; the newcomer from the snapshot queues behind them.
+    assert [c.call_id for c in queue.waiting()] == ["zz-first", "aa-second", "mm-new"]

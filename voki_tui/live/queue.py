@@ -29,7 +29,6 @@ from __future__ import annotations
 from collections import OrderedDict, deque
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from operator import attrgetter
 from typing import Final
 
 from voki_tui.live.events import CallAssigned, CallRecord, CustomerJoined, QueueEvent
@@ -42,8 +41,6 @@ ABANDON_REASONS: Final = frozenset({"abandoned", "missed"})
 
 SnapshotToken = int
 """Returned by ``begin_snapshot``: a unique, increasing id of one snapshot request."""
-
-_ORDER = attrgetter("queued_at", "call_id")
 
 
 class _Finished:
@@ -80,6 +77,10 @@ class QueueReducer:
         self._max_finished = max_finished
         self._max_buffered = max_buffered
         self._waiting: dict[str, WaitingCustomer] = {}
+        # Arrival numbers break ties between customers queued in the same second (server
+        # timestamps are whole seconds): the one we heard of first is ahead, not the smaller id.
+        self._arrival: dict[str, int] = {}
+        self._arrivals = 0
         self._finished: OrderedDict[str, _Finished] = OrderedDict()
         self._seq = 0  # number of events applied so far
         self._next_token = 0
@@ -109,10 +110,13 @@ class QueueReducer:
         return call_id in self._waiting
 
     def waiting(self) -> tuple[WaitingCustomer, ...]:
-        """Waiting customers, oldest ``queued_at`` first (ties by call id); cached per version."""
+        """Waiting customers, oldest ``queued_at`` first (ties in arrival order); cached."""
         version, snapshot = self._cache
         if version != self._version:
-            snapshot = tuple(sorted(self._waiting.values(), key=_ORDER))
+            arrival = self._arrival
+            snapshot = tuple(
+                sorted(self._waiting.values(), key=lambda c: (c.queued_at, arrival[c.call_id]))
+            )
             self._cache = (self._version, snapshot)
         return snapshot
 
@@ -177,14 +181,22 @@ class QueueReducer:
         if customer == current:
             return False
         self._waiting[call_id] = customer
+        self._number(call_id)
         self._version += 1
         return True
+
+    def _number(self, call_id: str) -> None:
+        """Give a newly waiting call the next arrival number (kept while it waits)."""
+        if call_id not in self._arrival:
+            self._arrivals += 1
+            self._arrival[call_id] = self._arrivals
 
     def _finish(
         self, call_id: str, outcome: Outcome, at: datetime, queued_at: datetime | None
     ) -> bool:
         customer = self._waiting.pop(call_id, None)
         if customer is not None:
+            del self._arrival[call_id]
             self._version += 1
             queued_at = customer.queued_at
         finished = self._finished.get(call_id)
@@ -239,8 +251,10 @@ class QueueReducer:
 
         Without a token the snapshot is taken as the truth as of now, with no event in flight.
         Returns False (and changes nothing) when the token is unknown, was aborted, was
-        superseded (a reconcile of a newer request also retires every older one) or was
-        invalidated by a buffer overflow: the feed should then take a new snapshot.
+        superseded or was invalidated by a buffer overflow. The first response to arrive
+        retires every other request in flight, older or newer: the server may answer them in
+        any order, so a later response can hold older data than the one just applied, and
+        whatever a newer request would add arrives as live events anyway.
         ``first_seen`` is kept for calls already known and is ``as_of`` for new ones.
         """
         replay: list[QueueEvent] = []
@@ -250,7 +264,7 @@ class QueueReducer:
                 self.stale_snapshots += 1
                 return False
             replay = [event for seq, event in self._buffer if seq > since]
-            self._pending = {t: seq for t, seq in self._pending.items() if t > token}
+            self._pending.clear()
             self._trim_buffer()
         previous = self._waiting
         rejoined = {e.call_id for e in replay if type(e) is CustomerJoined}
@@ -266,6 +280,7 @@ class QueueReducer:
                 item.position,
                 known.first_seen if known is not None else as_of,
             )
+            self._number(item.call_id)  # known calls keep their place, new ones queue up
         for call_id, customer in previous.items():
             # Gone while we were not looking: how it ended is unknown (yet).
             gone = call_id not in self._waiting and call_id not in rejoined
@@ -274,6 +289,7 @@ class QueueReducer:
         self._version += 1
         for event in replay:
             self._apply(event, as_of, previous)
+        self._arrival = {call_id: self._arrival[call_id] for call_id in self._waiting}
         return True
 
     def _trim_buffer(self) -> None:
