@@ -23,7 +23,6 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -61,20 +60,13 @@ def _reconnected(watch: Watch, timeout: float) -> bool:
     return poll(lambda: _reconnects(watch) > before, timeout)
 
 
-def _restart(sim: SimProcess) -> None:
-    """Restart on the same port with the next seed: a restarted voki-sim with the same seed
-    hands out the same call ids again (f1-findings F1-2), which a real server never does."""
-    sim.config = replace(sim.config, seed=sim.config.seed + 1)
-    sim.restart()
-
-
 def _inject(name: str, sim: SimProcess, rng: random.Random, silence_s: float) -> None:
     """Start the fault; returns when the server is reachable again (or never stopped being)."""
     actions: dict[str, Callable[[], object]] = {
         "drop": lambda: sim.control("POST", "drop"),
         "silence": lambda: sim.control("POST", f"silence?seconds={silence_s:g}"),
         "revoke": lambda: (sim.control("POST", "revoke"), sim.control("POST", "drop")),
-        "restart": lambda: _restart(sim),
+        "restart": sim.restart,
         "raw": lambda: send_raw(sim, garbage_frames(str(rng.randint(1, 4)))),
         "burst": lambda: burst(sim, events_per_second=1000, seconds=1.0),
     }
