@@ -30,9 +30,22 @@ def voki_tui() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "voki_tui"]
 
 
-def app_argv(server: str, *extra: str) -> list[str]:
-    return [*voki_tui(), "--server", server, "--tenant", "demo", "--email",
-            "supervisor@demo.test", *extra]  # fmt: skip
+#: Runs the CLI with ``LiveFeed``'s default ``publish_interval`` replaced (an experiment only).
+_PATCHED_LAUNCHER = (
+    "import sys\n"
+    "from voki_tui.live.feed import LiveFeed\n"
+    "LiveFeed.__init__.__kwdefaults__['publish_interval'] = float(sys.argv[1])\n"
+    "from voki_tui.cli import main\n"
+    "sys.exit(main(sys.argv[2:]))\n"
+)
+
+
+def app_argv(server: str, *extra: str, publish_interval: float | None = None) -> list[str]:
+    """The dashboard logged in to ``server``; ``publish_interval`` overrides the feed's pacing."""
+    args = ["--server", server, "--tenant", "demo", "--email", "supervisor@demo.test", *extra]
+    if publish_interval is None:
+        return [*voki_tui(), *args]
+    return [sys.executable, "-c", _PATCHED_LAUNCHER, str(publish_interval), *args]
 
 
 @contextmanager

@@ -120,12 +120,15 @@ def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 1)
 
 
-def measure_rate(rate: float, seconds: float, *, warmup_s: float = 2.0) -> RateResult:
+def measure_rate(
+    rate: float, seconds: float, *, warmup_s: float = 2.0, publish_interval: float | None = None
+) -> RateResult:
     departments = max(1, round(rate / 10))
     result = RateResult(rate, departments, 0.0)
     with SimProcess(departments=departments, paused=True) as sim, app_env() as env:
         order = [arg for d in range(1, departments + 1) for arg in ("--department", str(d))]
-        child = PtyChild(app_argv(sim.url, *order), 120, 40, env)  # department 1 comes first
+        argv = app_argv(sim.url, *order, publish_interval=publish_interval)
+        child = PtyChild(argv, 120, 40, env)  # department 1 comes first
         try:
             at, _ = wait_for_text(child, [LIVE], 60)
             if at is None:
@@ -195,8 +198,12 @@ if __name__ == "__main__":
     parser.add_argument("--rate", type=float, help="one rate only")
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument(
+        "--publish-interval", type=float, help="experiment: override LiveFeed's publish_interval"
+    )
     args = parser.parse_args()
     if args.rate:
-        print(json.dumps(measure_rate(args.rate, args.seconds).summary(), indent=2))
+        result = measure_rate(args.rate, args.seconds, publish_interval=args.publish_interval)
+        print(json.dumps(result.summary(), indent=2))
     else:
         print(json.dumps(run(quick=args.quick), indent=2))
