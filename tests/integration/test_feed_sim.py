@@ -144,7 +144,6 @@ def test_watch_converges_after_a_restart_on_the_same_port(tmp_path: Path) -> Non
         assert "reconnecting" in watch.states
 
 
-@pytest.mark.xfail(strict=True, reason="F1-3 (voki-sim): seeded waiting customers out of order")
 def test_the_sim_truth_lists_waiting_customers_oldest_first(tmp_path: Path) -> None:
     """voki-api.md: the queue is FIFO by ``queued_at``; ``GET /__sim/state`` lists waiting
     ids "oldest first". The REST ``inserted_at`` of those ids must then be non-decreasing."""

@@ -188,6 +188,9 @@ async function main() {
     }
   }
 
+  // The injected customers are waiting now; the scenario may serve them once it runs again.
+  result.state_after_injection = await http("GET", "/__sim/state");
+
   // Let the scenario run for a while so that Presence applies real diffs, then freeze it again.
   await http("POST", "/__sim/rate?events_per_second=50");
   await http("POST", "/__sim/resume");

@@ -112,8 +112,9 @@ class Scenario:
         for agent in self.agents.values():
             self._seed_agent(agent, now)
         for dept in self.world.departments.values():
-            for _ in range(self.rng.randint(0, 2)):
-                self._arrive(dept, self.rng, queued_at=now - self.rng.uniform(5, 90))
+            ages = [self.rng.uniform(5, 90) for _ in range(self.rng.randint(0, 2))]
+            for age in sorted(ages, reverse=True):  # the queue is FIFO: oldest first
+                self._arrive(dept, self.rng, queued_at=now - age)
             self._schedule(self._exp(dept.arrival_interval), "arrival", dept.id)
         for agent in self.agents.values():
             self._schedule(self._exp(MEAN_DEVICE_TOGGLE_S), "device", agent.user.id)
