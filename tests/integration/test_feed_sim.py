@@ -70,7 +70,9 @@ def test_snapshot_equals_truth_for_supervisor(tmp_path: Path) -> None:
         str(d["id"]) for d in state["departments"]
     )
     assert sum(len(d["waiting"]) for d in document["departments"]) > 0  # not trivially equal
-    assert check(document, state).problems == []  # order: oldest first, see F1-3
+    comparison = check(document, state)
+    assert comparison.problems == []
+    assert comparison.order_notes == []  # exact order since F1-1 and F1-3 were fixed
 
 
 def test_snapshot_equals_truth_for_attendant_in_their_departments(tmp_path: Path) -> None:
@@ -83,7 +85,9 @@ def test_snapshot_equals_truth_for_attendant_in_their_departments(tmp_path: Path
     assert document["user"]["role"] == "attendant"
     assert len(members) == 2 and len(state["departments"]) > 2
     assert sorted(d["id"] for d in document["departments"]) == members
-    assert check(document, state).problems == []  # order: oldest first, see F1-3
+    comparison = check(document, state)
+    assert comparison.problems == []
+    assert comparison.order_notes == []  # exact order since F1-1 and F1-3 were fixed
 
 
 # -- watch through faults ---------------------------------------------------------------------
