@@ -21,7 +21,7 @@ from voki_tui.api.errors import AuthError, ForbiddenError, NotFoundError, VokiEr
 from voki_tui.api.session import Session
 from voki_tui.api.tokens import TokenStore
 from voki_tui.live import wire
-from voki_tui.live.feed import FEED_PHOENIX_SETTINGS, LiveFeed, user_info
+from voki_tui.live.feed import FEED_PHOENIX_SETTINGS, PUBLISH_INTERVAL_S, LiveFeed, user_info
 from voki_tui.live.state import Department, UserInfo
 from voki_tui.phoenix import core
 from voki_tui.ui.ports import DepartmentList, LastLogin, Notify, Publish
@@ -115,12 +115,12 @@ class Account:
 
     # -- feed ----------------------------------------------------------------------------------
 
-    def feed(self) -> AccountFeed:
+    def feed(self, publish_interval: float = PUBLISH_INTERVAL_S) -> AccountFeed:
         settings = FEED_PHOENIX_SETTINGS
         if self.options.heartbeat_s is not None:
             beat = self.options.heartbeat_s
             settings = replace(settings, heartbeat_interval=beat, heartbeat_timeout=beat)
-        return AccountFeed(self, settings)
+        return AccountFeed(self, settings, publish_interval)
 
     async def close(self) -> None:
         if self.client is not None:
@@ -190,15 +190,24 @@ class AccountFeed:
     """The ``FeedRunner`` of an ``Account``: a ``LiveFeed`` on the account's current login."""
 
     def __init__(
-        self, account: Account, phoenix_settings: core.Settings = FEED_PHOENIX_SETTINGS
+        self,
+        account: Account,
+        phoenix_settings: core.Settings = FEED_PHOENIX_SETTINGS,
+        publish_interval: float = PUBLISH_INTERVAL_S,
     ) -> None:
         self.account = account
         self.phoenix_settings = phoenix_settings
+        self.publish_interval = publish_interval
         self.current: LiveFeed | None = None
 
     async def run(
         self, departments: Sequence[Department], publish: Publish, notify: Notify
     ) -> None:
         client, session = self.account._require()
-        self.current = LiveFeed(client, session, phoenix_settings=self.phoenix_settings)
+        self.current = LiveFeed(
+            client,
+            session,
+            phoenix_settings=self.phoenix_settings,
+            publish_interval=self.publish_interval,
+        )
         await self.current.run(departments, publish, notify)

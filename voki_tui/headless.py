@@ -36,6 +36,9 @@ EXIT_TIMEOUT = 6
 
 log = logging.getLogger(__name__)
 
+#: ``watch`` prints at most ten lines a second: the feed coalesces changes at this interval.
+WATCH_INTERVAL_S = 0.1
+
 _SETTLED = (LinkState.LIVE,)
 _GIVEN_UP = (LinkState.AUTH_FAILED, LinkState.OFFLINE)
 
@@ -160,7 +163,7 @@ async def watch(account: Account, out: TextIO) -> int:
         out.write(json.dumps(line, ensure_ascii=False) + "\n")
         out.flush()
 
-    feed = account.feed()
+    feed = account.feed(publish_interval=WATCH_INTERVAL_S)
     task = asyncio.create_task(feed.run(departments, publish, notify))
     waiter = asyncio.create_task(ended.wait())
     try:
