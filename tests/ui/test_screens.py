@@ -6,12 +6,10 @@ push it, hand it a snapshot, tick it with the frozen clock. Sizes: 80x24 and 160
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-import pytest
 from textual.app import App
 from textual.pilot import Pilot
 
@@ -22,18 +20,6 @@ from voki_tui.ui.screens.queue import QueueScreen
 from voki_tui.ui.screens.wallboard import WallboardScreen
 
 from .fakes import DEPARTMENTS, T0, busy_views, customer, department, snapshot, stale, view
-
-_SNAPSHOT_TEMPDIR = os.environ.get("TEXTUAL_SNAPSHOT_TEMPDIR")
-
-
-@pytest.fixture(autouse=True)
-def keep_snapshot_tempdir(
-    clean_terminal_environment: None, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The shared fixture clears every ``TEXTUAL_*`` variable, including the one
-    pytest-textual-snapshot sets for its own use; put that one back."""
-    if _SNAPSHOT_TEMPDIR is not None:
-        monkeypatch.setenv("TEXTUAL_SNAPSHOT_TEMPDIR", _SNAPSHOT_TEMPDIR)
 
 
 class ScreenHost(App[None]):

@@ -199,3 +199,26 @@ async def test_presence_ticks_time_in_status_only() -> None:
         start, width = table._column_spans(table.size.width)[0]
         assert table.refreshed_regions == [Region(start, y, width, 1) for y in (1, 2)]
         assert app.now == T0 + timedelta(seconds=1)
+
+
+async def test_alert_wait_on_the_cursor_row_keeps_the_cursor_colours() -> None:
+    """Red on the cursor's blue was unreadable: the cursor row shows levels in bold + glyph."""
+    app = ScreenHost(lambda: QueueScreen("d-sales"), snapshot())
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        table = app.screen.query_one(QueueTable)
+        assert table.cursor_key == "c-1"  # 3:05 against a 2:00 limit: an alert
+        error = app.theme_variables["error"].lower()
+
+        def alert_segment(y: int) -> tuple[str, str | None, bool]:
+            segment = next(s for s in table.render_line(y) if "‼" in s.text)
+            assert segment.style is not None
+            color = segment.style.color
+            hex_color = color.triplet.hex if color is not None and color.triplet else None
+            return segment.text, hex_color, bool(segment.style.bold)
+
+        _text, on_cursor, bold = alert_segment(1)
+        assert on_cursor != error and bold
+        await pilot.press("down")
+        _text, off_cursor, _bold = alert_segment(1)
+        assert off_cursor == error

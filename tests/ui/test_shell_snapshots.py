@@ -7,6 +7,7 @@ changed SVGs (``snapshot_report.html``) before ``--snapshot-update``.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -19,6 +20,9 @@ from voki_tui.ui.app import VokiApp
 from voki_tui.ui.ports import LastLogin
 from voki_tui.ui.screens.departments import DepartmentsScreen
 from voki_tui.ui.screens.login import LoginScreen
+from voki_tui.ui.screens.presence import PresenceScreen
+from voki_tui.ui.screens.queue import QueueScreen
+from voki_tui.ui.screens.wallboard import WallboardScreen
 from voki_tui.ui.widgets.status_bar import StatusBar, is_stale
 
 from .fakes import (
@@ -172,3 +176,63 @@ STATES = {
 def test_status_bar_states(snap_compare: SnapCompare, state: str, compact: bool) -> None:
     app = StatusBarHarness(snapshot(conn=STATES[state]), compact)
     assert snap_compare(app, terminal_size=(80, 3))
+
+
+def on_live_screen(key: str, screen_type: type) -> Callable[[Any], Awaitable[None]]:
+    """From the departments screen, press ``key`` and wait for ``screen_type``."""
+
+    async def run_before(pilot: Any) -> None:
+        await wait_for(shown)(pilot)
+        await pilot.press(key)
+        await wait_for(on(screen_type))(pilot)
+
+    return run_before
+
+
+LIVE_SCREENS = [
+    pytest.param("u", QueueScreen, id="queue"),
+    pytest.param("p", PresenceScreen, id="presence"),
+    pytest.param("w", WallboardScreen, id="wallboard"),
+]
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize(("key", "screen_type"), LIVE_SCREENS)
+def test_reconnecting_and_stale(
+    snap_compare: SnapCompare, size: tuple[int, int], key: str, screen_type: type
+) -> None:
+    """Link down for 42 s: status bar counts down the retry, figures stay but dimmed."""
+    app = board(stale(snapshot(), age_s=42))
+    assert snap_compare(app, terminal_size=size, run_before=on_live_screen(key, screen_type))
+
+
+def test_wallboard_session_expired_keeps_last_data(snap_compare: SnapCompare) -> None:
+    """--wallboard after the refresh token was revoked: the last figures, marked stale."""
+    expired = stale(snapshot(), age_s=95)
+    expired = replace(expired, connection=connection(LinkState.AUTH_FAILED, data_age_s=95))
+    app = VokiApp(
+        options(wallboard=True, read_only=True),
+        FakeAuth(restored=SUPERVISOR),
+        FakeFeed([expired]),
+        FrozenClock(),
+    )
+    assert snap_compare(app, terminal_size=(80, 24), run_before=wait_for(on(WallboardScreen)))
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_queue_in_portuguese(snap_compare: SnapCompare, size: tuple[int, int]) -> None:
+    app = VokiApp(
+        options(lang="pt-BR"), FakeAuth(restored=SUPERVISOR), FakeFeed([snapshot()]), FrozenClock()
+    )
+    assert snap_compare(app, terminal_size=size, run_before=on_live_screen("u", QueueScreen))
+
+
+def test_wallboard_reconnecting_in_portuguese(snap_compare: SnapCompare) -> None:
+    app = VokiApp(
+        options(lang="pt-BR"),
+        FakeAuth(restored=SUPERVISOR),
+        FakeFeed([stale(snapshot())]),
+        FrozenClock(),
+    )
+    run_before = on_live_screen("w", WallboardScreen)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)

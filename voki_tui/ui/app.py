@@ -13,15 +13,15 @@ Navigation: login → departments → queue / presence / wallboard, help as a mo
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from textual import on, work
-from textual.app import App, ComposeResult
+from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
-from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.command import CommandPalette, DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
 from textual.events import Resize
 from textual.geometry import Size
@@ -40,6 +40,7 @@ from voki_tui.live.state import (
 from voki_tui.resources import styles_dir
 from voki_tui.ui import i18n, themes
 from voki_tui.ui.alerts import BellPolicy, RateLimiter
+from voki_tui.ui.bindings import translate_bindings
 from voki_tui.ui.contract import Clock, LiveScreen, system_clock
 from voki_tui.ui.i18n import register, tr
 from voki_tui.ui.messages import (
@@ -80,6 +81,21 @@ register(
         "Toggle wallboard": "Alternar painel",
         "Theme: {name}": "Tema: {name}",
         "Notification": "Notificação",
+        "Search for commands…": "Buscar comandos…",
+        "Theme": "Tema",
+        "Change the current theme": "Trocar o tema",
+        "Quit the application as soon as possible": "Fechar o aplicativo agora",
+        "Keys": "Teclas",
+        "Show help for the focused widget and a summary of available keys": (
+            "Ajuda do elemento em foco e resumo das teclas"
+        ),
+        "Hide the keys and widget help panel": "Esconder o painel de teclas",
+        "Screenshot": "Captura de tela",
+        "Save an SVG 'screenshot' of the current screen": "Salvar a tela atual em SVG",
+        "Maximize": "Maximizar",
+        "Maximize the focused widget": "Maximizar o elemento em foco",
+        "Minimize": "Minimizar",
+        "Minimize the widget and restore to normal size": "Restaurar o tamanho normal",
     },
 )
 
@@ -139,13 +155,13 @@ class VokiApp(App[int]):
     CSS_PATH = str(styles_dir() / "app.tcss")
     COMMANDS = App.COMMANDS | {VokiCommands}
     BINDINGS = [
-        Binding("q", "quit", tr("Quit")),
-        Binding("d", "departments", tr("Departments")),
-        Binding("u", "queue", tr("Queue")),
-        Binding("p", "presence", tr("Presence")),
-        Binding("w", "wallboard", tr("Wallboard")),
-        Binding("question_mark", "help", tr("Help")),
-        Binding("l", "logout", tr("Log out"), show=False),
+        Binding("q", "quit", "Quit"),
+        Binding("d", "departments", "Departments"),
+        Binding("u", "queue", "Queue"),
+        Binding("p", "presence", "Presence"),
+        Binding("w", "wallboard", "Wallboard"),
+        Binding("question_mark", "help", "Help"),
+        Binding("l", "logout", "Log out", show=False),
     ]
 
     def __init__(
@@ -157,6 +173,7 @@ class VokiApp(App[int]):
     ) -> None:
         i18n.set_language(i18n.choose(options.lang, None))
         super().__init__()
+        translate_bindings(self)  # after App.__init__, which adds the palette's key
         self.options = options
         self.auth = auth
         self.feed = feed
@@ -190,6 +207,24 @@ class VokiApp(App[int]):
             if callable(undo):
                 undo()
 
+    def _set_language(self, language: str) -> None:
+        """Switch labels (the user's locale is known only after login) and the footer keys."""
+        if language != i18n.language():
+            i18n.set_language(language)
+            translate_bindings(self)
+            self.refresh_bindings()
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """Textual's own palette entries, in the user's language."""
+        for command in super().get_system_commands(screen):
+            yield command._replace(title=tr(command.title), help=tr(command.help))
+
+    def action_command_palette(self) -> None:
+        if self.use_command_palette and not CommandPalette.is_open(self):  # type: ignore[arg-type]
+            self.push_screen(
+                CommandPalette(id="--command-palette", placeholder=tr("Search for commands…"))
+            )
+
     # ----------------------------------------------------------------- auth
 
     @work(exclusive=True, group="auth", exit_on_error=False, description="restore session")
@@ -211,7 +246,7 @@ class VokiApp(App[int]):
     async def _logged_in(self, user: UserInfo) -> None:
         """Pick the language, list the departments, start the feed and show the first screen."""
         self.user = user
-        i18n.set_language(i18n.choose(self.options.lang, user.locale))
+        self._set_language(i18n.choose(self.options.lang, user.locale))
         try:
             self.choices = await self.auth.departments()
         except VokiError as error:

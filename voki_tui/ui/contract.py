@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from textual.screen import Screen
 
 from voki_tui.live.state import FeedSnapshot
+from voki_tui.ui.bindings import translate_bindings
 
 Clock = Callable[[], datetime]
 
@@ -24,6 +25,10 @@ def system_clock() -> datetime:
 
 class LiveScreen(Screen[None]):
     """A screen that renders ``FeedSnapshot``s and ticks with the clock."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        translate_bindings(self)  # the footer speaks the language chosen before this screen
 
     def show_snapshot(self, snapshot: FeedSnapshot) -> None:
         """Render ``snapshot``. Called on the active screen and on a screen as it is shown."""

@@ -15,9 +15,27 @@ _catalogues: dict[str, dict[str, str]] = {"en": {}, "pt-BR": {}}
 _language = "en"
 
 
+_conflicts: list[tuple[str, str, str, str]] = []
+
+
 def register(language: str, strings: dict[str, str]) -> None:
-    """Add translations for ``language``; later registrations win for the same key."""
-    _catalogues.setdefault(language, {}).update(strings)
+    """Add translations for ``language``; later registrations win for the same key.
+
+    The catalogue is one flat namespace, so two modules giving the same English text different
+    translations would silently change each other's labels: such clashes are recorded (see
+    :func:`conflicts`) so a test can refuse them.
+    """
+    catalogue = _catalogues.setdefault(language, {})
+    for key, value in strings.items():
+        known = catalogue.get(key)
+        if known is not None and known != value:
+            _conflicts.append((language, key, known, value))
+        catalogue[key] = value
+
+
+def conflicts() -> tuple[tuple[str, str, str, str], ...]:
+    """(language, English, first translation, later translation) of every clash so far."""
+    return tuple(_conflicts)
 
 
 def normalise(tag: str | None) -> str | None:

@@ -56,8 +56,8 @@ class DepartmentsScreen(LiveScreen):
 
     CSS_PATH = str(styles_dir() / "departments.tcss")
     BINDINGS = [
-        Binding("space", "toggle_mark", tr("Mark")),
-        Binding("slash", "filter", tr("Filter")),
+        Binding("space", "toggle_mark", "Mark"),
+        Binding("slash", "filter", "Filter"),
         Binding("escape", "leave_filter", show=False),
     ]
 

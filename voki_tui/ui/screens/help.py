@@ -16,6 +16,7 @@ from textual.widgets import Static
 
 from voki_tui.live.state import Counters
 from voki_tui.resources import styles_dir
+from voki_tui.ui.bindings import translate_bindings
 from voki_tui.ui.i18n import register, tr
 
 register(
@@ -39,12 +40,13 @@ register(
         "mark a department (departments screen)": "marcar um departamento (tela de departamentos)",
         "Figures": "Indicadores",
         "Waiting: customers in the queue now.": "Aguardando: clientes na fila agora.",
-        "Longest wait: now minus the oldest waiting customer's queued_at; ▲ from max_wait_time.": (
-            "Maior espera: agora menos o queued_at do cliente mais antigo; ▲ a partir de "
-            "max_wait_time."
+        "Longest wait: now minus the oldest waiting customer's queued_at; "
+        "▲ from half of max_wait_time, ‼ past it.": (
+            "Maior espera: agora menos o queued_at do cliente mais antigo; "
+            "▲ a partir da metade de max_wait_time, ‼ acima dele."
         ),
         "ASA (average speed of answer): mean wait of the calls assigned in the window.": (
-            "TMA (tempo médio de atendimento): espera média das chamadas atribuídas na janela."
+            "TME (tempo médio de espera): espera média das chamadas atribuídas na janela."
         ),
         "Service level: answered within T ÷ (answered + abandoned after T), in the window.": (
             "Nível de serviço: atendidas em até T ÷ (atendidas + abandonadas após T), na janela."
@@ -59,7 +61,15 @@ register(
             "Atendentes: presentes = algum dispositivo online; livres, em chamada, "
             "ausentes/pausa; outros como vieram."
         ),
-        "Queue full (▲) from max_queue_size.": "Fila cheia (▲) a partir de max_queue_size.",
+        "Waiting vs max_queue_size: ▲ from half of it, ‼ when full.": (
+            "Aguardando vs max_queue_size: ▲ a partir da metade, ‼ com a fila cheia."
+        ),
+        "Last hour: the most waiting in each minute, drawn from 0 to max_queue_size.": (
+            "Última hora: o máximo aguardando em cada minuto, em escala de 0 a max_queue_size."
+        ),
+        "New (★): joined less than 30 s ago and seen live.": (
+            "Novo (★): entrou há menos de 30 s e foi visto ao vivo."
+        ),
         "Freshness": "Atualidade",
         "live: connected, joined and reconciled; figures are current.": (
             "ao vivo: conectado, inscrito e reconciliado; os números são atuais."
@@ -99,8 +109,11 @@ KEYS = (
 
 FIGURES = (
     "Waiting: customers in the queue now.",
-    "Longest wait: now minus the oldest waiting customer's queued_at; ▲ from max_wait_time.",
-    "Queue full (▲) from max_queue_size.",
+    "Longest wait: now minus the oldest waiting customer's queued_at; "
+    "▲ from half of max_wait_time, ‼ past it.",
+    "Waiting vs max_queue_size: ▲ from half of it, ‼ when full.",
+    "Last hour: the most waiting in each minute, drawn from 0 to max_queue_size.",
+    "New (★): joined less than 30 s ago and seen live.",
     "ASA (average speed of answer): mean wait of the calls assigned in the window.",
     "Service level: answered within T ÷ (answered + abandoned after T), in the window.",
     "Abandonment: abandoned ÷ (assigned + abandoned), in the window.",
@@ -145,12 +158,13 @@ class HelpScreen(ModalScreen[None]):
 
     CSS_PATH = str(styles_dir() / "help.tcss")
     BINDINGS = [
-        Binding("escape", "dismiss", tr("Close")),
+        Binding("escape", "dismiss", "Close"),
         Binding("question_mark", "dismiss", show=False),
     ]
 
     def __init__(self, counters: Counters, stale_after_s: float, toasts_dropped: int) -> None:
         super().__init__()
+        translate_bindings(self)
         self.body = help_text(counters, stale_after_s, toasts_dropped)
 
     def compose(self) -> ComposeResult:

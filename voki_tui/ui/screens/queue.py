@@ -125,7 +125,7 @@ class QueueScreen(LiveScreen):
         customers = () if failure is not None else view.waiting
         table.show_customers(customers, view.department.max_wait_time, now)
         self._show_figures(view, now)
-        self.query_one(WaitingTrend).show(view.waiting_history)
+        self.query_one(WaitingTrend).show(view.waiting_history, view.department.max_queue_size)
 
     def _show_figures(self, view: DepartmentView, now: datetime) -> None:
         metrics = view.metrics

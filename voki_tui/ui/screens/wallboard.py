@@ -8,6 +8,8 @@ plain one-line figures at 80x24 (or as forced by ``compact``).
 
 from __future__ import annotations
 
+import asyncio
+import math
 from datetime import datetime, timedelta
 
 from rich.text import Text
@@ -40,12 +42,41 @@ BIG_MIN_SIZE = (100, 30)
 TILE_SIZE = {True: (34, 9), False: (26, 7)}
 """Minimum (width, height) of a tile, big and compact."""
 CHROME_LINES = 2  # the heading line and the status bar
+TILE_ASPECT = 3.2
+"""The preferred width/height of a tile in cells (terminal cells are about twice as tall)."""
+EMPTY_SLOT_COST = 1.0
+"""How much an empty slot (as a share of the page) weighs against a worse tile shape."""
 
 
-def grid_shape(width: int, height: int, big: bool) -> tuple[int, int]:
-    """(columns, rows) of tiles that fit in a terminal of ``width`` x ``height``."""
+def grid_shape(
+    width: int, height: int, big: bool, departments: int | None = None
+) -> tuple[int, int]:
+    """(columns, rows) of tiles for ``departments`` tiles in a ``width`` x ``height`` terminal.
+
+    At most as many tiles as fit at their minimum size; among the grids that hold one page,
+    the one whose tiles are closest to a comfortable shape (about twice as wide as tall in
+    cells, i.e. a little wider than square on screen), with few empty slots. So four
+    departments on a wall fill it as 2x2 instead of a thin strip along the top. Without a
+    count (``None``) the grid is simply as many minimum-size tiles as fit.
+    """
     tile_w, tile_h = TILE_SIZE[big]
-    return max(1, width // tile_w), max(1, (height - CHROME_LINES) // tile_h)
+    usable_h = max(1, height - CHROME_LINES)
+    max_cols, max_rows = max(1, width // tile_w), max(1, usable_h // tile_h)
+    if departments is None:
+        return max_cols, max_rows
+    per_page = min(max(1, departments), max_cols * max_rows)
+    best: tuple[float, int, int] | None = None
+    for cols in range(1, max_cols + 1):
+        rows = -(-per_page // cols)
+        if rows > max_rows or (cols - 1) * rows >= per_page:
+            continue  # does not fit, or a whole column would stay empty
+        aspect = (width / cols) / (usable_h / rows) / TILE_ASPECT
+        empty = (cols * rows - per_page) / per_page
+        score = abs(math.log(aspect)) + EMPTY_SLOT_COST * empty
+        if best is None or score < best[0]:
+            best = (score, cols, rows)
+    assert best is not None  # the fewest columns that fit never leave one empty
+    return best[1], best[2]
 
 
 def page_count(departments: int, per_page: int) -> int:
@@ -67,6 +98,7 @@ class WallboardScreen(LiveScreen):
         self._now: datetime | None = None
         self._page_since: datetime | None = None
         self._tiles: list[DepartmentTile] = []
+        self._reshaping = asyncio.Lock()
 
     @property
     def per_page(self) -> int:
@@ -93,7 +125,11 @@ class WallboardScreen(LiveScreen):
         if self._now is None or snapshot.taken_at > self._now:
             self._now = snapshot.taken_at
         now = self._now
+        count = len(self._views)
         self._views = sorted(snapshot.departments, key=lambda view: worst_first_key(view, now))
+        if count != len(self._views) and self.is_mounted:
+            # the grid follows the number of departments; re-made after this frame
+            self.call_later(self._reshape, self.app.size.width, self.app.size.height)
         if self.page >= self.pages:
             self.page = 0
         self._fill()
@@ -113,26 +149,33 @@ class WallboardScreen(LiveScreen):
     # -- layout ------------------------------------------------------------------------------
 
     async def _reshape(self, width: int, height: int) -> None:
-        """Make one tile slot per grid cell; only when the shape or size class changes."""
-        big = (
-            width >= BIG_MIN_SIZE[0] and height >= BIG_MIN_SIZE[1]
-            if self.compact is None
-            else not self.compact
-        )
-        shape = grid_shape(width, height, big)
-        if shape == self.shape and big == self.big and self._tiles:
-            return
-        self.shape, self.big = shape, big
-        self.set_class(big, "-big")
-        grid = self.query_one("#wallboard-grid", Grid)
-        grid.styles.grid_size_columns = shape[0]
-        grid.styles.grid_size_rows = shape[1]
-        await grid.remove_children()
-        self._tiles = [DepartmentTile(big=big) for _ in range(self.per_page)]
-        await grid.mount_all(self._tiles)
-        if self.page >= self.pages:
-            self.page = 0
-        self._fill()
+        """Make one tile slot per grid cell; only when the shape or size class changes.
+
+        Serialised: a resize and a change in the number of departments can both ask at once,
+        and while the old slots are going and the new ones mounting, ``_fill`` has no tiles.
+        """
+        async with self._reshaping:
+            big = (
+                width >= BIG_MIN_SIZE[0] and height >= BIG_MIN_SIZE[1]
+                if self.compact is None
+                else not self.compact
+            )
+            shape = grid_shape(width, height, big, len(self._views))
+            if shape == self.shape and big == self.big and self._tiles:
+                return
+            self.shape, self.big = shape, big
+            self.set_class(big, "-big")
+            grid = self.query_one("#wallboard-grid", Grid)
+            grid.styles.grid_size_columns = shape[0]
+            grid.styles.grid_size_rows = shape[1]
+            self._tiles = []
+            await grid.remove_children()
+            tiles = [DepartmentTile(big=big) for _ in range(self.per_page)]
+            await grid.mount_all(tiles)
+            self._tiles = tiles
+            if self.page >= self.pages:
+                self.page = 0
+            self._fill()
 
     def _fill(self) -> None:
         """Hand this page's departments to the tile slots and update the heading."""

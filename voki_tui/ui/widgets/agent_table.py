@@ -28,7 +28,7 @@ STATUS_GLYPHS = {"available": "✓", "in_call": "☎", "away": "◌", "paused": 
 """Known statuses have a glyph so the state reads without colour; others show "?"."""
 
 STATUS_WORDS = {"available": "available", "in_call": "in call", "away": "away", "paused": "paused"}
-STATUS_STYLES = {"available": "ok", "in_call": "new", "away": "warn", "paused": "warn"}
+STATUS_STYLES = {"available": "ok", "in_call": "busy", "away": "warn", "paused": "warn"}
 
 
 def status_label(status: str) -> str:

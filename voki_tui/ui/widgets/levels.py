@@ -61,11 +61,18 @@ def size_level(waiting: int, max_queue_size: int | None) -> Level:
     return Level.OK
 
 
-def is_new(first_seen: datetime | None, now: datetime) -> bool:
-    """Whether a customer arrived recently enough to be flagged as new."""
+def is_new(first_seen: datetime | None, queued_at: datetime, now: datetime) -> bool:
+    """Whether a customer is a recent arrival: seen live, less than ``NEW_FOR_S`` ago.
+
+    Both clocks must agree. ``first_seen`` alone would flag everyone already waiting when the
+    client connected (they are first seen then); ``queued_at`` alone would trust the server's
+    clock. A customer learned of long after joining (at start-up, after a gap) is not new.
+    """
     if first_seen is None:
         return False
-    return 0 <= (now - first_seen).total_seconds() < NEW_FOR_S
+    seen_for = (now - first_seen).total_seconds()
+    learned_after = (first_seen - queued_at).total_seconds()
+    return 0 <= seen_for < NEW_FOR_S and learned_after < NEW_FOR_S
 
 
 def longest_wait_s(view: DepartmentView, now: datetime) -> float | None:

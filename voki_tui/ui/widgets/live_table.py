@@ -37,7 +37,7 @@ class Cell(NamedTuple):
     """What one cell shows: safe text and an optional component-class suffix for its style."""
 
     text: str
-    style: str = ""  # "ok" | "warn" | "alert" | "new" | "dim" | ""
+    style: str = ""  # "ok" | "busy" | "warn" | "alert" | "new" | "dim" | ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +60,7 @@ class LiveTable(Widget, Generic[RowT], can_focus=True):
         "live-table--warn",
         "live-table--alert",
         "live-table--new",
+        "live-table--busy",
         "live-table--dim",
         "live-table--placeholder",
     }
@@ -78,7 +79,9 @@ class LiveTable(Widget, Generic[RowT], can_focus=True):
     LiveTable:focus > .live-table--cursor { background: $block-cursor-background; }
     LiveTable > .live-table--warn { color: $warning; }
     LiveTable > .live-table--alert { color: $error; text-style: bold; }
-    LiveTable > .live-table--new { color: $accent; text-style: bold; }
+    LiveTable > .live-table--ok { color: $text-success; }
+    LiveTable > .live-table--busy { color: $text-primary; }
+    LiveTable > .live-table--new { color: $text-success; text-style: bold; }
     LiveTable > .live-table--dim { color: $text-muted; }
     LiveTable > .live-table--placeholder { color: $text-muted; }
     """
@@ -240,8 +243,9 @@ class LiveTable(Widget, Generic[RowT], can_focus=True):
         if index >= len(self._keys):
             return Strip.blank(width, base)
         key = self._keys[index]
-        row_style = self._component("cursor") if key == self._cursor_key else Style()
-        return self._strip(self._cells[key], row_style, width)
+        if key == self._cursor_key:
+            return self._strip(self._cells[key], self._component("cursor"), width, cursor=True)
+        return self._strip(self._cells[key], Style(), width)
 
     def _header_cells(self) -> tuple[Cell, ...]:
         labels = [Cell(tr(column.label)) for column in self.columns]
@@ -252,12 +256,16 @@ class LiveTable(Widget, Generic[RowT], can_focus=True):
             labels[-1] = Cell(f"{labels[-1].text} {scroll}")
         return tuple(labels)
 
-    def _strip(self, cells: Sequence[Cell], row_style: Style, width: int) -> Strip:
+    def _strip(
+        self, cells: Sequence[Cell], row_style: Style, width: int, *, cursor: bool = False
+    ) -> Strip:
         """One line; every cell and gap is its own segment run.
 
         Textual writes a partial update from the left edge of the widget up to the end of the
         dirty region, so the ticking column is the first one; keeping each cell a single
-        segment keeps the escape codes per cell to one style.
+        segment keeps the escape codes per cell to one style. On the cursor row the cells
+        keep the cursor's colours (red or amber on the cursor's blue is unreadable) and mark
+        their level in bold; the level glyphs still say which it is.
         """
         console = self.app.console
         segments: list[Segment] = []
@@ -271,7 +279,9 @@ class LiveTable(Widget, Generic[RowT], can_focus=True):
             text.truncate(span, overflow="ellipsis")
             if column.align == "right":
                 text.pad_left(span - text.cell_len)
-            if cell.style:  # after padding: one styled run, so one segment per cell
+            if cell.style and cursor:
+                text.stylize(Style(bold=cell.style in ("warn", "alert", "new")))
+            elif cell.style:  # after padding: one styled run, so one segment per cell
                 text.stylize(self._component(cell.style))
             segments.extend(text.render(console, end=""))
             x = start + text.cell_len

@@ -16,7 +16,7 @@ register(
         "#": "#",
         "Customer": "Cliente",
         "Reason": "Motivo",
-        "Waiting": "Espera",
+        "Wait": "Espera",
         "new": "novo",
     },
 )
@@ -33,7 +33,7 @@ class QueueTable(LiveTable[WaitingCustomer]):
     # The ticking wait comes first: Textual repaints a line from the widget's left edge to the
     # end of the changed cell, so a left-most age column makes a tick cost only that cell.
     columns = (
-        Column("Waiting", 9, align="right"),
+        Column("Wait", 9, align="right"),
         Column("#", 3, align="right"),
         Column("Customer", 14, flex=3),
         Column("Reason", 10, flex=2),
@@ -64,5 +64,5 @@ class QueueTable(LiveTable[WaitingCustomer]):
             Cell(str(index + 1)),
             Cell(clean(row.customer_name)),
             Cell(clean(row.reason) if row.reason else "—", "" if row.reason else "dim"),
-            Cell(f"★{tr('new')}" if is_new(row.first_seen, now) else "", "new"),
+            Cell(f"★{tr('new')}" if is_new(row.first_seen, row.queued_at, now) else "", "new"),
         )

@@ -47,6 +47,8 @@ GLYPHS: dict[LinkState, str] = {
     LinkState.OFFLINE: "✕",
     LinkState.AUTH_FAILED: "⚠",
 }
+NARROW = 100
+"""Status bars narrower than this leave out the user's name (tenant and role stay)."""
 LINK_DOWN = frozenset({LinkState.RECONNECTING, LinkState.OFFLINE, LinkState.AUTH_FAILED})
 
 
@@ -124,7 +126,7 @@ class StatusBar(Horizontal):
     StatusBar > #status-link { width: 1fr; }
     StatusBar > #status-who {
         width: auto;
-        max-width: 25%;
+        max-width: 45%;
         text-wrap: nowrap;
         text-overflow: ellipsis;
     }
@@ -138,14 +140,24 @@ class StatusBar(Horizontal):
         self.insecure = False
         self._connection: Connection | None = None
         self._line = ""
+        self._who: tuple[UserInfo | None, str | None] | None = None
+
+    def on_resize(self) -> None:
+        if self._who is not None:
+            self.show_user(*self._who)
 
     def compose(self) -> ComposeResult:
         yield Static("", id="status-link", markup=False)
         yield Static("", id="status-who", markup=False)
 
     def show_user(self, user: UserInfo | None, tenant: str | None) -> None:
-        """Who is logged in; called before the first snapshot and whenever it changes."""
-        who = describe_who(user, tenant, compact=self.compact)
+        """Who is logged in; called before the first snapshot and whenever it changes.
+
+        Below ``NARROW`` columns the user's name is left out: the connection state comes first.
+        """
+        self._who = (user, tenant)
+        compact = self.compact or 0 < self.size.width < NARROW
+        who = describe_who(user, tenant, compact=compact)
         if self.insecure:
             who = f"⚠ {tr('TLS not verified')} · {who}"
         self.query_one("#status-who", Static).update(f" {who} ")

@@ -35,7 +35,7 @@ register(
     {
         "Waiting": "Aguardando",
         "Longest": "Maior espera",
-        "Agents": "Livres",
+        "Agents free": "Livres",
         "SL": "NS",
         "no access": "sem acesso",
     },
@@ -49,6 +49,8 @@ class BigFigure(Vertical):
     BigFigure { width: 1fr; height: 4; }
     BigFigure > Figure { height: 1; }
     BigFigure > Digits { width: 1fr; }
+    BigFigure.-warn > Digits { color: $warning; }
+    BigFigure.-alert > Digits { color: $error; }
     """
 
     def __init__(self, label: str, *, id: str | None = None) -> None:
@@ -81,6 +83,7 @@ class DepartmentTile(Vertical):
     DepartmentTile.-warn { border: round $warning; }
     DepartmentTile.-alert { border: heavy $error; }
     DepartmentTile.-empty { visibility: hidden; }
+    DepartmentTile.-big { align: left middle; }
     DepartmentTile > Horizontal { height: auto; }
     """
 
@@ -98,12 +101,12 @@ class DepartmentTile(Vertical):
                 yield BigFigure("Waiting", id="tile-waiting")
                 yield BigFigure("Longest", id="tile-longest")
             with Horizontal(classes="tile-small"):
-                yield Figure("Agents", inline=True, id="tile-agents")
+                yield Figure("Agents free", inline=True, id="tile-agents")
                 yield Figure("SL", inline=True, id="tile-sl")
         else:
             yield Figure("Waiting", inline=True, id="tile-waiting")
             yield Figure("Longest", inline=True, id="tile-longest")
-            yield Figure("Agents", inline=True, id="tile-agents")
+            yield Figure("Agents free", inline=True, id="tile-agents")
             yield Figure("SL", inline=True, id="tile-sl")
 
     def show(self, view: DepartmentView | None, now: datetime) -> None:

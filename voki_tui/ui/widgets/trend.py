@@ -1,47 +1,182 @@
-"""Waiting over the last hour as a sparkline, repainted only when the history changes.
+"""Waiting over the last hour as a two-row bar chart, repainted only when the history changes.
 
-``Sparkline`` repaints its full width on every assignment (1.5-3 KB, textual-notes §2.5), and
-the history gains a point once a minute, so the widget compares before assigning.
+Textual's ``Sparkline`` was wrong for this: it scales from the series' minimum to its maximum
+(so a flat queue of 1 drew two rows of full blocks, and 2 beside 5 drew the lowest bar) and it
+stretches however many points exist over the full width (one minute of data looked like an
+hour). ``HourChart`` instead has a fixed time axis — the last 60 minutes, now at the right,
+minutes before the client started left blank — and a fixed scale from zero to the department's
+``max_queue_size`` (or the peak, if larger or unknown), so a bar's height means the same thing
+on every screen. A minute with nobody waiting is a dim dot on the baseline, distinct from a
+minute with no data.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import ClassVar
 
+from rich.segment import Segment
+from rich.style import Style
 from textual.app import ComposeResult
 from textual.containers import Horizontal
-from textual.widgets import Sparkline
+from textual.strip import Strip
+from textual.widget import Widget
 
-from voki_tui.ui.i18n import register
+from voki_tui.ui.i18n import register, tr
 from voki_tui.ui.widgets.figure import Figure
+from voki_tui.ui.widgets.levels import WARN_RATIO, Level
 
-register("pt-BR", {"Last hour": "Última hora"})
+register("pt-BR", {"Last hour": "Última hora", "max {peak} of {top}": "máx {peak} de {top}"})
+
+MINUTES = 60
+ROWS = 2
+EIGHTHS = " ▁▂▃▄▅▆▇█"
+
+Points = Sequence[tuple[datetime, int]]
+
+
+def buckets(history: Points, width: int, minutes: int = MINUTES) -> list[int | None]:
+    """The value of each of ``width`` columns covering the last ``minutes`` (None: no data).
+
+    The last point's minute is "now" and sits in the right-most column. When the chart is wider
+    than the hour each minute gets ``width // minutes`` columns (right-aligned, blank padding
+    on the left); when narrower, each column shows the peak of the minutes it covers.
+    """
+    if width <= 0:
+        return []
+    if not history:
+        return [None] * width
+    end = history[-1][0].replace(second=0, microsecond=0)
+    by_minute: dict[int, int] = {}
+    for moment, value in history:
+        age = int((end - moment.replace(second=0, microsecond=0)) / timedelta(minutes=1))
+        if 0 <= age < minutes:
+            slot = minutes - 1 - age
+            by_minute[slot] = max(value, by_minute.get(slot, value))
+    if width >= minutes:
+        per = width // minutes
+        columns: list[int | None] = [None] * (width - per * minutes)
+        for slot in range(minutes):
+            columns.extend([by_minute.get(slot)] * per)
+        return columns
+    span = -(-minutes // width)  # minutes per column, rounded up
+    count = -(-minutes // span)
+    columns = [None] * (width - count)
+    for column in range(count):
+        first = minutes - (count - column) * span
+        seen = [by_minute[s] for s in range(max(0, first), first + span) if s in by_minute]
+        columns.append(max(seen) if seen else None)
+    return columns
+
+
+def scale_top(history: Points, max_queue_size: int | None) -> int:
+    """The value drawn as a full bar: the queue limit, or the peak when larger or no limit."""
+    peak = max((value for _, value in history), default=0)
+    return max(1, peak, max_queue_size or 0)
+
+
+def bar_cells(value: int | None, top: int, rows: int = ROWS) -> list[str]:
+    """The characters of one column, top row first (``value`` 0 is a baseline dot)."""
+    if value is None:
+        return [" "] * rows
+    if value <= 0:
+        return [" "] * (rows - 1) + ["·"]
+    eighths = max(1, round(min(value, top) / top * rows * 8))
+    cells = []
+    for row in range(rows - 1, -1, -1):  # top row first
+        filled = min(8, max(0, eighths - row * 8))
+        cells.append(EIGHTHS[filled])
+    return cells
+
+
+def bar_level(value: int | None, max_queue_size: int | None) -> Level:
+    """How a bar is coloured: warn from half the queue limit, alert at the limit."""
+    if value is None or not max_queue_size:
+        return Level.OK
+    if value >= max_queue_size:
+        return Level.ALERT
+    if value >= max_queue_size * WARN_RATIO:
+        return Level.WARN
+    return Level.OK
+
+
+class HourChart(Widget):
+    """The bars of :func:`buckets`; two rows high, fixed scale, drawn with the Line API."""
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "hour-chart--bar",
+        "hour-chart--warn",
+        "hour-chart--alert",
+        "hour-chart--zero",
+    }
+    DEFAULT_CSS = """
+    HourChart { height: 2; width: 1fr; }
+    HourChart > .hour-chart--bar { color: $primary; }
+    HourChart > .hour-chart--warn { color: $warning; }
+    HourChart > .hour-chart--alert { color: $error; }
+    HourChart > .hour-chart--zero { color: $text-muted; }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.history: tuple[tuple[datetime, int], ...] = ()
+        self.max_queue_size: int | None = None
+
+    def show(self, history: tuple[tuple[datetime, int], ...], max_queue_size: int | None) -> None:
+        self.history = history
+        self.max_queue_size = max_queue_size
+        self.refresh()
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        top = scale_top(self.history, self.max_queue_size)
+        styles = {
+            Level.OK: self.get_component_rich_style("hour-chart--bar", partial=True),
+            Level.WARN: self.get_component_rich_style("hour-chart--warn", partial=True),
+            Level.ALERT: self.get_component_rich_style("hour-chart--alert", partial=True),
+        }
+        zero = self.get_component_rich_style("hour-chart--zero", partial=True)
+        segments: list[Segment] = []
+        run_text, run_style = "", Style()
+        for value in buckets(self.history, width):
+            char = bar_cells(value, top)[y] if y < ROWS else " "
+            style = zero if value == 0 else styles[bar_level(value, self.max_queue_size)]
+            if style != run_style and run_text:
+                segments.append(Segment(run_text, run_style))
+                run_text = ""
+            run_text, run_style = run_text + char, style
+        if run_text:
+            segments.append(Segment(run_text, run_style))
+        return Strip(segments, width).apply_style(self.rich_style)
 
 
 class WaitingTrend(Horizontal):
-    """A "Last hour: max N" figure beside a sparkline of waiting per minute."""
+    """A "Last hour · max N of M" figure beside the hour chart of waiting per minute."""
 
     DEFAULT_CSS = """
     WaitingTrend { height: 2; }
-    WaitingTrend > Figure { width: 14; }
-    WaitingTrend > Sparkline { width: 1fr; height: 2; }
+    WaitingTrend > Figure { width: 16; }
     """
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
-        self._history: tuple[tuple[datetime, int], ...] | None = None
+        self._shown: tuple[tuple[tuple[datetime, int], ...], int | None] | None = None
         self.updates = 0
 
     def compose(self) -> ComposeResult:
         yield Figure("Last hour", id="trend-figure")
-        yield Sparkline([], id="trend-sparkline")
+        yield HourChart(id="trend-chart")
 
-    def show(self, history: tuple[tuple[datetime, int], ...]) -> None:
-        if history == self._history:
+    def show(self, history: tuple[tuple[datetime, int], ...], max_queue_size: int | None) -> None:
+        if (history, max_queue_size) == self._shown:
             return
-        self._history = history
+        self._shown = (history, max_queue_size)
         self.updates += 1
-        values = [float(count) for _, count in history]
-        self.query_one(Sparkline).data = values
-        peak = max((count for _, count in history), default=None)
-        self.query_one(Figure).show("—" if peak is None else f"max {peak}")
+        self.query_one(HourChart).show(history, max_queue_size)
+        if not history:
+            self.query_one(Figure).show("—")
+            return
+        peak = max(count for _, count in history)
+        top = scale_top(history, max_queue_size)
+        self.query_one(Figure).show(tr("max {peak} of {top}").format(peak=peak, top=top))

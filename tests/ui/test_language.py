@@ -1,0 +1,96 @@
+"""pt-BR must be whole: footer keys, palette entries and screen labels, nothing half-English."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from textual.command import CommandPalette
+from textual.widgets import Input
+
+from voki_tui.ui.app import VokiApp
+from voki_tui.ui.screens.departments import DepartmentsScreen
+from voki_tui.ui.screens.queue import QueueScreen
+
+from .fakes import SUPERVISOR, FakeAuth, FakeFeed, FrozenClock, options, snapshot
+from .test_shell_pilot import until
+
+ENGLISH_KEYS = {"Quit", "Departments", "Queue", "Presence", "Wallboard", "Help", "Mark", "Filter"}
+
+
+def footer_descriptions(app: VokiApp) -> set[str]:
+    """What the footer shows: the visible bindings and the command palette's key."""
+    active = app.screen.active_bindings
+    return {
+        binding.description
+        for key, (_node, binding, _enabled, _tooltip) in active.items()
+        if binding.show or key == app.COMMAND_PALETTE_BINDING
+    }
+
+
+def app_in(lang: str | None, locale: str = "en") -> VokiApp:
+    user = replace(SUPERVISOR, locale=locale)
+    return VokiApp(
+        options(lang=lang), FakeAuth(restored=user), FakeFeed([snapshot()]), FrozenClock()
+    )
+
+
+async def test_footer_keys_follow_the_lang_option() -> None:
+    app = app_in("pt-BR")
+    async with app.run_test(size=(120, 30)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, DepartmentsScreen))
+        shown = footer_descriptions(app)
+        assert {"Sair", "Departamentos", "Fila", "Presença", "Painel", "Ajuda"} <= shown
+        assert {"Marcar", "Filtrar", "paleta"} <= shown
+        assert not shown & ENGLISH_KEYS
+        await pilot.press("u")
+        await until(pilot, lambda: isinstance(app.screen, QueueScreen))
+        assert not footer_descriptions(app) & ENGLISH_KEYS
+
+
+async def test_footer_keys_follow_the_users_locale_after_login() -> None:
+    app = app_in(None, locale="pt-BR")
+    async with app.run_test(size=(120, 30)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, DepartmentsScreen))
+        assert "Sair" in footer_descriptions(app)
+        assert not footer_descriptions(app) & ENGLISH_KEYS
+
+
+async def test_english_stays_english() -> None:
+    app = app_in("en")
+    async with app.run_test(size=(120, 30)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, DepartmentsScreen))
+        assert {"Quit", "Mark", "palette"} <= footer_descriptions(app)
+
+
+async def test_palette_speaks_portuguese() -> None:
+    app = app_in("pt-BR")
+    async with app.run_test(size=(120, 30)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, DepartmentsScreen))
+        await pilot.press("ctrl+p")
+        await until(pilot, lambda: isinstance(app.screen, CommandPalette))
+        palette: Any = app.screen
+        assert palette.query_one(Input).placeholder == "Buscar comandos…"
+        titles = [command.title for command in app.get_system_commands(app.screen)]
+        assert "Tema" in titles and "Sair" in titles
+        assert not {"Theme", "Quit", "Keys", "Screenshot"} & set(titles)
+
+
+def test_no_two_modules_translate_the_same_label_differently() -> None:
+    """A clash made the queue's "Waiting" column read "Aguardan…" instead of "Espera"."""
+    import voki_tui.ui.screens.help
+    import voki_tui.ui.screens.presence
+    import voki_tui.ui.screens.wallboard  # noqa: F401  (registers its labels)
+    from voki_tui.ui import i18n
+
+    assert i18n.conflicts() == ()
+
+
+def test_every_help_line_is_translated() -> None:
+    from voki_tui.ui import i18n
+    from voki_tui.ui.screens.help import FIGURES, KEYS
+
+    i18n.set_language("pt-BR")
+    untranslated = [line for line in FIGURES if i18n.tr(line) == line]
+    untranslated += [what for _key, what in KEYS if i18n.tr(what) == what]
+    assert untranslated == []
