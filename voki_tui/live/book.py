@@ -14,7 +14,7 @@ from voki_tui.live.agents import AgentRoster
 from voki_tui.live.events import CallRecord, CustomerJoined, QueueEvent
 from voki_tui.live.history import WaitingHistory
 from voki_tui.live.metrics import compute_metrics
-from voki_tui.live.queue import QueueReducer, SnapshotToken
+from voki_tui.live.queue import MAX_FINISHED, QueueReducer, SnapshotToken
 from voki_tui.live.state import Department, DepartmentView, Source
 from voki_tui.live.window import OutcomeWindow
 
@@ -28,7 +28,7 @@ class DepartmentBook:
         *,
         window_s: int = 3600,
         history_minutes: int = 60,
-        max_finished: int = 10_000,
+        max_finished: int = MAX_FINISHED,
         max_buffered: int = 100_000,
     ) -> None:
         self.department = department

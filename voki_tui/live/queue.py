@@ -39,6 +39,12 @@ ABANDON_REASONS: Final = frozenset({"abandoned", "missed"})
 """``customer_left`` reasons counted as abandons; both end as a REST ``missed`` call.
 ``cancelled`` and unknown reasons take the call out of the queue without counting it."""
 
+MAX_FINISHED: Final = 2_000
+"""Finished calls remembered per department, oldest forgotten first. They stop a late or
+repeated ``customer_joined`` from bringing a served customer back (a ghost) and pair an end
+that arrives before its join. Late events come seconds late, not thousands of calls late;
+anything older is healed by the next REST reconcile. Bounds memory at about 0.6 MB."""
+
 SnapshotToken = int
 """Returned by ``begin_snapshot``: a unique, increasing id of one snapshot request."""
 
@@ -69,7 +75,7 @@ class QueueReducer:
         department_id: str,
         *,
         window: OutcomeWindow | None = None,
-        max_finished: int = 10_000,
+        max_finished: int = MAX_FINISHED,
         max_buffered: int = 100_000,
     ) -> None:
         self.department_id = department_id
