@@ -42,6 +42,10 @@ class PresenceBook:
         """``Presence.list``: the ``presence_state`` payload: ``{key: {"metas": [...]}}``."""
         return {key: {"metas": list(metas)} for key, metas in self._topics.get(topic, {}).items()}
 
+    def count(self, topic: str) -> int:
+        """How many keys (users) are present on ``topic``, without copying anything."""
+        return len(self._topics.get(topic, {}))
+
     def metas(self, topic: str, key: str) -> list[Meta]:
         return list(self._topics.get(topic, {}).get(key, []))
 
