@@ -43,6 +43,9 @@ from voki_tui.phoenix.core import (
 log = logging.getLogger(__name__)
 
 MAX_MESSAGE_BYTES = 16 * 1024 * 1024
+#: How long a closing handshake may take before the TCP connection is simply dropped. Short:
+#: we close mostly because the link is dead, and the reconnect should not wait on it.
+CLOSE_TIMEOUT_S = 0.5
 _TOKEN_PARAM = re.compile(r"(?i)((?:^|[?&;])(?:token|access_token)=)[^&;#]*")
 
 
@@ -259,8 +262,9 @@ class PhoenixClient:
         self._conn_id += 1  # anything still queued from it is ignored
         if ws is not None:
             with contextlib.suppress(Exception):
-                async with asyncio.timeout(2.0):
+                async with asyncio.timeout(CLOSE_TIMEOUT_S):
                     await ws.close(code, reason)
+            ws.transport.abort()  # a dead link never answers the closing handshake
         if reader is not None:
             reader.cancel()
             await asyncio.gather(reader, return_exceptions=True)
