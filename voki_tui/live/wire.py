@@ -48,16 +48,8 @@ def _call(payload: Mapping[str, Any], department_id: str) -> models.Call:
 def customer_joined(
     payload: Mapping[str, Any], department_id: str, received_at: datetime
 ) -> CustomerJoined:
-    """``customer_joined`` (or a queued REST item). No queue time: we first saw it now."""
-    call = _call(payload, department_id)
-    return CustomerJoined(
-        call_id=call.call_id,
-        department_id=department_id,
-        customer_name=call.customer_name if call.customer_name is not None else NO_NAME,
-        reason=call.reason,
-        queued_at=call.queued_at if call.queued_at is not None else received_at,
-        position=call.position,
-    )
+    """``customer_joined``: the same call item as a queued REST one."""
+    return queued_item(_call(payload, department_id), department_id, received_at)
 
 
 def customer_left(
@@ -106,7 +98,7 @@ def call_record(call: models.Call, department_id: str) -> CallRecord:
 
 
 def queued_item(call: models.Call, department_id: str, as_of: datetime) -> CustomerJoined:
-    """One item of the REST queue snapshot (``status=queued``)."""
+    """A waiting customer from a call item; with no queue time, we first saw it ``as_of``."""
     return CustomerJoined(
         call_id=call.call_id,
         department_id=department_id,
