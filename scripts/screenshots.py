@@ -64,6 +64,8 @@ SHOTS: dict[str, tuple[Step, FeedSnapshot | None]] = {
     "queue": (keys("u", screen="QueueScreen"), snapshot()),
     "presence": (keys("p", screen="PresenceScreen"), snapshot()),
     "wallboard": (keys("w", screen="WallboardScreen"), snapshot()),
+    "wallboard-reconnecting": (keys("w", screen="WallboardScreen"), stale(snapshot())),
+    "queue-reconnecting": (keys("u", screen="QueueScreen"), stale(snapshot())),
     "help": (keys("question_mark", screen="HelpScreen"), snapshot()),
 }
 

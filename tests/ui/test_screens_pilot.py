@@ -208,7 +208,7 @@ async def test_alert_wait_on_the_cursor_row_keeps_the_cursor_colours() -> None:
         await pilot.pause()
         table = app.screen.query_one(QueueTable)
         assert table.cursor_key == "c-1"  # 3:05 against a 2:00 limit: an alert
-        error = app.theme_variables["error"].lower()
+        error = app.theme_variables["text-error"].lower()
 
         def alert_segment(y: int) -> tuple[str, str | None, bool]:
             segment = next(s for s in table.render_line(y) if "‼" in s.text)

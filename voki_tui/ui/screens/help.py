@@ -40,10 +40,9 @@ register(
         "mark a department (departments screen)": "marcar um departamento (tela de departamentos)",
         "Figures": "Indicadores",
         "Waiting: customers in the queue now.": "Aguardando: clientes na fila agora.",
-        "Longest wait: now minus the oldest waiting customer's queued_at; "
-        "▲ from half of max_wait_time, ‼ past it.": (
-            "Maior espera: agora menos o queued_at do cliente mais antigo; "
-            "▲ a partir da metade de max_wait_time, ‼ acima dele."
+        "Longest wait: now minus the oldest queued_at; ▲ from half of max_wait_time, ‼ past it.": (
+            "Maior espera: agora menos o queued_at mais antigo; ▲ da metade de max_wait_time, "
+            "‼ acima dele."
         ),
         "ASA (average speed of answer): mean wait of the calls assigned in the window.": (
             "TME (tempo médio de espera): espera média das chamadas atribuídas na janela."
@@ -109,8 +108,7 @@ KEYS = (
 
 FIGURES = (
     "Waiting: customers in the queue now.",
-    "Longest wait: now minus the oldest waiting customer's queued_at; "
-    "▲ from half of max_wait_time, ‼ past it.",
+    "Longest wait: now minus the oldest queued_at; ▲ from half of max_wait_time, ‼ past it.",
     "Waiting vs max_queue_size: ▲ from half of it, ‼ when full.",
     "Last hour: the most waiting in each minute, drawn from 0 to max_queue_size.",
     "New (★): joined less than 30 s ago and seen live.",

@@ -26,8 +26,8 @@ class Figure(Widget):
     Figure.-inline { height: 1; }
     Figure > .figure--label { color: $text-muted; }
     Figure > .figure--value { text-style: bold; }
-    Figure.-warn > .figure--value { color: $warning; }
-    Figure.-alert > .figure--value { color: $error; }
+    Figure.-warn > .figure--value { color: $text-warning; }
+    Figure.-alert > .figure--value { color: $text-error; }
     """
 
     def __init__(

@@ -75,10 +75,16 @@ class LiveTable(Widget, Generic[RowT], can_focus=True):
     DEFAULT_CSS = """
     LiveTable { height: 1fr; }
     LiveTable > .live-table--header { text-style: bold; }
-    LiveTable > .live-table--cursor { background: $block-cursor-blurred-background; }
-    LiveTable:focus > .live-table--cursor { background: $block-cursor-background; }
-    LiveTable > .live-table--warn { color: $warning; }
-    LiveTable > .live-table--alert { color: $error; text-style: bold; }
+    LiveTable > .live-table--cursor {
+        color: $block-cursor-blurred-foreground;
+        background: $block-cursor-blurred-background;
+    }
+    LiveTable:focus > .live-table--cursor {
+        color: $block-cursor-foreground;
+        background: $block-cursor-background;
+    }
+    LiveTable > .live-table--warn { color: $text-warning; }
+    LiveTable > .live-table--alert { color: $text-error; text-style: bold; }
     LiveTable > .live-table--ok { color: $text-success; }
     LiveTable > .live-table--busy { color: $text-primary; }
     LiveTable > .live-table--new { color: $text-success; text-style: bold; }
