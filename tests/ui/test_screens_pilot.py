@@ -222,3 +222,32 @@ async def test_alert_wait_on_the_cursor_row_keeps_the_cursor_colours() -> None:
         await pilot.press("down")
         _text, off_cursor, _bold = alert_segment(1)
         assert off_cursor == error
+
+
+async def test_rotation_shows_every_department_once_per_cycle_while_waits_change() -> None:
+    """Live re-sorting mid-cycle moved departments between pages (seen twice, or never)."""
+    app = ScreenHost(WallboardScreen, many_departments(12))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        wall = app.screen
+        assert isinstance(wall, WallboardScreen)
+        assert wall.pages == 2
+        seen: list[str] = []
+        for cycle_page in range(wall.pages):
+            seen += [t.view.department.id for t in wall.query(DepartmentTile) if t.view]
+            if cycle_page == wall.pages - 1:
+                break
+            # Meanwhile the calmest department (d-00) becomes the worst: a 10-minute wait.
+            snap = many_departments(12)
+            d00 = snap.departments[0]
+            hot = replace(d00, waiting=(customer("c-hot", "Hot", 600, department_id="d-00"),))
+            live = app.live
+            assert live is not None
+            live.show_snapshot(replace(snap, version=2, departments=(hot, *snap.departments[1:])))
+            app.advance(10)
+            await pilot.pause()
+        assert sorted(seen) == sorted(f"d-{i:02d}" for i in range(12))
+        app.advance(10)  # back to page 1: a new cycle puts the worst first
+        await pilot.pause()
+        first = next(t for t in wall.query(DepartmentTile) if t.view)
+        assert first.view is not None and first.view.department.id == "d-00"

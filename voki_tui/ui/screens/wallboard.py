@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from rich.text import Text
@@ -126,7 +127,7 @@ class WallboardScreen(LiveScreen):
             self._now = snapshot.taken_at
         now = self._now
         count = len(self._views)
-        self._views = sorted(snapshot.departments, key=lambda view: worst_first_key(view, now))
+        self._views = self._ordered(snapshot.departments, now)
         if count != len(self._views) and self.is_mounted:
             # the grid follows the number of departments; re-made after this frame
             self.call_later(self._reshape, self.app.size.width, self.app.size.height)
@@ -141,10 +142,32 @@ class WallboardScreen(LiveScreen):
         if self.pages > 1 and now - self._page_since >= ROTATE_EVERY:
             self.page = (self.page + 1) % self.pages
             self._page_since = now
+            if self.page == 0:  # a new cycle: worst first again
+                self._views = self._ordered(self._views, now, resort=True)
             self._fill()
             return
         for tile in self._tiles:
             tile.tick(now)
+
+    def _ordered(
+        self, views: Sequence[DepartmentView], now: datetime, *, resort: bool = False
+    ) -> list[DepartmentView]:
+        """Worst first; but while pages rotate, the order holds until the cycle restarts.
+
+        Re-sorting on every snapshot in the middle of a cycle moves departments between pages,
+        so one could be shown twice in a cycle and another never. With one page there is no
+        such risk and the worst department is always first.
+        """
+        if resort or self.pages <= 1 or not self._views:
+            return sorted(views, key=lambda view: worst_first_key(view, now))
+        rank = {view.department.id: index for index, view in enumerate(self._views)}
+        known = sorted(
+            (v for v in views if v.department.id in rank), key=lambda v: rank[v.department.id]
+        )
+        new = sorted(
+            (v for v in views if v.department.id not in rank), key=lambda v: worst_first_key(v, now)
+        )
+        return known + new
 
     # -- layout ------------------------------------------------------------------------------
 
