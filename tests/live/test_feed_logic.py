@@ -268,3 +268,47 @@ async def test_customers_who_join_in_the_same_second_stay_in_arrival_order() -> 
         feed._on_event(core.Message("queue:1", "customer_joined", joined, None))
     (view,) = feed.snapshot().departments
     assert [c.call_id for c in view.waiting] == ["zz-first", "aa-second"]
+
+
+class ScriptedSession:
+    """``refresh`` fails with each scripted error in turn, then succeeds."""
+
+    def __init__(self, *errors: Exception) -> None:
+        self.errors = list(errors)
+        self.refreshes = 0
+        self.token = "old"
+
+    async def refresh(self) -> None:
+        self.refreshes += 1
+        if self.errors:
+            raise self.errors.pop(0)
+        self.token = "new"
+
+    async def access_token(self) -> str:
+        return self.token
+
+
+async def test_a_refused_token_is_refreshed_on_later_attempts_until_it_works() -> None:
+    """A refresh after a 403 at upgrade can be rate limited; every later attempt must try again
+    (not reconnect forever with the refused token), and a refused refresh ends the session."""
+    from voki_tui.api.errors import RateLimitedError
+
+    rest, clock = FakeRest(), Clock()
+    session = ScriptedSession(RateLimitedError("slow down", 30), RateLimitedError("slow down", 5))
+    feed = LiveFeed(cast(VokiClient, rest), cast(Session, session), clock=clock.wall)
+    feed._on_event(core.AuthFailed(403, refresh_requested=True))
+    for _ in range(2):
+        with pytest.raises(RateLimitedError):
+            await feed._socket_url()
+    assert "token refresh" in (feed.connection.detail or "")
+    url = await feed._socket_url()
+    assert "token=new" in url and session.refreshes == 3
+    assert await feed._socket_url() == url  # refreshed: no further refresh
+    assert session.refreshes == 3
+
+    session.errors = [AuthError("refused")]
+    feed._on_event(core.AuthFailed(403, refresh_requested=False))
+    with pytest.raises(AuthError):
+        await feed._socket_url()
+    await settle()
+    assert link(feed) is LinkState.AUTH_FAILED

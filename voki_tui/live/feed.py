@@ -136,6 +136,7 @@ class LiveFeed:
         self._frames_seen = 0
         self._last_rx: datetime | None = None
         self._auth_failed = False
+        self._token_refused = False  # the server refused our token at the last upgrade
         self._tasks: set[asyncio.Task[Any]] = set()
 
     # -- public ------------------------------------------------------------------------------
@@ -196,20 +197,36 @@ class LiveFeed:
     # -- socket plumbing ---------------------------------------------------------------------
 
     async def _socket_url(self) -> str:
+        """The URL for the next attempt, with a fresh token if the last one was refused.
+
+        A refresh that fails for another reason than a refused session (rate limited, server
+        down) fails this attempt; the core retries on its backoff schedule and we try the
+        refresh again then, within the session's auth rate limit.
+        """
         try:
+            if self._token_refused:
+                await self._refresh_token()
             token = await self.session.access_token()
         except AuthError as exc:
             self._lose_session(exc)
             raise
+        except VokiError as exc:
+            self.connection = replace(self.connection, detail=f"token refresh: {exc.message}")
+            self._changed()
+            raise
         return socket_url(self.endpoint, {"token": token})
 
     async def _refresh_after_refusal(self) -> None:
-        """The upgrade was refused (401/403): refresh once; a refused refresh ends the session."""
+        """The upgrade was refused (401/403): refresh now; a refused refresh ends the session."""
         try:
-            await self.session.refresh()
+            await self._refresh_token()
         except AuthError as exc:
             self._lose_session(exc)
             raise
+
+    async def _refresh_token(self) -> None:
+        await self.session.refresh()
+        self._token_refused = False
 
     def _lose_session(self, exc: AuthError) -> None:
         log.warning("session lost: %s", exc.message)
@@ -283,6 +300,7 @@ class LiveFeed:
                     self._set_link(state, retry_at=retry_at, attempt=attempt)
             case core.AuthFailed(status=status):
                 log.info("websocket upgrade refused (HTTP %d); refreshing the token", status)
+                self._token_refused = True
             case core.ChannelJoined(topic=topic, join_ref=join_ref):
                 self._on_joined(topic, join_ref)
             case core.JoinFailed(topic=topic, reason=reason):
