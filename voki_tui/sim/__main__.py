@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import logging
 import sys
+import time
 from collections.abc import Sequence
 
 from .config import DEFAULT_SECRET, SimConfig
@@ -32,13 +33,19 @@ def parse_args(argv: Sequence[str] | None) -> SimConfig:
     p.add_argument("--idle-timeout", type=float, default=d.idle_timeout, metavar="SECONDS")
     p.add_argument("--paused", action="store_true", help="start with the scenario frozen")
     p.add_argument(
-        "--boot", type=int, default=d.boot, help="restart count: new call ids never repeat a boot's"
+        "--boot",
+        type=int,
+        default=None,
+        help="salt of the call ids (default: the start time, so a restarted server never hands "
+        "out an earlier run's ids; give a number for a fully reproducible run)",
     )
     p.add_argument("-v", "--verbose", action="store_true", help="log protocol warnings")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING)
     options = vars(args)
     options.pop("verbose")
+    if options["boot"] is None:
+        options["boot"] = time.time_ns() // 1_000_000
     try:
         return SimConfig(**options)
     except ValueError as exc:

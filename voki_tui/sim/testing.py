@@ -140,7 +140,7 @@ def cli_args(config: SimConfig) -> list[str]:
         if isinstance(value, bool):
             if value:
                 args.append(flag)
-        elif value != getattr(defaults, name) or name == "port":
+        elif value != getattr(defaults, name) or name in ("port", "boot"):
             args += [flag, str(value)]
     return args
 
