@@ -70,6 +70,7 @@ class DepartmentsScreen(LiveScreen):
         self.views: dict[str, DepartmentView] = {}
         self.now: datetime | None = None
         self._shown: list[str] = []
+        self._note = ""
 
     def compose(self) -> ComposeResult:
         yield Static(self._heading(), id="departments-heading", markup=False)
@@ -155,7 +156,10 @@ class DepartmentsScreen(LiveScreen):
             note = tr("No department matches the filter.")
         elif self.marked:
             note = tr("{n} marked: enter opens their wallboard").format(n=len(self.marked))
-        self.query_one("#departments-note", Static).update(note)
+        if note != self._note:
+            # one line, full width (departments.tcss): a repaint, never a layout pass
+            self._note = note
+            self.query_one("#departments-note", Static).update(note, layout=False)
 
     @staticmethod
     def _set(table: DataTable[Text], row: str, column: str, value: Text) -> None:

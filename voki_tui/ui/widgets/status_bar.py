@@ -123,7 +123,7 @@ class StatusBar(Horizontal):
         background: $panel;
         color: $text;
     }
-    StatusBar > #status-link { width: 1fr; }
+    StatusBar > #status-link { width: 1fr; height: 1; }
     StatusBar > #status-who {
         width: auto;
         max-width: 45%;
@@ -141,6 +141,7 @@ class StatusBar(Horizontal):
         self._connection: Connection | None = None
         self._line = ""
         self._who: tuple[UserInfo | None, str | None] | None = None
+        self._who_text: str | None = None
 
     def on_resize(self) -> None:
         if self._who is not None:
@@ -154,13 +155,18 @@ class StatusBar(Horizontal):
         """Who is logged in; called before the first snapshot and whenever it changes.
 
         Below ``NARROW`` columns the user's name is left out: the connection state comes first.
+        The text is only replaced when it changed: ``#status-who`` is ``width: auto``, so every
+        update asks for a layout pass of the whole screen (it was once per snapshot).
         """
         self._who = (user, tenant)
         compact = self.compact or 0 < self.size.width < NARROW
         who = describe_who(user, tenant, compact=compact)
         if self.insecure:
             who = f"⚠ {tr('TLS not verified')} · {who}"
-        self.query_one("#status-who", Static).update(f" {who} ")
+        text = f" {who} "
+        if text != self._who_text:
+            self._who_text = text
+            self.query_one("#status-who", Static).update(text)
 
     def show_snapshot(self, snapshot: FeedSnapshot, now: datetime, stale: bool) -> None:
         self._connection = snapshot.connection
@@ -182,7 +188,8 @@ class StatusBar(Horizontal):
         self.set_class(self._connection.state in LINK_DOWN, "-down")
         if line != self._line:
             self._line = line
-            self.query_one("#status-link", Static).update(line)
+            # fixed size (1fr x 1): a new text needs a repaint, never a layout pass
+            self.query_one("#status-link", Static).update(line, layout=False)
 
     @property
     def text(self) -> str:
