@@ -1,0 +1,161 @@
+"""Hostile customer names and reasons, injected through ``POST /__sim/customers`` into the real
+``voki-tui`` running in a pseudo-terminal (and, in-process, into ``VokiApp`` with a real feed).
+
+What must hold: the app keeps running, the bytes written to the terminal never contain the
+injected escape sequences (the terminal is not retitled, cleared or given a clipboard), and the
+text appears literally, with control characters shown as visible pictures (``␛``, ``␇``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from benchmarks.pty_meter import PtyChild
+from voki_tui.account import Account, AccountFeed, AccountOptions
+from voki_tui.api.tokens import TokenStore
+from voki_tui.sim import DEMO_PASSWORD, DEMO_TENANT
+from voki_tui.sim.testing import InProcessSim, running_sim
+from voki_tui.ui.app import VokiApp
+from voki_tui.ui.ports import AppOptions
+
+from .harness import FAST_PHOENIX, SUPERVISOR, wait_for
+
+pytestmark = pytest.mark.faults
+
+LONG = "M9" + "y" * 10_000
+
+#: (customer name, reason, raw bytes that must never reach the terminal, literal text shown)
+HOSTILE: list[tuple[str, str, bytes | None, str]] = [
+    ("M1[b]x[/b]", "R1[i]r[/i]", None, "M1[b]x[/b]"),
+    ("M2[@click=app.quit]q[/]", "R2", None, "M2[@click=app.quit]q[/]"),
+    ("M3[/foo]", "R3[/]", None, "M3[/foo]"),
+    ("M4\x1b[2JZ", "R4\x1b[31mred", b"M4\x1b[2J", "M4\u241b[2JZ"),
+    ("M5\x1b]0;pwned\x07Z", "R5", b"\x1b]0;pwned", "M5\u241b]0;pwned\u2407Z"),
+    ("M6\x1b]52;c;cHduZWQ=\x07Z", "R6", b"\x1b]52;", "M6\u241b]52;c;cHduZWQ=\u2407Z"),
+    ("M7\u202eevil", "R7\u2066", "M7\u202e".encode(), "M7\ufffdevil"),
+    ("M8a\u200bb", "R8\u200d", "\u200b".encode(), "M8ab"),
+    (LONG, "R9" + "z" * 10_000, None, "M9yyyyyyyy"),
+]
+
+_CSI = re.compile(r"\x1b\[[0-9;?<>=]*[ -/]*[@-~]")
+_OSC = re.compile(r"\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)")
+_OTHER = re.compile(r"\x1b[()][0-9A-Za-z]|\x1b[=>78]")
+
+
+def visible(raw: bytes) -> str:
+    """The characters a terminal would print: escape sequences of the app itself removed."""
+    text = raw.decode("utf-8", errors="replace")
+    for pattern in (_OSC, _CSI, _OTHER):
+        text = pattern.sub("", text)
+    return text
+
+
+@pytest.fixture
+def sim() -> Iterator[InProcessSim]:
+    with running_sim(seed=23, paused=True, auth_rate_limit=1000, widget_rate_limit=1000) as h:
+        for name, reason, _, _ in HOSTILE:
+            body = {"department_id": 1, "customer_name": name, "reason": reason}
+            h.control("POST", "customers", json=body).raise_for_status()
+        yield h
+
+
+def read_until(child: PtyChild, wanted: list[str], seconds: float) -> bytes:
+    """Read the pty until every ``wanted`` string is visible or ``seconds`` pass."""
+    out = b""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and child.alive:
+        out += child.read_for(0.5)[2]
+        shown = visible(out)
+        if all(w in shown for w in wanted):
+            break
+    return out
+
+
+def test_hostile_text_in_a_real_terminal(sim: InProcessSim, tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "TERM": "xterm-256color",
+        "VOKI_PASSWORD": DEMO_PASSWORD,
+        "VOKI_TUI_HOME": str(tmp_path),
+        "LANG": "C.UTF-8",
+    }
+    env.pop("NO_COLOR", None)
+    argv = [sys.executable, "-m", "voki_tui", "--server", sim.url, "--tenant", DEMO_TENANT]
+    argv += ["--email", SUPERVISOR, "--department", "1", "--lang", "en", "--insecure"]
+    child = PtyChild(argv, 200, 50, env)
+    try:
+        wanted = [literal for _, _, _, literal in HOSTILE] + ["TLS not verified"]
+        raw = read_until(child, wanted, 60)
+        shown = visible(raw)
+        missing = [w for w in wanted if w not in shown]
+        assert not missing, f"not shown literally: {missing!r}"
+        for _, _, forbidden, _ in HOSTILE:
+            if forbidden is not None:
+                assert forbidden not in raw, forbidden
+        # No bell and no OSC terminator from the data (Textual's own OSC 22 pointer-shape
+        # sequence ends with BEL, so it is taken out first).
+        assert b"\x07" not in re.sub(rb"\x1b\]22;[a-z-]*\x07", b"", raw)
+        assert b"\x1b]52" not in raw and b"\x1b]0;" not in raw  # clipboard, title
+        # Secrets never on screen: the password, and the stored tokens.
+        assert DEMO_PASSWORD.encode() not in raw
+        token_files = list((tmp_path / "state").glob("token-*.json"))
+        assert token_files, "the app did not store a session"
+        stored = token_files[0].read_text()
+        for token in re.findall(r'"(?:refresh|access)_token": "([^"]+)"', stored):
+            assert token.encode()[:40] not in raw
+        assert child.alive, "the app exited"
+        os.write(child.fd, b"q")
+        deadline = time.monotonic() + 15
+        while child.alive and time.monotonic() < deadline:
+            child.read_for(0.2)
+        assert not child.alive, "q did not quit"
+    finally:
+        child.stop()
+
+
+async def test_hostile_text_in_the_app_with_a_real_feed(sim: InProcessSim, tmp_path: Path) -> None:
+    account = Account(
+        AccountOptions(sim.url, DEMO_TENANT, SUPERVISOR, DEMO_PASSWORD, departments=("1",)),
+        TokenStore(tmp_path),
+    )
+    options = AppOptions(sim.url, DEMO_TENANT, SUPERVISOR, departments=("1",), lang="en")
+    app = VokiApp(options, account, AccountFeed(account, FAST_PHOENIX))
+    try:
+        async with app.run_test(size=(200, 50)) as pilot:
+
+            def all_waiting() -> bool:
+                snap = app.snapshot
+                return (
+                    snap is not None
+                    and snap.connection.state.value == "live"
+                    and sum(len(v.waiting) for v in snap.departments) >= len(HOSTILE)
+                )
+
+            await wait_for(all_waiting, 20)
+            await pilot.pause(0.3)
+            for key in ("p", "u", "w", "u", "question_mark", "escape"):
+                await pilot.press(key)
+                await pilot.pause(0.1)
+            await pilot.click(offset=(10, 8))  # somewhere in the hostile rows
+            await pilot.pause(0.2)
+            assert app.is_running
+            svg = app.export_screenshot()
+            for _, _, _, literal in HOSTILE[:3]:
+                assert _escaped(literal) in svg, literal
+    finally:
+        await account.close()
+        # Without this pause pytest-asyncio's loop teardown sometimes hangs cancelling a task
+        # left by the feed (finding F2-4 in /work/notes/f2-findings.md, root cause open).
+        await asyncio.sleep(0.5)
+
+
+def _escaped(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
