@@ -23,6 +23,7 @@ from voki_tui.ui.i18n import register, tr
 from voki_tui.ui.messages import OpenQueue, OpenWallboard
 from voki_tui.ui.ports import DepartmentList
 from voki_tui.ui.text import clean, format_age, literal
+from voki_tui.ui.widgets.cell_table import CellTable
 from voki_tui.ui.widgets.status_bar import StatusBar
 
 register(
@@ -77,14 +78,14 @@ class DepartmentsScreen(LiveScreen):
         search = Input(placeholder=tr("Filter departments (/)"), id="departments-filter")
         search.cursor_blink = False  # a blinking cursor repaints twice a second, forever
         yield search
-        table: DataTable[Text] = DataTable(id="departments-table", cursor_type="row")
+        table = CellTable(id="departments-table", cursor_type="row")
         yield table
         yield Static("", id="departments-note", markup=False)
         yield Footer()
         yield StatusBar()
 
     def on_mount(self) -> None:
-        table = self.query_one(DataTable)
+        table = self.query_one(CellTable)
         table.add_column(" ", key="mark", width=1)
         table.add_column(tr("Department"), key="name")
         table.add_column(tr("Waiting"), key="waiting")
@@ -115,7 +116,7 @@ class DepartmentsScreen(LiveScreen):
 
     def tick(self, now: datetime) -> None:
         self.now = now
-        table = self.query_one(DataTable)
+        table = self.query_one(CellTable)
         for dep_id in self._shown:
             self._set(table, dep_id, "longest", self._longest(dep_id))
 
@@ -129,7 +130,7 @@ class DepartmentsScreen(LiveScreen):
 
     def _rebuild(self) -> None:
         """Re-list the rows when the set changes; otherwise update changed cells only."""
-        table = self.query_one(DataTable)
+        table = self.query_one(CellTable)
         wanted = self._visible_ids()
         if wanted != self._shown:
             selected = self._highlighted()
@@ -162,9 +163,9 @@ class DepartmentsScreen(LiveScreen):
             self.query_one("#departments-note", Static).update(note, layout=False)
 
     @staticmethod
-    def _set(table: DataTable[Text], row: str, column: str, value: Text) -> None:
+    def _set(table: CellTable, row: str, column: str, value: Text) -> None:
         if table.get_cell(row, column).plain != value.plain:
-            table.update_cell(row, column, value)
+            table.set_cell(row, column, value)
 
     def _cells(self, dep_id: str, name: str) -> tuple[Text, ...]:
         return (
@@ -206,7 +207,7 @@ class DepartmentsScreen(LiveScreen):
     # ----------------------------------------------------------------- interaction
 
     def _highlighted(self) -> str | None:
-        table = self.query_one(DataTable)
+        table = self.query_one(CellTable)
         if not self._shown or table.cursor_row >= len(self._shown):
             return None
         return self._shown[table.cursor_row]
@@ -219,7 +220,7 @@ class DepartmentsScreen(LiveScreen):
         self.query_one("#departments-filter", Input).focus()
 
     def action_leave_filter(self) -> None:
-        self.query_one(DataTable).focus()
+        self.query_one(CellTable).focus()
 
     @on(Input.Changed, "#departments-filter")
     def _filter_changed(self, event: Input.Changed) -> None:
@@ -228,14 +229,14 @@ class DepartmentsScreen(LiveScreen):
 
     @on(Input.Submitted, "#departments-filter")
     def _filter_done(self) -> None:
-        self.query_one(DataTable).focus()
+        self.query_one(CellTable).focus()
 
     def action_toggle_mark(self) -> None:
         dep_id = self._highlighted()
         if dep_id is None:
             return
         self.marked ^= {dep_id}
-        self._set(self.query_one(DataTable), dep_id, "mark", self._mark(dep_id))
+        self._set(self.query_one(CellTable), dep_id, "mark", self._mark(dep_id))
         self._update_note()
 
     @on(DataTable.RowSelected)

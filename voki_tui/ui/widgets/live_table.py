@@ -31,6 +31,8 @@ from textual.widget import Widget
 from voki_tui.ui.i18n import tr
 
 RowT = TypeVar("RowT")
+REPAINT_LOG = 1024
+"""How many repaint regions ``LiveTable.refreshed_regions`` keeps at most."""
 
 
 class Cell(NamedTuple):
@@ -38,6 +40,10 @@ class Cell(NamedTuple):
 
     text: str
     style: str = ""  # "ok" | "busy" | "warn" | "alert" | "new" | "dim" | ""
+
+
+ScreenLine = tuple[tuple[Cell, ...], bool]
+"""One drawn line: its cells and whether it is drawn as the cursor row."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +120,8 @@ class LiveTable(Widget, Generic[RowT], can_focus=True):
         self._layout: tuple[int, tuple[tuple[int, int], ...]] = (-1, ())
         self.placeholder = ""
         self.refreshed_regions: list[Region] = []
-        """Every region this table asked to repaint since the last reset (for measurements)."""
+        """The regions this table last asked to repaint (for measurements; the oldest half is
+        dropped past ``REPAINT_LOG`` entries, so a board running for weeks does not grow)."""
 
     # -- what subclasses provide -------------------------------------------------------------
 
@@ -146,40 +153,31 @@ class LiveTable(Widget, Generic[RowT], can_focus=True):
                 self._repaint(Region(0, 1, self.size.width, 1))
 
     def update_rows(self, rows: Sequence[RowT], now: datetime) -> None:
-        """Show ``rows`` in this order; repaint only what moved or changed."""
+        """Show ``rows`` in this order; repaint only the cells whose screen content changed.
+
+        The diff is by screen line, not by key: when a row leaves mid-table the rows below move
+        up a line, and only the cells of those lines that now show something else are redrawn
+        (a position number that stays, an empty line that stays empty, cost nothing).
+        """
         self._now = now
-        old_keys = self._keys
+        had_rows = bool(self._keys)
+        before = self._screen_lines()
         old_cursor_index = self._cursor_index()
         new_keys = [self.row_key(row) for row in rows]
         self._rows = dict(zip(new_keys, rows, strict=True))
         self._keys = new_keys
-        old_cells = self._cells
         self._cells = {
             key: self.row_cells(row, index, now)
             for index, (key, row) in enumerate(self._rows.items())
         }
-
-        first_moved = next(
-            (i for i, (a, b) in enumerate(zip(old_keys, new_keys, strict=False)) if a != b),
-            min(len(old_keys), len(new_keys)),
-        )
-        if len(old_keys) == len(new_keys) and first_moved == len(new_keys):
-            first_moved = -1  # same rows in the same order
-
         self._follow_cursor(old_cursor_index)
-        if self._scroll_into_view() or (not old_keys) != (not new_keys):
+        self._scroll_into_view()
+        if had_rows != bool(new_keys):  # the placeholder comes or goes
             self._repaint()
             return
-        if first_moved >= 0:
-            top_line = 1 + max(0, first_moved - self._top)
-            self._repaint(Region(0, top_line, self.size.width, max(0, self.size.height - top_line)))
-        limit = len(new_keys) if first_moved < 0 else first_moved
-        for index in range(min(limit, len(new_keys))):
-            key = new_keys[index]
-            self._repaint_changed(index, old_cells.get(key), self._cells[key])
-        if old_cursor_index != self._cursor_index():
-            self._repaint_row(old_cursor_index)
-            self._repaint_row(self._cursor_index())
+        for line, (old, new) in enumerate(zip(before, self._screen_lines(), strict=True)):
+            if old != new:
+                self._repaint_line(line, old, new)
 
     def tick(self, now: datetime) -> None:
         """Recompute the visible rows' cells at ``now``; repaint only cells that changed."""
@@ -190,7 +188,8 @@ class LiveTable(Widget, Generic[RowT], can_focus=True):
             old = self._cells[key]
             if new != old:
                 self._cells[key] = new
-                self._repaint_changed(index, old, new)
+                cursor = key == self._cursor_key
+                self._repaint_line(1 + index - self._top, (old, cursor), (new, cursor))
         for index, key in enumerate(self._keys):
             if not self._top <= index < self._top + self._visible_rows():
                 self._cells[key] = self.row_cells(self._rows[key], index, now)
@@ -396,22 +395,36 @@ class LiveTable(Widget, Generic[RowT], can_focus=True):
         if index >= 0 and 1 <= line <= self._visible_rows():
             self._repaint(Region(0, line, self.size.width, 1))
 
-    def _repaint_changed(
-        self, index: int, old: tuple[Cell, ...] | None, new: tuple[Cell, ...]
-    ) -> None:
-        line = 1 + index - self._top
-        if not 1 <= line <= self._visible_rows():
-            return
-        if old is None or len(old) != len(new):
+    def _screen_lines(self) -> list[ScreenLine | None]:
+        """What each line of the widget shows: its cells and whether it is the cursor row.
+
+        Line 0 is the header (its last label carries the scroll position); None is a blank
+        line below the last row.
+        """
+        lines: list[ScreenLine | None] = [(self._header_cells(), False)]
+        for line in range(1, self._visible_rows() + 1):
+            index = self._top + line - 1
+            if index < len(self._keys):
+                key = self._keys[index]
+                lines.append((self._cells[key], key == self._cursor_key))
+            else:
+                lines.append(None)
+        return lines
+
+    def _repaint_line(self, line: int, old: ScreenLine | None, new: ScreenLine | None) -> None:
+        """Repaint the cells of ``line`` that differ; the whole line if its kind changed."""
+        if old is None or new is None or old[1] != new[1] or len(old[0]) != len(new[0]):
             self._repaint(Region(0, line, self.size.width, 1))
             return
         spans = self._column_spans(self.size.width)
-        for (start, span), before, after in zip(spans, old, new, strict=False):
+        for (start, span), before, after in zip(spans, old[0], new[0], strict=False):
             if before != after:
                 self._repaint(Region(start, line, span, 1))
 
     def _repaint(self, region: Region | None = None) -> None:
         whole = Region(0, 0, self.size.width, self.size.height)
+        if len(self.refreshed_regions) >= REPAINT_LOG:
+            del self.refreshed_regions[: REPAINT_LOG // 2]
         self.refreshed_regions.append(whole if region is None else region)
         if region is None:
             self.refresh()

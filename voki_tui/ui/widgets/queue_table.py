@@ -50,9 +50,7 @@ class QueueTable(LiveTable[WaitingCustomer]):
     def show_customers(
         self, customers: tuple[WaitingCustomer, ...], max_wait_s: int | None, now: datetime
     ) -> None:
-        if max_wait_s != self.max_wait_s:
-            self.max_wait_s = max_wait_s
-            self._cells.clear()  # every wait cell must be re-judged against the new limit
+        self.max_wait_s = max_wait_s  # every wait cell is re-judged by update_rows
         self.update_rows(customers, now)
 
     def row_cells(self, row: WaitingCustomer, index: int, now: datetime) -> tuple[Cell, ...]:

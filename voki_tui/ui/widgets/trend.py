@@ -20,6 +20,7 @@ from rich.segment import Segment
 from rich.style import Style
 from textual.app import ComposeResult
 from textual.containers import Horizontal
+from textual.geometry import Region
 from textual.strip import Strip
 from textual.widget import Widget
 
@@ -34,6 +35,8 @@ ROWS = 2
 EIGHTHS = " ▁▂▃▄▅▆▇█"
 
 Points = Sequence[tuple[datetime, int]]
+Bar = tuple[tuple[str, ...], Level | None]
+"""One chart column: its characters, top row first, and its level (None: a zero minute)."""
 
 
 def buckets(history: Points, width: int, minutes: int = MINUTES) -> list[int | None]:
@@ -122,26 +125,51 @@ class HourChart(Widget):
         super().__init__(id=id)
         self.history: tuple[tuple[datetime, int], ...] = ()
         self.max_queue_size: int | None = None
+        self._columns: tuple[int, list[Bar]] = (-1, [])
 
     def show(self, history: tuple[tuple[datetime, int], ...], max_queue_size: int | None) -> None:
+        """Draw ``history``; repaint only the columns whose bar changed.
+
+        Within a minute only the right-most bar moves; when the minute turns every bar shifts
+        left and the whole chart is redrawn.
+        """
+        width = self.size.width
+        old = self._bars(width)
         self.history = history
         self.max_queue_size = max_queue_size
-        self.refresh()
+        self._columns = (-1, [])
+        new = self._bars(width)
+        changed = [x for x, (a, b) in enumerate(zip(old, new, strict=True)) if a != b]
+        if changed:
+            self.refresh(Region(changed[0], 0, changed[-1] - changed[0] + 1, ROWS))
+
+    def _bars(self, width: int) -> list[Bar]:
+        """Each column's characters (top first) and level, computed once per data and width."""
+        if self._columns[0] != width:
+            top = scale_top(self.history, self.max_queue_size)
+            bars = [
+                (
+                    tuple(bar_cells(value, top)),
+                    None if value == 0 else bar_level(value, self.max_queue_size),
+                )
+                for value in buckets(self.history, width)
+            ]
+            self._columns = (width, bars)
+        return self._columns[1]
 
     def render_line(self, y: int) -> Strip:
         width = self.size.width
-        top = scale_top(self.history, self.max_queue_size)
         styles = {
             Level.OK: self.get_component_rich_style("hour-chart--bar", partial=True),
             Level.WARN: self.get_component_rich_style("hour-chart--warn", partial=True),
             Level.ALERT: self.get_component_rich_style("hour-chart--alert", partial=True),
+            None: self.get_component_rich_style("hour-chart--zero", partial=True),
         }
-        zero = self.get_component_rich_style("hour-chart--zero", partial=True)
         segments: list[Segment] = []
         run_text, run_style = "", Style()
-        for value in buckets(self.history, width):
-            char = bar_cells(value, top)[y] if y < ROWS else " "
-            style = zero if value == 0 else styles[bar_level(value, self.max_queue_size)]
+        for cells, level in self._bars(width):
+            char = cells[y] if y < ROWS else " "
+            style = styles[level]
             if style != run_style and run_text:
                 segments.append(Segment(run_text, run_style))
                 run_text = ""

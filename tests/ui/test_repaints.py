@@ -1,0 +1,199 @@
+"""What a snapshot costs the terminal: no layout pass, and repaints only where content changed.
+
+A layout pass re-arranges and repaints the whole screen; on a stream of 40 snapshots a second it
+was most of the app's CPU. These tests count layout passes (``Screen._refresh_layout``) and the
+regions widgets ask to repaint while the app receives a stream of small changes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from textual.geometry import Region
+from textual.screen import Screen
+from textual.widget import Widget
+
+from voki_tui.live.state import FeedSnapshot
+from voki_tui.ui.app import VokiApp
+from voki_tui.ui.screens.departments import DepartmentsScreen
+from voki_tui.ui.screens.queue import QueueScreen
+from voki_tui.ui.widgets.cell_table import CellTable
+from voki_tui.ui.widgets.queue_table import QueueTable
+from voki_tui.ui.widgets.trend import HourChart
+
+from .fakes import (
+    DEPARTMENTS,
+    SUPERVISOR,
+    T0,
+    FakeAuth,
+    FakeFeed,
+    FrozenClock,
+    busy_views,
+    customer,
+    options,
+    snapshot,
+    view,
+)
+from .test_screens import ScreenHost
+
+WAIT_S = 10.0
+
+
+async def until(pilot: Any, condition: Callable[[], bool]) -> None:
+    deadline = asyncio.get_running_loop().time() + WAIT_S
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
+        await pilot.pause(0.02)
+
+
+def small_changes(count: int) -> Iterator[FeedSnapshot]:
+    """Snapshots 25 ms apart: a customer joins, one leaves mid-queue, an agent changes status."""
+    base = busy_views()
+    sales = DEPARTMENTS[0]
+    waiting = list(base[0].waiting)
+    agents = list(base[0].agents)
+    now = T0
+    for step in range(count):
+        now += timedelta(milliseconds=25)
+        if step % 3 == 0:
+            waiting.append(customer(f"c-{100 + step}", f"Cliente {step}", 0, now=now, seen_s=0))
+        elif step % 3 == 1:
+            waiting.pop(len(waiting) // 2)
+        else:
+            moved = agents[step % len(agents)]
+            status = "available" if moved.status != "available" else "in_call"
+            agents[step % len(agents)] = replace(moved, status=status, since=now)
+        sales_view = view(sales, waiting, agents, now=now, waiting_history=[1, 2, len(waiting)])
+        yield snapshot((sales_view, *base[1:]), version=step + 2, now=now)
+
+
+@pytest.fixture
+def layout_passes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The class name of the screen, once per layout pass."""
+    passes: list[str] = []
+    original = Screen._refresh_layout
+
+    def counted(self: Screen[Any], *args: Any, **kwargs: Any) -> None:
+        passes.append(type(self).__name__)
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(Screen, "_refresh_layout", counted)
+    return passes
+
+
+@pytest.mark.parametrize(
+    ("keys", "screen_name"),
+    [
+        ((), "DepartmentsScreen"),
+        (("enter",), "QueueScreen"),
+        (("p",), "PresenceScreen"),
+        (("w",), "WallboardScreen"),
+    ],
+)
+async def test_a_stream_of_snapshots_needs_no_layout_pass(
+    layout_passes: list[str], keys: tuple[str, ...], screen_name: str
+) -> None:
+    clock = FrozenClock()
+    feed = FakeFeed([snapshot()])
+    app = VokiApp(options(), FakeAuth(restored=SUPERVISOR), feed, clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, DepartmentsScreen))
+        await until(pilot, lambda: feed.running.is_set())
+        await pilot.press(*keys)
+        await until(pilot, lambda: type(app.screen).__name__ == screen_name)
+        await pilot.pause(0.2)
+        layout_passes.clear()
+        last = None
+        for snap in small_changes(30):
+            clock.now = snap.taken_at
+            feed.push(snap)
+            last = snap
+            await pilot.pause(0.02)
+        assert last is not None
+        await until(pilot, lambda: app.snapshot is last)
+        await pilot.pause(0.1)
+        assert layout_passes == []
+
+
+def spy_refreshes(monkeypatch: pytest.MonkeyPatch, widget: Widget) -> list[tuple[Region, ...]]:
+    """The regions of every ``refresh`` call of ``widget`` (an empty tuple: the whole widget)."""
+    calls: list[tuple[Region, ...]] = []
+    original = type(widget).refresh
+
+    def spy(self: Widget, *regions: Region, **kwargs: Any) -> Widget:
+        if self is widget:
+            calls.append(regions)
+        return original(self, *regions, **kwargs)
+
+    monkeypatch.setattr(type(widget), "refresh", spy)
+    return calls
+
+
+async def test_a_customer_leaving_mid_queue_repaints_changed_cells_not_the_rest() -> None:
+    snap = snapshot()
+    app = ScreenHost(lambda: QueueScreen("d-sales"), snap)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        table = app.screen.query_one(QueueTable)
+        assert list(table.keys) == ["c-1", "c-2", "c-3", "c-4"]
+        spans = table._column_spans(table.size.width)
+        table.refreshed_regions.clear()
+        sales, *others = snap.departments
+        gone = replace(sales, waiting=(sales.waiting[0], *sales.waiting[2:]))
+        assert app.live is not None
+        app.live.show_snapshot(replace(snap, version=2, departments=(gone, *others)))
+        await pilot.pause()
+        assert list(table.keys) == ["c-1", "c-3", "c-4"]
+        regions = table.refreshed_regions
+        assert regions, "the rows that moved up must be repainted"
+        assert {r.y for r in regions} == {2, 3, 4}  # not the unchanged row 1, not the blanks
+        position = Region(spans[1][0], 0, spans[1][1], 40)
+        assert not any(r.overlaps(position) for r in regions if r.y in (2, 3))
+        assert Region(0, 4, table.size.width, 1) in regions  # the old last row is now blank
+
+
+async def test_departments_tick_repaints_one_cell(monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = FrozenClock()
+    app = VokiApp(options(), FakeAuth(restored=SUPERVISOR), FakeFeed([snapshot()]), clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, DepartmentsScreen))
+        table = app.screen.query_one(CellTable)
+        await until(pilot, lambda: table.get_cell("d-sales", "longest").plain == "▲ 3:05")
+        calls = spy_refreshes(monkeypatch, table)
+        clock.advance(1)
+        app._tick()
+        assert table.get_cell("d-sales", "longest").plain == "▲ 3:06"
+        assert table.get_cell("d-support", "longest").plain == "0:31"
+        cells = [
+            table._get_cell_region(table.get_cell_coordinate(row, "longest"))
+            for row in ("d-sales", "d-support")
+        ]
+        assert calls == [(cells[0],), (cells[1],)]  # never the whole table
+
+
+async def test_hour_chart_repaints_only_the_bars_that_changed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    app = ScreenHost(lambda: QueueScreen("d-sales"), snapshot())
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        chart = app.screen.query_one(HourChart)
+        width = chart.size.width
+        history = chart.history
+        calls = spy_refreshes(monkeypatch, chart)
+        minute, count = history[-1]
+        chart.show((*history[:-1], (minute, count + 1)), chart.max_queue_size)
+        assert len(calls) == 1 and len(calls[0]) == 1
+        (region,) = calls[0]
+        assert region.right == width and 0 < region.width < width // 10
+        chart.show(chart.history, chart.max_queue_size)
+        assert len(calls) == 1  # same data: nothing to repaint
+        later = (*chart.history, (minute + timedelta(minutes=1), count))
+        chart.show(later, chart.max_queue_size)  # a new minute: every bar shifts left
+        shifted = calls[-1][0]
+        assert (shifted.x, shifted.right) == (width - len(later), width)  # all the bars
