@@ -68,6 +68,14 @@ def bar_text(app: VokiApp) -> str:
     return bars[0].text if bars else ""
 
 
+def login_message(app: VokiApp) -> str | None:
+    """The login screen's message once that screen is mounted, else None."""
+    if not isinstance(app.screen, LoginScreen):
+        return None
+    found = app.screen.query("#login-message")
+    return str(found.first().render()) if found else None
+
+
 def link(app: VokiApp) -> LinkState | None:
     return app.snapshot.connection.state if app.snapshot else None
 
@@ -118,8 +126,8 @@ async def test_refresh_token_revoked_shows_the_login_screen(
         await shows_truth(app, sim)
         sim.control("POST", "revoke-all").raise_for_status()
         sim.control("POST", "drop").raise_for_status()
-        await wait_for(lambda: isinstance(app.screen, LoginScreen), 20)
-        message = str(app.screen.query_one("#login-message").render())
+        await wait_for(lambda: bool(login_message(app)), 20)
+        message = login_message(app) or ""
         assert "Session expired" in message
         assert app.is_running
 
@@ -148,16 +156,16 @@ async def test_refused_connection_at_start(tmp_path: Path) -> None:
     with running_sim(seed=1) as gone:
         url = gone.url  # a port that was just free, and is closed again after the block
     async with running_app(url, tmp_path) as (app, _pilot):
-        await wait_for(lambda: isinstance(app.screen, LoginScreen), 20)
-        message = str(app.screen.query_one("#login-message").render())
+        await wait_for(lambda: bool(login_message(app)), 20)
+        message = login_message(app) or ""
         assert "connection refused" in message, message
         assert app.is_running
 
 
 async def test_dns_failure_at_start(tmp_path: Path) -> None:
     async with running_app("http://voki.invalid", tmp_path) as (app, _pilot):
-        await wait_for(lambda: isinstance(app.screen, LoginScreen), 30)
-        message = str(app.screen.query_one("#login-message").render())
+        await wait_for(lambda: bool(login_message(app)), 30)
+        message = login_message(app) or ""
         assert "Cannot reach" in message and "voki.invalid" in message, message
 
 
