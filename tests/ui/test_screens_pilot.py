@@ -251,3 +251,20 @@ async def test_rotation_shows_every_department_once_per_cycle_while_waits_change
         await pilot.pause()
         first = next(t for t in wall.query(DepartmentTile) if t.view)
         assert first.view is not None and first.view.department.id == "d-00"
+
+
+async def test_presence_call_column_names_the_customer_or_shortens_the_id() -> None:
+    long_id = "3f2a9c1e-5b7d-4e8f-9a0b-1c2d3e4f5a6b"
+    sales, *others = busy_views()
+    agents = (
+        replace(sales.agents[0], call_id="c-1"),  # was seen waiting: Ana Beatriz Lima
+        replace(sales.agents[1], status="in_call", call_id=long_id),
+        *sales.agents[2:],
+    )
+    snap = snapshot([replace(sales, agents=agents), *others])
+    app = ScreenHost(lambda: PresenceScreen("d-sales"), snap)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        table = app.screen.query_one(AgentTable)
+        assert table.cells_of(agents[0].user_id)[4].text == "Ana Beatriz Lima"
+        assert table.cells_of(agents[1].user_id)[4].text == "3f2a9c1e…"

@@ -57,12 +57,14 @@ class PresenceScreen(LiveScreen):
         self._view: DepartmentView | None = None
         self._now: datetime | None = None
         self._counts = ""
+        # made here, not in compose: it learns customers' names from snapshots before mounting
+        self._table = AgentTable(id="presence-table")
 
     def compose(self) -> ComposeResult:
         yield TitleLine(id="presence-title")
         yield Static("", id="presence-counts", markup=False)
         yield Static("", id="presence-notice", markup=False)
-        yield AgentTable(id="presence-table")
+        yield self._table
         yield Footer()
         yield StatusBar()
 
@@ -72,6 +74,7 @@ class PresenceScreen(LiveScreen):
 
     def show_snapshot(self, snapshot: FeedSnapshot) -> None:
         self._view = view_of(snapshot, self.department_id)
+        self._table.learn_customers(item for view in snapshot.departments for item in view.waiting)
         if self._now is None or snapshot.taken_at > self._now:
             self._now = snapshot.taken_at
         if self.is_mounted:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
-from voki_tui.live.state import Agent
+from voki_tui.live.state import Agent, WaitingCustomer
 from voki_tui.ui.i18n import register, tr
 from voki_tui.ui.text import clean, format_age
 from voki_tui.ui.widgets.live_table import Cell, Column, LiveTable
@@ -29,6 +30,10 @@ STATUS_GLYPHS = {"available": "✓", "in_call": "☎", "away": "◌", "paused": 
 
 STATUS_WORDS = {"available": "available", "in_call": "in call", "away": "away", "paused": "paused"}
 STATUS_STYLES = {"available": "ok", "in_call": "busy", "away": "warn", "paused": "warn"}
+NAMES_KEPT = 2000
+"""How many customers' names (by call id) the table remembers for the "Call" column."""
+SHORT_ID = 9
+"""Call ids are UUIDs (36 characters): an unknown one shows as its first 8 and an ellipsis."""
 
 
 def status_label(status: str) -> str:
@@ -50,6 +55,26 @@ class AgentTable(LiveTable[Agent]):
         Column("Call", 10, flex=1),
     )
 
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self._names: dict[str, str] = {}
+
+    def learn_customers(self, customers: Iterable[WaitingCustomer]) -> None:
+        """Remember who is behind each call id seen waiting; a call an agent picks up was a
+        waiting customer a moment before, so its name is usually known by then. The oldest
+        names go first past ``NAMES_KEPT``."""
+        names = self._names
+        for item in customers:
+            names.pop(item.call_id, None)
+            names[item.call_id] = item.customer_name
+        for stale in list(names)[: max(0, len(names) - NAMES_KEPT)]:
+            del names[stale]
+
+    def call_label(self, call_id: str) -> str:
+        """The customer's name when known, else a short form of the call id (both cleaned)."""
+        name = self._names.get(call_id)
+        return clean(name) if name else clean(call_id, SHORT_ID)
+
     def row_key(self, row: Agent) -> str:
         return row.user_id
 
@@ -60,5 +85,7 @@ class AgentTable(LiveTable[Agent]):
             Cell(status_label(row.status), STATUS_STYLES.get(row.status, "")),
             Cell(clean(row.name)),
             Cell(str(row.devices)),
-            Cell(clean(row.call_id) if row.call_id else "—", "" if row.call_id else "dim"),
+            Cell(
+                self.call_label(row.call_id) if row.call_id else "—", "" if row.call_id else "dim"
+            ),
         )
