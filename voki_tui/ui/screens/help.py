@@ -8,6 +8,9 @@ All text is ours, so it is plain strings; nothing from the server appears here.
 
 from __future__ import annotations
 
+import textwrap
+
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -151,6 +154,43 @@ def help_text(counters: Counters, stale_after_s: float, toasts_dropped: int = 0)
     return "\n".join(lines)
 
 
+def hanging_lines(text: str, width: int) -> list[str]:
+    """``text`` wrapped to ``width`` with continuation lines under the item's text.
+
+    A bullet (``  • ``) or key (``  ctrl+p   ``) stays alone in the left margin, so at 80
+    columns a long definition reads as one indented block instead of running back to column 0.
+    """
+    out: list[str] = []
+    for line in text.splitlines():
+        if len(line) <= width:
+            out.append(line)
+            continue
+        stripped = line.lstrip(" ")
+        indent = len(line) - len(stripped)
+        if stripped.startswith("• "):
+            indent += 2
+        elif indent:  # a key line: the description starts after the key's column
+            indent += len(stripped) - len(stripped.split(" ", 1)[-1].lstrip(" "))
+        hang = " " * indent if indent < width // 2 else ""
+        out += textwrap.wrap(line, width, subsequent_indent=hang, break_on_hyphens=False) or [""]
+    return out
+
+
+class HangingText(Static):
+    """Plain text re-wrapped with :func:`hanging_lines` whenever its width changes."""
+
+    def __init__(self, text: str, *, id: str | None = None) -> None:
+        super().__init__(text, markup=False, id=id)
+        self.text = text
+        self._width = -1
+
+    def on_resize(self, event: events.Resize) -> None:
+        width = event.size.width
+        if width > 0 and width != self._width:
+            self._width = width
+            self.update("\n".join(hanging_lines(self.text, width)))
+
+
 class HelpScreen(ModalScreen[None]):
     """A scrollable page over whatever was showing; escape or ``?`` closes it."""
 
@@ -169,7 +209,7 @@ class HelpScreen(ModalScreen[None]):
         with VerticalScroll(id="help-box") as box:
             box.border_title = tr("Help")
             box.border_subtitle = tr("escape or ? closes")
-            yield Static(self.body, markup=False, id="help-body")
+            yield HangingText(self.body, id="help-body")
 
     async def action_dismiss(self, result: None = None) -> None:
         self.dismiss(result)
