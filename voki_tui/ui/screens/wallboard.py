@@ -4,6 +4,11 @@ Built for a wall monitor on a slow link: a fixed set of tile slots for the page 
 on resize), tiles that repaint only what changed, and rotation driven by the app's one-second
 ``tick`` — no timer of its own and nothing that animates. Big digits when the terminal is large,
 plain one-line figures at 80x24 (or as forced by ``compact``).
+
+The worst-first order is re-made every ``ROTATE_EVERY`` (when a rotation cycle restarts, or on
+one page every ``ROTATE_EVERY`` of its own), never per snapshot: at 100 events/s a live sort
+swapped two tiles' departments on almost every snapshot, which repainted both whole tiles (about
+40 a second) and left nothing readable on the wall. A breach still shows at once, in its tile.
 """
 
 from __future__ import annotations
@@ -98,6 +103,7 @@ class WallboardScreen(LiveScreen):
         self._views: list[DepartmentView] = []
         self._now: datetime | None = None
         self._page_since: datetime | None = None
+        """When the page (or, on one page, the order) was last changed by a tick."""
         self._tiles: list[DepartmentTile] = []
         self._reshaping = asyncio.Lock()
 
@@ -139,10 +145,10 @@ class WallboardScreen(LiveScreen):
         self._now = now
         if self._page_since is None:
             self._page_since = now
-        if self.pages > 1 and now - self._page_since >= ROTATE_EVERY:
+        if now - self._page_since >= ROTATE_EVERY:
             self.page = (self.page + 1) % self.pages
             self._page_since = now
-            if self.page == 0:  # a new cycle: worst first again
+            if self.page == 0:  # a new cycle (or the one page again): worst first again
                 self._views = self._ordered(self._views, now, resort=True)
             self._fill()
             return
@@ -152,13 +158,13 @@ class WallboardScreen(LiveScreen):
     def _ordered(
         self, views: Sequence[DepartmentView], now: datetime, *, resort: bool = False
     ) -> list[DepartmentView]:
-        """Worst first; but while pages rotate, the order holds until the cycle restarts.
+        """Worst first when ``resort`` (or at the start); otherwise the order holds.
 
         Re-sorting on every snapshot in the middle of a cycle moves departments between pages,
-        so one could be shown twice in a cycle and another never. With one page there is no
-        such risk and the worst department is always first.
+        so one could be shown twice in a cycle and another never; on one page it moves tiles
+        about many times a second. Departments new since the last sort go last, worst first.
         """
-        if resort or self.pages <= 1 or not self._views:
+        if resort or not self._views:
             return sorted(views, key=lambda view: worst_first_key(view, now))
         rank = {view.department.id: index for index, view in enumerate(self._views)}
         known = sorted(
