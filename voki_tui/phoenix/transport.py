@@ -146,9 +146,11 @@ class PhoenixClient:
                 await self._wait_for_input()
                 self.core.tick(self._clock())
         finally:
-            await self._drop_connection()
-            self._running = False
-            self._stopped.set()
+            try:
+                await self._drop_connection()
+            finally:  # even if cancelled again while closing: close() waits on this
+                self._running = False
+                self._stopped.set()
 
     def _wake(self) -> None:
         self._inbox.put_nowait(("wake",))
