@@ -23,10 +23,6 @@ def sim() -> Iterator[InProcessSim]:
         yield handle
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="F2-4: a second cancel during run()'s finally skips _stopped.set(); close() hangs",
-)
 async def test_close_returns_after_run_was_cancelled_twice(sim: InProcessSim) -> None:
     async with VokiClient(sim.url, DEMO_TENANT) as rest:
         token = (await rest.login(DEMO_EMAILS["supervisor"], DEMO_PASSWORD)).access_token
