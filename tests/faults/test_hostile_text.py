@@ -8,7 +8,6 @@ text appears literally, with control characters shown as visible pictures (``␛
 
 from __future__ import annotations
 
-import asyncio
 import os
 import re
 import sys
@@ -152,9 +151,6 @@ async def test_hostile_text_in_the_app_with_a_real_feed(sim: InProcessSim, tmp_p
                 assert _escaped(literal) in svg, literal
     finally:
         await account.close()
-        # Without this pause pytest-asyncio's loop teardown sometimes hangs cancelling a task
-        # left by the feed (finding F2-4 in /work/notes/f2-findings.md, root cause open).
-        await asyncio.sleep(0.5)
 
 
 def _escaped(text: str) -> str:
