@@ -599,9 +599,11 @@ def test_calls_date_filters(history_sim: SimHandle, history_manager: Account) ->
     assert before and all(parse_time(c["inserted_at"]) <= pivot_time for c in before)
     assert len(after) < len(everything) or len(before) < len(everything)
     tomorrow = (datetime.now(UTC) + timedelta(days=1)).date().isoformat()
-    yesterday = (datetime.now(UTC) - timedelta(days=1)).date().isoformat()
+    # Two days back: the seeded history spans the last hour, which just after midnight UTC
+    # reaches into yesterday.
+    long_ago = (datetime.now(UTC) - timedelta(days=2)).date().isoformat()
     assert all_calls(history_sim, history_manager, date_from=tomorrow) == []
-    assert all_calls(history_sim, history_manager, date_to=yesterday) == []
+    assert all_calls(history_sim, history_manager, date_to=long_ago) == []
 
 
 def test_calls_search(history_sim: SimHandle, history_manager: Account) -> None:
