@@ -7,7 +7,7 @@ table, the figures and the wallboard tiles agree and tests can check them direct
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import IntEnum
 
 from voki_tui.live.state import DepartmentView
@@ -17,6 +17,9 @@ NEW_FOR_S = 30.0
 
 WARN_RATIO = 0.5
 """A wait at or past this share of ``max_wait_time`` is a warning."""
+
+LEVEL_HOLD = timedelta(seconds=5)
+"""How long a wallboard tile keeps a level after its department got better (see ``held``)."""
 
 
 class Level(IntEnum):
@@ -97,3 +100,21 @@ def worst_first_key(view: DepartmentView, now: datetime) -> tuple[int, float, in
     longest = longest_wait_s(view, now) or 0.0
     level = department_level(view, now)
     return (-int(level), -longest, -len(view.waiting), view.department.name, view.department.id)
+
+
+def held(
+    shown: Level, actual: Level, better_since: datetime | None, now: datetime
+) -> tuple[Level, datetime | None]:
+    """The level a tile shows, and since when ``actual`` has been better than it.
+
+    A level rises at once and falls only once it has been lower for ``LEVEL_HOLD``. A queue
+    at its limit under load flips full/not full many times a second; without the hold the
+    tile's frame flashed red and yellow (and every flip repainted the whole tile).
+    """
+    if actual >= shown:
+        return actual, None
+    if better_since is None:
+        better_since = now
+    if now - better_since >= LEVEL_HOLD:
+        return actual, None
+    return shown, better_since

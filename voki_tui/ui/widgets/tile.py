@@ -3,7 +3,9 @@
 A tile is a slot: the wallboard keeps a fixed set of tiles for the current page and hands each
 one a department (or none). Every part compares before repainting, so a tick repaints only the
 longest-wait figure of tiles with someone waiting. ``big`` tiles show waiting and longest wait
-in ``Digits``; compact ones (80x24) show plain one-line figures.
+in ``BigDigits`` (only the changed glyphs repaint); compact ones (80x24) show plain one-line
+figures. The tile's frame shows the department's level held for ``LEVEL_HOLD`` after it got
+better: a change of frame repaints the whole tile, so it must not follow every flip.
 """
 
 from __future__ import annotations
@@ -13,16 +15,17 @@ from datetime import datetime
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Digits
 
 from voki_tui.live.state import DepartmentView, SourceState
 from voki_tui.ui.i18n import register, tr
 from voki_tui.ui.text import clean, format_age, format_percent
+from voki_tui.ui.widgets.big_digits import BigDigits
 from voki_tui.ui.widgets.figure import Figure
 from voki_tui.ui.widgets.levels import (
     LEVEL_CLASSES,
     Level,
     department_level,
+    held,
     longest_wait_s,
     size_level,
     wait_level,
@@ -43,14 +46,13 @@ register(
 
 
 class BigFigure(Vertical):
-    """A label over a ``Digits`` value; ``Digits.update`` only when the text changed."""
+    """A label over a ``BigDigits`` value, which repaints only the glyphs that changed."""
 
     DEFAULT_CSS = """
     BigFigure { width: 1fr; height: 4; }
     BigFigure > Figure { height: 1; }
-    BigFigure > Digits { width: 1fr; }
-    BigFigure.-warn > Digits { color: $warning; }
-    BigFigure.-alert > Digits { color: $error; }
+    BigFigure.-warn > BigDigits { color: $warning; }
+    BigFigure.-alert > BigDigits { color: $error; }
     """
 
     def __init__(self, label: str, *, id: str | None = None) -> None:
@@ -61,7 +63,7 @@ class BigFigure(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Figure(self.label, inline=True, value="")
-        yield Digits("")
+        yield BigDigits("")
 
     def show(self, value: str, level: Level) -> None:
         if level != self.level:
@@ -72,7 +74,7 @@ class BigFigure(Vertical):
             self.query_one(Figure).show("", level)
         if value != self.value:
             self.value = value
-            self.query_one(Digits).update(value)
+            self.query_one(BigDigits).update(value)
 
 
 class DepartmentTile(Vertical):
@@ -92,6 +94,8 @@ class DepartmentTile(Vertical):
         self.big = big
         self.view: DepartmentView | None = None
         self.level = Level.OK
+        """The level the frame shows (see ``held``)."""
+        self._better_since: datetime | None = None
         self.add_class("-big" if big else "-compact", "-empty")
 
     def compose(self) -> ComposeResult:
@@ -110,6 +114,9 @@ class DepartmentTile(Vertical):
             yield Figure("SL", inline=True, id="tile-sl")
 
     def show(self, view: DepartmentView | None, now: datetime) -> None:
+        if view is None or self.view is None or view.department.id != self.view.department.id:
+            self._better_since = None  # another department: its own level, not one held over
+            self._show_level(Level.OK)
         self.view = view
         self.set_class(view is None, "-empty")
         if view is None:
@@ -143,7 +150,12 @@ class DepartmentTile(Vertical):
         longest = longest_wait_s(view, now)
         value = format_age(longest) if longest is not None else ("-" if self.big else "—")
         self._show("#tile-longest", value, wait_level(longest, view.department.max_wait_time))
-        level = department_level(view, now)
+        level, self._better_since = held(
+            self.level, department_level(view, now), self._better_since, now
+        )
+        self._show_level(level)
+
+    def _show_level(self, level: Level) -> None:
         if level != self.level:
             self.level = level
             self.remove_class(*LEVEL_CLASSES)

@@ -1,0 +1,158 @@
+"""What a change costs the wallboard: one figure's changed glyphs, never the tile or a layout.
+
+At 100 events/s over four departments the live worst-first sort swapped tiles' departments on
+almost every snapshot, a queue at its limit flipped the tile's frame between red and yellow,
+and each ``Digits`` update repainted its full width: about 70 KB/s at 120x40. These tests pin
+down what is left: a changed figure repaints the columns of the glyphs that changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from typing import Any
+
+import pytest
+from textual.geometry import Region
+from textual.screen import Screen
+from textual.widget import Widget
+
+from voki_tui.ui.screens.wallboard import ROTATE_EVERY, WallboardScreen
+from voki_tui.ui.widgets.big_digits import BigDigits
+from voki_tui.ui.widgets.levels import LEVEL_HOLD
+from voki_tui.ui.widgets.tile import DepartmentTile
+
+from .fakes import busy_views, customer, snapshot
+from .test_screens import ScreenHost
+
+BIG = (160, 50)
+
+
+@pytest.fixture
+def refreshes(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple[Widget, tuple[Region, ...]]]]:
+    """Every widget ``refresh`` (an empty region tuple: the whole widget) and layout pass."""
+    calls: list[tuple[Widget, tuple[Region, ...]]] = []
+    refresh, layout = Widget.refresh, Screen._refresh_layout
+
+    def spy(self: Widget, *regions: Region, **kwargs: Any) -> Widget:
+        calls.append((self, regions))
+        return refresh(self, *regions, **kwargs)
+
+    def layout_spy(self: Screen[Any], *args: Any, **kwargs: Any) -> None:
+        calls.append((self, ("layout pass",)))  # type: ignore[arg-type]
+        layout(self, *args, **kwargs)
+
+    monkeypatch.setattr(Widget, "refresh", spy)
+    monkeypatch.setattr(Screen, "_refresh_layout", layout_spy)
+    yield calls
+
+
+def tiles(wall: WallboardScreen) -> dict[str, DepartmentTile]:
+    return {t.view.department.id: t for t in wall.query(DepartmentTile) if t.view is not None}
+
+
+def digits(tile: DepartmentTile, figure: str) -> BigDigits:
+    return tile.query_one(f"#{figure} BigDigits", BigDigits)
+
+
+async def test_one_more_customer_repaints_one_glyph_of_one_tile(
+    refreshes: list[tuple[Widget, tuple[Region, ...]]],
+) -> None:
+    app = ScreenHost(WallboardScreen, snapshot())
+    async with app.run_test(size=BIG) as pilot:
+        await pilot.pause()
+        wall = app.screen
+        assert isinstance(wall, WallboardScreen) and wall.big
+        waiting = digits(tiles(wall)["d-support"], "tile-waiting")
+        assert waiting.value == "1"
+        await pilot.pause()
+        refreshes.clear()
+        sales, support, billing = busy_views()
+        joined = customer("c-11", "Nova", 0, department_id="d-support")
+        busier = replace(support, waiting=(*support.waiting, joined))
+        assert app.live is not None
+        app.live.show_snapshot(snapshot((sales, busier, billing), version=2))
+        await pilot.pause()
+        assert waiting.value == "2"
+        assert refreshes == [(waiting, (Region(0, 0, 3, 3),))]  # one glyph: 3 columns, 3 rows
+        assert "".join(s.text for s in waiting.render_line(0)).startswith("╶─╮")  # a "2"
+
+
+async def test_a_tick_repaints_only_the_last_glyph_of_the_longest_wait(
+    refreshes: list[tuple[Widget, tuple[Region, ...]]],
+) -> None:
+    app = ScreenHost(WallboardScreen, snapshot())
+    async with app.run_test(size=BIG) as pilot:
+        await pilot.pause()
+        wall = app.screen
+        assert isinstance(wall, WallboardScreen)
+        by_id = tiles(wall)
+        sales, support = (digits(by_id[d], "tile-longest") for d in ("d-sales", "d-support"))
+        assert (sales.value, support.value) == ("3:05", "0:30")
+        await pilot.pause()
+        refreshes.clear()
+        app.advance(1)
+        await pilot.pause()
+        assert (sales.value, support.value) == ("3:06", "0:31")
+        last_glyph = (Region(9, 0, 3, 3),)  # "3", ":", "0" keep their columns
+        assert sorted(refreshes, key=lambda call: id(call[0])) == sorted(
+            [(sales, last_glyph), (support, last_glyph)], key=lambda call: id(call[0])
+        )
+
+
+async def test_a_queue_flapping_at_its_limit_keeps_the_tile_frame(
+    refreshes: list[tuple[Widget, tuple[Region, ...]]],
+) -> None:
+    """Full, not full, full...: the frame stays red for ``LEVEL_HOLD``, then follows."""
+    sales, support, billing = busy_views()
+    calm = replace(support, waiting=())
+    full = replace(
+        calm,
+        waiting=tuple(
+            customer(f"c-{n}", f"Cliente {n}", 5, department_id="d-support") for n in range(20)
+        ),
+    )
+    app = ScreenHost(WallboardScreen, snapshot((sales, full, billing)))
+    async with app.run_test(size=BIG) as pilot:
+        await pilot.pause()
+        wall = app.screen
+        assert isinstance(wall, WallboardScreen) and app.live is not None
+        tile = tiles(wall)["d-support"]
+        assert tile.has_class("-alert")
+        await pilot.pause()
+        refreshes.clear()
+        for step in range(10):
+            shown = replace(full, waiting=full.waiting[: 19 + step % 2])
+            app.live.show_snapshot(snapshot((sales, shown, billing), version=2 + step))
+            await pilot.pause()
+        assert tile.has_class("-alert")
+        assert not [w for w, _ in refreshes if w is tile or isinstance(w, Screen)]
+        app.live.show_snapshot(snapshot((sales, calm, billing), version=20))
+        app.advance(LEVEL_HOLD.total_seconds() - 1)
+        await pilot.pause()
+        assert tile.has_class("-alert")
+        app.advance(1)
+        await pilot.pause()
+        assert tile.has_class("-ok")
+
+
+async def test_one_page_keeps_its_order_until_the_next_sort() -> None:
+    """A worse department shows its breach at once but moves first only at the next sort."""
+    app = ScreenHost(WallboardScreen, snapshot())
+    async with app.run_test(size=BIG) as pilot:
+        await pilot.pause()
+        wall = app.screen
+        assert isinstance(wall, WallboardScreen) and wall.pages == 1 and app.live is not None
+        assert list(tiles(wall)) == ["d-sales", "d-support", "d-billing"]
+        sales, support, billing = busy_views()
+        late = customer("c-20", "Atrasada", 600, department_id="d-billing")
+        hot = replace(billing, waiting=(late,))
+        app.live.show_snapshot(snapshot((sales, support, hot), version=2))
+        await pilot.pause()
+        assert list(tiles(wall)) == ["d-sales", "d-support", "d-billing"]
+        assert tiles(wall)["d-billing"].has_class("-alert")
+        app.advance(ROTATE_EVERY.total_seconds() - 1)
+        assert list(tiles(wall)) == ["d-sales", "d-support", "d-billing"]
+        app.advance(1)
+        await pilot.pause()
+        assert list(tiles(wall)) == ["d-billing", "d-sales", "d-support"]
