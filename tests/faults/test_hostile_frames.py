@@ -149,10 +149,6 @@ async def test_payload_failing_validation(
 
 
 UNKNOWN_LEAVE = {"joins": {}, "leaves": {"no-such-user": {"metas": [{"phx_ref": "ghost"}]}}}
-FINDING_UNCOUNTED = (
-    "F2-1: dropped without a count (see /work/notes/f2-findings.md): the feed's Counters has "
-    "no field for unrouted frames / no-op presence leaves"
-)
 
 
 async def _unknown_presence_leave(run: FeedRun) -> dict[str, int]:
@@ -170,7 +166,6 @@ async def test_presence_diff_leave_for_unknown_key_changes_nothing(
         assert run.alive()
 
 
-@pytest.mark.xfail(strict=True, reason=FINDING_UNCOUNTED)
 async def test_presence_diff_leave_for_unknown_key_is_counted(
     sim: InProcessSim, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -199,7 +194,6 @@ async def test_event_for_a_department_not_joined_changes_nothing(
         assert all(c.call_id != "stray" for v in run.fresh().departments for c in v.waiting)
 
 
-@pytest.mark.xfail(strict=True, reason=FINDING_UNCOUNTED)
 async def test_event_for_a_department_not_joined_is_counted(
     sim: InProcessSim, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -101,5 +101,6 @@ def snapshot_document(snapshot: FeedSnapshot) -> dict[str, Any]:
             "invalid_payloads": snapshot.counters.invalid_payloads,
             "reconnects": snapshot.counters.reconnects,
             "snapshot_failures": snapshot.counters.snapshot_failures,
+            "unrouted_frames": snapshot.counters.unrouted_frames,
         },
     }

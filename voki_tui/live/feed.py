@@ -191,6 +191,7 @@ class LiveFeed:
                 frames_received=self.phoenix.core.stats.frames_in,
                 malformed_frames=self.phoenix.core.stats.malformed,
                 reconnects=self.phoenix.core.stats.reconnects,
+                unrouted_frames=self.phoenix.core.stats.unrouted,
             ),
         )
 
@@ -412,10 +413,13 @@ class LiveFeed:
         if name not in (entry.tracker.state_event, entry.tracker.diff_event):
             self._count("unknown_events", f"unknown presence event {name!r}")
             return
-        malformed = entry.tracker.malformed
-        change = entry.tracker.handle(name, payload, join_ref)
-        if entry.tracker.malformed != malformed:
+        tracker = entry.tracker
+        malformed, unknown = tracker.malformed, tracker.unknown_leaves
+        change = tracker.handle(name, payload, join_ref)
+        if tracker.malformed != malformed:
             self._count("invalid_payloads", f"malformed {name}")
+        if tracker.unknown_leaves != unknown:
+            self._count("unknown_events", f"presence leave for an unknown key ({name})")
         if change is None:
             return
         if change.from_state:

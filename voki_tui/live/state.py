@@ -163,6 +163,7 @@ class Counters:
     invalid_payloads: int = 0
     reconnects: int = 0
     snapshot_failures: int = 0
+    unrouted_frames: int = 0  # frames for a topic we have not joined: dropped
 
 
 @dataclass(frozen=True, slots=True)

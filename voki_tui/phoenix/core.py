@@ -640,6 +640,9 @@ class Client:
             self._on_reply(now, frame, ch, ref)
         elif ch is None:
             self.stats.unrouted += 1
+            log.warning(
+                "dropped %r for topic %r, which is not joined", frame.event[:40], frame.topic[:80]
+            )
         elif frame.event == "phx_close":
             del self._channels[ch.topic]
             for push in ch.buffer:

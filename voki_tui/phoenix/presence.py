@@ -175,6 +175,7 @@ class PresenceTracker:
     pending: list[Mapping[str, PresenceMap]] = field(default_factory=list)
     overflowed: bool = False
     malformed: int = 0
+    unknown_leaves: int = 0  # leaves of a key or meta we never had (phoenix.js skips them)
 
     def joined(self, join_ref: str) -> None:
         """A (re)join succeeded: hold diffs until its presence_state; the old state stays."""
@@ -225,6 +226,14 @@ class PresenceTracker:
         lost, self.overflowed = self.overflowed, False
         return PresenceChange(state, tuple(joins), tuple(leaves), True, lost)
 
+    def _note_unknown_leaves(self, leaves: Mapping[str, Any], joins: Mapping[str, Any]) -> None:
+        """Count and log leaves for keys we do not hold: skipped, as phoenix.js does, but a
+        sign that our state and the server's have drifted."""
+        for key in leaves:
+            if key not in self.state and key not in joins:
+                self.unknown_leaves += 1
+                log.warning("presence leave for unknown key %r ignored", key[:80])
+
     def _on_diff(self, payload: Mapping[str, Any]) -> PresenceChange | None:
         parts = [payload.get("joins", {}), payload.get("leaves", {})]
         if not all(is_presence_map(p) for p in parts):
@@ -237,6 +246,7 @@ class PresenceTracker:
                 self.overflowed = True
             self.pending.append(payload)
             return None
+        self._note_unknown_leaves(parts[1], parts[0])
         joins: list[tuple[str, Presence | None, Presence]] = []
         leaves: list[tuple[str, Presence, Presence]] = []
         self.state = sync_diff(
