@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import ssl
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
@@ -61,6 +62,14 @@ PUBLISH_INTERVAL_S = 0.025
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def unverified_tls() -> ssl.SSLContext:
+    """``--insecure``: TLS without certificate or host name checks, for the websocket too."""
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    return context
 
 
 def websocket_endpoint(server: str) -> str:
@@ -124,6 +133,7 @@ class LiveFeed:
             clock=monotonic,
             settings=phoenix_settings,
             auth_refresh=self._refresh_after_refusal,
+            ssl_context=unverified_tls() if client.insecure else None,
         )
         self.departments: dict[str, _Department] = {}
         self.connection = Connection(state=LinkState.CONNECTING, since=clock())

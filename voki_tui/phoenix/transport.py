@@ -21,6 +21,7 @@ import contextlib
 import logging
 import random
 import re
+import ssl
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
@@ -85,6 +86,7 @@ class PhoenixClient:
         open_timeout: float = 10.0,
         max_size: int = MAX_MESSAGE_BYTES,
         ping_interval: float | None = None,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         self.core = Client(settings, rng)
         self._url_provider = url_provider
@@ -95,6 +97,7 @@ class PhoenixClient:
         self._open_timeout = open_timeout
         self._max_size = max_size
         self._ping_interval = ping_interval
+        self._ssl_context = ssl_context  # for wss://; None = the default, verifying context
         self._ws: ClientConnection | None = None
         self._conn_id = 0
         self._reader: asyncio.Task[None] | None = None
@@ -219,6 +222,9 @@ class PhoenixClient:
         url = ""
         try:
             url = await self._url_provider()
+            tls: dict[str, Any] = {}
+            if self._ssl_context is not None and url.startswith("wss:"):
+                tls["ssl"] = self._ssl_context  # websockets refuses ssl= for a ws:// URL
             ws = await connect(
                 url,
                 proxy=self._proxy,
@@ -226,6 +232,7 @@ class PhoenixClient:
                 max_size=self._max_size,
                 ping_interval=self._ping_interval,
                 user_agent_header="voki-tui",
+                **tls,
             )
         except InvalidStatus as exc:
             status = exc.response.status_code
