@@ -9,8 +9,8 @@ we inject a marker customer (``POST /__sim/customers``, a unique name such as ``
 into department 1; a reader thread timestamps every chunk the app writes to the pty, and a
 marker counts as painted when its name appears in the output. Latency = paint time - the time
 just before the POST, sent on a kept-alive connection (same monotonic clock; the simulator's
-handling of the POST before it broadcasts is included, so the figure is slightly pessimistic). Markers the scenario removes before they
-are painted are counted as ``lost``.
+handling of the POST before it broadcasts is included, so the figure is slightly pessimistic).
+Markers the scenario removes before they are painted are counted as ``lost``.
 
 Sustained: the app keeps up with R when the sim actually produced ~R events/s, no more than
 a tenth of the markers were lost, and marker latency in the last third of the run is not
