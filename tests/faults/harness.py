@@ -44,9 +44,7 @@ FAST_PHOENIX = core.Settings(
     rejoin_max=1.0,
 )
 
-#: Per department id: (sorted waiting call ids, sorted (agent id, status, devices)).
-#: Waiting ids are compared as a set: the feed orders by ``queued_at`` (the state contract),
-#: the sim by its internal queue, and the two disagree for some seeds (finding F2-3).
+#: Per department id: (waiting call ids in queue order, sorted (agent id, status, devices)).
 Picture = dict[str, tuple[tuple[str, ...], tuple[tuple[str, str, int], ...]]]
 
 
@@ -54,7 +52,7 @@ def truth(state: dict[str, Any]) -> Picture:
     """The simulator's ground truth in the same shape as :func:`shown`."""
     return {
         str(dept["id"]): (
-            tuple(sorted(str(call) for call in dept["waiting"])),
+            tuple(str(call) for call in dept["waiting"]),
             tuple(
                 sorted(
                     (str(a["user_id"]), str(a["status"]), int(a["devices"])) for a in dept["agents"]
@@ -69,7 +67,7 @@ def shown(snapshot: FeedSnapshot) -> Picture:
     """What a feed snapshot would put on screen, per department."""
     return {
         view.department.id: (
-            tuple(sorted(c.call_id for c in view.waiting)),
+            tuple(c.call_id for c in view.waiting),
             tuple(sorted((a.user_id, a.status, a.devices) for a in view.agents)),
         )
         for view in snapshot.departments
