@@ -33,12 +33,14 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from voki_tui.phoenix.frames import Frame, FrameError, decode, encode, ref_key
+from voki_tui.phoenix.frames import Frame, FrameError, decode_fields, encode, ref_key
 
 log = logging.getLogger(__name__)
 
 HEARTBEAT_TOPIC = "phoenix"
 PERMANENT_JOIN_ERRORS = frozenset({"unmatched topic", "unauthorized", "not_found", "forbidden"})
+#: Events the core handles itself; every other event on a joined channel is a Message.
+_CONTROL_EVENTS = frozenset({"phx_reply", "phx_close", "phx_error"})
 
 #: phoenix.js ``reconnectAfterMs`` and ``rejoinAfterMs``, in seconds.
 RECONNECT_STEPS = (0.01, 0.05, 0.1, 0.15, 0.2, 0.25, 0.5, 1.0, 2.0)
@@ -451,14 +453,27 @@ class Client:
     def on_text(self, now: float, text: str | bytes) -> None:
         if self._link is not LinkState.OPEN:
             return
-        self._observe(now)
+        last, self._last_now = self._last_now, now
+        if now - last > self.settings.suspend_threshold:
+            self._probe_if_suspended(now)
         self.stats.frames_in += 1
         try:
-            frame = decode(text)
+            join_ref, ref, topic, event, payload = decode_fields(text)
         except FrameError as exc:
             self._violation(str(exc))
             return
-        self._dispatch(now, frame)
+        # The common frame, first and in few steps: an event on a joined channel, broadcast
+        # (no join_ref) or for the current join. Everything else takes the general path.
+        ch = self._channels.get(topic)
+        if ch is not None and event not in _CONTROL_EVENTS:
+            if join_ref is None:
+                self._out.append(Message(topic, event, payload, None))
+                return
+            key = join_ref if type(join_ref) is str else str(join_ref)
+            if key == ch.join_ref:
+                self._out.append(Message(topic, event, payload, key))
+                return
+        self._dispatch(now, Frame(join_ref, ref, topic, event, payload))
 
     def on_binary(self, now: float, size: int) -> None:
         """Binary frames are not used by a JSON-only client: counted, logged, ignored."""
@@ -522,13 +537,16 @@ class Client:
         process was suspended (laptop sleep): the link may be long dead, so probe it now
         with a heartbeat on a short deadline instead of trusting stale timers."""
         last, self._last_now = self._last_now, now
-        if self._link is not LinkState.OPEN:
-            return
         # Every timer due at the previous observation has fired since (the owner ticks after
         # each batch of input), so a timer overdue by more than the threshold implies a gap
         # that long since then. Checking the gap first keeps this O(1) per frame; scanning
         # every channel's deadlines on every frame cost a third of the decode path.
-        if now - last <= self.settings.suspend_threshold:
+        if now - last > self.settings.suspend_threshold:
+            self._probe_if_suspended(now)
+
+    def _probe_if_suspended(self, now: float) -> None:
+        """After a gap in observations: heartbeat at once if a timer is overdue by far."""
+        if self._link is not LinkState.OPEN:
             return
         deadline = self.next_deadline()
         if deadline is not None and now - deadline > self.settings.suspend_threshold:

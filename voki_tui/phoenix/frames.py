@@ -49,6 +49,15 @@ def _reject_constant(name: str) -> Any:
 _DECODER = json.JSONDecoder(parse_constant=_reject_constant)
 
 
+#: The decoder's C scanner: ``scan_once(text, 0)`` parses one value and returns where it ended,
+#: without ``JSONDecoder.decode``'s two Python-level whitespace regex matches. A frame the fast
+#: path does not take (leading or trailing whitespace, any error) goes through :func:`_parse`.
+_SCAN = _DECODER.scan_once
+
+#: The five fields of a frame, as :func:`decode_fields` returns them.
+Fields = tuple[Ref, Ref, str, str, dict[str, Any]]
+
+
 def _check_ref(value: object, field: str) -> Ref:
     # bool is an int subclass in Python but not a ref in JSON.
     if (
@@ -60,21 +69,10 @@ def _check_ref(value: object, field: str) -> Ref:
     raise FrameError(f"{field} must be a string, integer or null, not {type(value).__name__}")
 
 
-def decode(text: str | bytes, *, max_chars: int = MAX_FRAME_CHARS) -> Frame:
-    """Parse one server→client text frame.
-
-    Extra trailing array elements are ignored, as the server's own decoder does.
-    Raises :class:`FrameError` for anything else that is not a V2 frame.
-    """
-    if len(text) > max_chars:
-        raise FrameError(f"frame of {len(text)} characters exceeds the {max_chars} limit")
-    if isinstance(text, bytes):
-        try:
-            text = text.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise FrameError(f"invalid UTF-8 at byte {exc.start}") from None
+def _parse(text: str) -> Any:
+    """The slow, exact path: whitespace around the value, and every error's reason."""
     try:
-        data = _DECODER.decode(text)
+        return _DECODER.decode(text)
     except FrameError:
         raise
     except json.JSONDecodeError as exc:
@@ -83,6 +81,10 @@ def decode(text: str | bytes, *, max_chars: int = MAX_FRAME_CHARS) -> Frame:
         raise FrameError("JSON nested too deeply") from None
     except ValueError as exc:  # e.g. an integer with too many digits
         raise FrameError(f"not JSON: {str(exc)[:_REASON_LIMIT]}") from None
+
+
+def _fields(data: Any) -> Fields:
+    """Validate the parsed array; the message names the first field that is wrong."""
     if not isinstance(data, list):
         raise FrameError(f"expected a JSON array, got {type(data).__name__}")
     if len(data) < 5:
@@ -94,7 +96,47 @@ def decode(text: str | bytes, *, max_chars: int = MAX_FRAME_CHARS) -> Frame:
         raise FrameError(f"event must be a string, not {type(event).__name__}")
     if not isinstance(payload, dict):
         raise FrameError(f"payload must be an object, not {type(payload).__name__}")
-    return Frame(_check_ref(join_ref, "join_ref"), _check_ref(ref, "ref"), topic, event, payload)
+    return _check_ref(join_ref, "join_ref"), _check_ref(ref, "ref"), topic, event, payload
+
+
+def decode_fields(text: str | bytes, *, max_chars: int = MAX_FRAME_CHARS) -> Fields:
+    """Parse one server→client text frame into ``(join_ref, ref, topic, event, payload)``.
+
+    The core's hot path: no :class:`Frame` is built. Same rules and errors as :func:`decode`.
+    """
+    if len(text) > max_chars:
+        raise FrameError(f"frame of {len(text)} characters exceeds the {max_chars} limit")
+    if type(text) is not str:
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise FrameError(f"invalid UTF-8 at byte {exc.start}") from None
+    # Fast path for the frame every server sends: a bare array, nothing around it. JSON only
+    # produces exact types (no subclasses, bool apart from int), so ``type() is`` suffices.
+    try:
+        data, end = _SCAN(text, 0)
+    except Exception:  # any failure is re-parsed below, for its exact reason
+        data, end = None, -1
+    if end == len(text) and type(data) is list and len(data) >= 5:
+        join_ref, ref, topic, event, payload = data[0], data[1], data[2], data[3], data[4]
+        if (
+            type(topic) is str
+            and type(event) is str
+            and type(payload) is dict
+            and (join_ref is None or type(join_ref) is str or type(join_ref) is int)
+            and (ref is None or type(ref) is str or type(ref) is int)
+        ):
+            return join_ref, ref, topic, event, payload
+    return _fields(_parse(text))
+
+
+def decode(text: str | bytes, *, max_chars: int = MAX_FRAME_CHARS) -> Frame:
+    """Parse one server→client text frame.
+
+    Extra trailing array elements are ignored, as the server's own decoder does.
+    Raises :class:`FrameError` for anything else that is not a V2 frame.
+    """
+    return Frame(*decode_fields(text, max_chars=max_chars))
 
 
 def encode(frame: Frame) -> str:
