@@ -9,6 +9,7 @@ as a number), and :func:`ref_key` gives the string form used for every compariso
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,7 +53,7 @@ _DECODER = json.JSONDecoder(parse_constant=_reject_constant)
 #: The decoder's C scanner: ``scan_once(text, 0)`` parses one value and returns where it ended,
 #: without ``JSONDecoder.decode``'s two Python-level whitespace regex matches. A frame the fast
 #: path does not take (leading or trailing whitespace, any error) goes through :func:`_parse`.
-_SCAN = _DECODER.scan_once
+_SCAN: Callable[[str, int], tuple[Any, int]] = _DECODER.scan_once  # type: ignore[attr-defined]
 
 #: The five fields of a frame, as :func:`decode_fields` returns them.
 Fields = tuple[Ref, Ref, str, str, dict[str, Any]]
@@ -106,7 +107,7 @@ def decode_fields(text: str | bytes, *, max_chars: int = MAX_FRAME_CHARS) -> Fie
     """
     if len(text) > max_chars:
         raise FrameError(f"frame of {len(text)} characters exceeds the {max_chars} limit")
-    if type(text) is not str:
+    if isinstance(text, bytes):
         try:
             text = text.decode("utf-8")
         except UnicodeDecodeError as exc:
