@@ -5,7 +5,8 @@ metas matched only by ``phx_ref``, callbacks with the same arguments (``None`` w
 undefined), surviving old metas first. Unlike JS they never modify their inputs; and instead of
 deep-cloning the whole state on every call they copy only the keys a diff touches, sharing
 untouched presence objects between the old and the new state. So treat every state (and every
-payload handed in) as immutable.
+payload handed in) as immutable. The tracker goes one step further and applies diffs to its own
+state dict in place: a diff then costs the keys it touches, not the size of the state.
 
 A presence map is ``{key: {"metas": [{"phx_ref": ..., ...}, ...], ...extras}}``; the functions
 assume that shape (use :func:`is_presence_map` on untrusted input first).
@@ -45,6 +46,25 @@ def _ref_id(meta: Mapping[str, Any]) -> Hashable:
     return object()
 
 
+def _ref_ids(metas: list[Mapping[str, Any]]) -> set[Hashable]:
+    """The ``_ref_id`` of every meta; string refs (the real case) without a call each."""
+    ids: set[Hashable] = set()
+    for meta in metas:
+        ref = meta.get("phx_ref", _MISSING)
+        ids.add(ref if type(ref) is str else _ref_id(meta))
+    return ids
+
+
+def _metas_without(metas: list[Mapping[str, Any]], ids: set[Hashable]) -> list[Mapping[str, Any]]:
+    """``metas`` minus those whose ref id is in ``ids``, order kept."""
+    kept = []
+    for meta in metas:
+        ref = meta.get("phx_ref", _MISSING)
+        if (ref if type(ref) is str else _ref_id(meta)) not in ids:
+            kept.append(meta)
+    return kept
+
+
 def is_presence_map(value: object) -> bool:
     """True if ``value`` has the shape the sync functions need."""
     if not isinstance(value, dict):
@@ -53,8 +73,11 @@ def is_presence_map(value: object) -> bool:
         if not isinstance(presence, dict):
             return False
         metas = presence.get("metas")
-        if not isinstance(metas, list) or not all(isinstance(m, dict) for m in metas):
+        if not isinstance(metas, list):
             return False
+        for meta in metas:
+            if not isinstance(meta, dict):
+                return False
     return True
 
 
@@ -99,21 +122,34 @@ def sync_diff(
     A missing ``joins`` or ``leaves`` counts as empty.
     """
     result = dict(state)
-    for key, new_presence in diff.get("joins", {}).items():
+    _apply_diff(result, diff.get("joins", {}), diff.get("leaves", {}), on_join, on_leave)
+    return result
+
+
+def _apply_diff(
+    result: dict[str, Presence],
+    joins: PresenceMap,
+    leaves: PresenceMap,
+    on_join: OnJoin | None,
+    on_leave: OnLeave | None,
+) -> None:
+    """:func:`sync_diff` on ``result`` itself: only its top level changes (a touched key gets a
+    new presence object); the presence objects and meta lists it held are never modified."""
+    for key, new_presence in joins.items():
         current = result.get(key)
-        metas = list(new_presence["metas"])
+        metas = new_presence["metas"]
         if current is not None:
-            joined_refs = {_ref_id(m) for m in metas}
-            metas[:0] = [m for m in current["metas"] if _ref_id(m) not in joined_refs]
+            metas = _metas_without(current["metas"], _ref_ids(metas)) + metas
+        else:
+            metas = list(metas)
         result[key] = {**new_presence, "metas": metas}
         if on_join is not None:
             on_join(key, current, new_presence)
-    for key, left_presence in diff.get("leaves", {}).items():
+    for key, left_presence in leaves.items():
         current = result.get(key)
         if current is None:
             continue
-        to_remove = {_ref_id(m) for m in left_presence["metas"]}
-        remaining = [m for m in current["metas"] if _ref_id(m) not in to_remove]
+        remaining = _metas_without(current["metas"], _ref_ids(left_presence["metas"]))
         updated = {**current, "metas": remaining}
         if on_leave is not None:
             on_leave(key, updated, left_presence)
@@ -121,7 +157,6 @@ def sync_diff(
             result[key] = updated
         else:
             del result[key]
-    return result
 
 
 def list_presences(
@@ -145,7 +180,8 @@ class PresenceChange:
 
     ``joins`` holds ``(key, current_or_None, joined)`` and ``leaves`` ``(key, current, left)``,
     the onJoin/onLeave arguments in call order. ``lost_diffs`` says the pending buffer
-    overflowed before this state arrived, so diffs were dropped.
+    overflowed before this state arrived, so diffs were dropped. ``state`` is the tracker's
+    own state, which later diffs update in place: read it now, copy it to keep it.
     """
 
     state: Mapping[str, Presence]
@@ -235,8 +271,9 @@ class PresenceTracker:
                 log.warning("presence leave for unknown key %r ignored", key[:80])
 
     def _on_diff(self, payload: Mapping[str, Any]) -> PresenceChange | None:
-        parts = [payload.get("joins", {}), payload.get("leaves", {})]
-        if not all(is_presence_map(p) for p in parts):
+        joins = payload.get("joins", {})
+        leaves = payload.get("leaves", {})
+        if not (is_presence_map(joins) and is_presence_map(leaves)):
             self._bad(self.diff_event)
             return None
         if not self.synced:
@@ -246,13 +283,16 @@ class PresenceTracker:
                 self.overflowed = True
             self.pending.append(payload)
             return None
-        self._note_unknown_leaves(parts[1], parts[0])
-        joins: list[tuple[str, Presence | None, Presence]] = []
-        leaves: list[tuple[str, Presence, Presence]] = []
-        self.state = sync_diff(
+        self._note_unknown_leaves(leaves, joins)
+        joined: list[tuple[str, Presence | None, Presence]] = []
+        left: list[tuple[str, Presence, Presence]] = []
+        # In place: the tracker owns its state, so a diff costs the keys it touches, not a
+        # copy of every key (phoenix.js deep-clones the whole state here).
+        _apply_diff(
             self.state,
-            payload,
-            lambda k, c, n: joins.append((k, c, n)),
-            lambda k, c, left: leaves.append((k, c, left)),
+            joins,
+            leaves,
+            lambda k, c, n: joined.append((k, c, n)),
+            lambda k, c, gone: left.append((k, c, gone)),
         )
-        return PresenceChange(self.state, tuple(joins), tuple(leaves), False)
+        return PresenceChange(self.state, tuple(joined), tuple(left), False)
