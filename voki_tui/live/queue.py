@@ -18,7 +18,8 @@ Rules, all idempotent by ``call_id``:
   re-joined by a buffered event) is remembered as finished without an outcome, which a late
   leave event or a history backfill may still supply.
 
-Memory stays bounded: the finished-id memory is a FIFO of ``max_finished`` ids, the race buffer
+Memory stays bounded: the finished-id memory is a FIFO of ``max_finished`` ids (a counted call
+keeps only its id: nothing more can be learned about it), the race buffer
 holds at most ``max_buffered`` events (overflowing it invalidates the pending snapshots: their
 ``reconcile`` returns False and the feed takes a new one) and the metrics window is bounded by
 time. The display tuple is built only when asked and cached until the waiting set changes.
@@ -26,7 +27,7 @@ time. The display tuple is built only when asked and cached until the waiting se
 
 from __future__ import annotations
 
-from collections import OrderedDict, deque
+from collections import deque
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Final
@@ -43,16 +44,18 @@ MAX_FINISHED: Final = 2_000
 """Finished calls remembered per department, oldest forgotten first. They stop a late or
 repeated ``customer_joined`` from bringing a served customer back (a ghost) and pair an end
 that arrives before its join. Late events come seconds late, not thousands of calls late;
-anything older is healed by the next REST reconcile. Bounds memory at about 0.6 MB."""
+anything older is healed by the next REST reconcile. A counted call is remembered by its id
+alone (about 130 B with its dict and FIFO slots), so this is about 0.26 MB per department."""
 
 SnapshotToken = int
 """Returned by ``begin_snapshot``: a unique, increasing id of one snapshot request."""
 
 
 class _Finished:
-    """What is known of a call that stopped waiting; counted once both halves are known."""
+    """What is known of a call that stopped waiting, until both halves are known and it is
+    counted; then the queue keeps its id alone (mapped to None)."""
 
-    __slots__ = ("at", "counted", "outcome", "queued_at")
+    __slots__ = ("at", "outcome", "queued_at")
 
     def __init__(
         self, queued_at: datetime | None, outcome: Outcome | None, at: datetime | None
@@ -60,7 +63,6 @@ class _Finished:
         self.queued_at = queued_at
         self.outcome = outcome
         self.at = at
-        self.counted = False
 
 
 def _left_outcome(reason: str) -> Outcome:
@@ -87,7 +89,10 @@ class QueueReducer:
         # timestamps are whole seconds): the one we heard of first is ahead, not the smaller id.
         self._arrival: dict[str, int] = {}
         self._arrivals = 0
-        self._finished: OrderedDict[str, _Finished] = OrderedDict()
+        # call id -> what is still to learn, None once counted; _finished_order is its FIFO
+        # (a dict plus a deque of ids costs half an OrderedDict per entry).
+        self._finished: dict[str, _Finished | None] = {}
+        self._finished_order: deque[str] = deque()
         self._seq = 0  # number of events applied so far
         self._next_token = 0
         self._pending: dict[SnapshotToken, int] = {}  # request -> events applied before it
@@ -161,12 +166,12 @@ class QueueReducer:
         self, event: CustomerJoined, now: datetime, seen: dict[str, WaitingCustomer] | None
     ) -> bool:
         call_id = event.call_id
-        finished = self._finished.get(call_id)
-        if finished is not None:
+        if call_id in self._finished:
             self.late_joins += 1
-            if finished.queued_at is None:
+            finished = self._finished[call_id]
+            if finished is not None and finished.queued_at is None:
                 finished.queued_at = event.queued_at
-                self._count(finished)
+                self._count(call_id, finished)
             return False
         current = self._waiting.get(call_id)
         if current is not None:
@@ -205,33 +210,40 @@ class QueueReducer:
             del self._arrival[call_id]
             self._version += 1
             queued_at = customer.queued_at
-        finished = self._finished.get(call_id)
-        if finished is None:
+        if call_id not in self._finished:
             finished = _Finished(queued_at, outcome, at)
             self._remember(call_id, finished)
         else:
+            known = self._finished[call_id]
+            if known is None:  # already counted
+                if customer is None:
+                    self.duplicates += 1
+                return customer is not None
+            finished = known
             if finished.queued_at is None:
                 finished.queued_at = queued_at
             if finished.outcome is None:
                 finished.outcome, finished.at = outcome, at
             elif customer is None:
                 self.duplicates += 1
-        self._count(finished)
+        self._count(call_id, finished)
         return customer is not None
 
-    def _count(self, finished: _Finished) -> None:
-        if finished.counted or finished.outcome is None or finished.queued_at is None:
+    def _count(self, call_id: str, finished: _Finished) -> None:
+        """Count the call once both halves are known; from then on only its id is kept."""
+        if finished.outcome is None or finished.queued_at is None:
             return
         assert finished.at is not None
-        finished.counted = True
+        self._finished[call_id] = None
         wait_s = (finished.at - finished.queued_at).total_seconds()
         if self.outcomes.add(finished.outcome, finished.at, wait_s):
             self.counted += 1
 
     def _remember(self, call_id: str, finished: _Finished) -> None:
         self._finished[call_id] = finished
-        if len(self._finished) > self._max_finished:
-            self._finished.popitem(last=False)
+        self._finished_order.append(call_id)
+        if len(self._finished_order) > self._max_finished:
+            del self._finished[self._finished_order.popleft()]
 
     # -- REST snapshot -----------------------------------------------------------------------
 
