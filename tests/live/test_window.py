@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from voki_tui.live.window import Outcome, OutcomeWindow, WindowTotals
 
 from .helpers import at
@@ -30,3 +33,36 @@ def test_memory_bounded_by_window_length_without_reading() -> None:
         w.add(Outcome.ANSWERED, at(second), 1)
     assert len(w) <= 100 + 20 + 1
     assert w.totals(at(9_999)).answered == 100
+
+
+outcomes = st.lists(
+    st.tuples(
+        st.sampled_from([Outcome.ANSWERED, Outcome.ABANDONED, Outcome.NEUTRAL]),
+        st.integers(min_value=0, max_value=199),  # second of the outcome
+        st.integers(min_value=-1000, max_value=10**9),  # wait in ms, huge ones included
+    ),
+    max_size=60,
+)
+
+
+@given(outcomes, st.lists(st.integers(min_value=0, max_value=400), max_size=8))
+def test_totals_match_a_brute_force_sum_in_any_arrival_order(
+    added: list[tuple[Outcome, int, int]], reads: list[int]
+) -> None:
+    """Every outcome lands within the slack, so none is refused: at each read the totals are
+    the plain sums over the outcomes whose second is in the window (the packed bucket fields
+    must neither carry nor drift, whatever the order of adds and prunes)."""
+    w = OutcomeWindow(window_s=100, threshold_s=60, slack_s=200)
+    for outcome, second, wait_ms in added:
+        w.add(outcome, at(second + 0.5), wait_ms / 1000)
+    for now in sorted(reads):
+        live = [(o, max(0, ms)) for o, s, ms in added if s > now - 100]
+        answered = [ms for o, ms in live if o is Outcome.ANSWERED]
+        abandoned = [ms for o, ms in live if o is Outcome.ABANDONED]
+        assert w.totals(at(now)) == WindowTotals(
+            answered=len(answered),
+            answered_within=sum(ms <= 60_000 for ms in answered),
+            wait_ms_sum=sum(answered),
+            abandoned=len(abandoned),
+            abandoned_after_threshold=sum(ms > 60_000 for ms in abandoned),
+        )

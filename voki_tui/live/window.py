@@ -8,6 +8,11 @@ the number of buckets. The per-second resolution is the price: an outcome belong
 at ``now`` when its second ``s`` satisfies ``s > floor(now) - window_s``. Waits are summed in
 integer milliseconds so removing a bucket never leaves floating-point drift in the totals.
 
+A bucket is a single int with its five sums in bit fields (see ``_pack``): a full hour is 3,660
+buckets per department, and a dict of ints costs about 125 B per bucket where a dict of
+five-element lists cost 185 B. The totals are the same kind of int, so adding or removing a
+bucket is one addition.
+
 Deduplication by call id is not done here: the queue reducer counts each call at most once
 before it reaches the window.
 """
@@ -40,8 +45,23 @@ class WindowTotals:
     abandoned_after_threshold: int = 0
 
 
-# Indices into a bucket / the running totals list (a list is the cheapest mutable record).
-_ANSWERED, _WITHIN, _WAIT_MS, _ABANDONED, _AFTER = range(5)
+# Bit fields of a packed bucket: four counts of 32 bits (4 billion outcomes an hour per
+# department is out of reach, so a field never carries into the next), the wait sum on top,
+# unbounded. All fields are non-negative and a bucket is only ever subtracted after being added.
+_BITS = 32
+_MASK = (1 << _BITS) - 1
+_ANSWERED, _WITHIN, _ABANDONED, _AFTER = (1 << (_BITS * i) for i in range(4))
+_WAIT_SHIFT = 4 * _BITS
+
+
+def _unpack(packed: int) -> WindowTotals:
+    return WindowTotals(
+        answered=packed & _MASK,
+        answered_within=(packed >> _BITS) & _MASK,
+        wait_ms_sum=packed >> _WAIT_SHIFT,
+        abandoned=(packed >> (2 * _BITS)) & _MASK,
+        abandoned_after_threshold=(packed >> (3 * _BITS)) & _MASK,
+    )
 
 
 class OutcomeWindow:
@@ -73,9 +93,9 @@ class OutcomeWindow:
         self.threshold_s = threshold_s
         self._threshold_ms = threshold_s * 1000
         self._slack_s = slack_s
-        self._buckets: dict[int, list[int]] = {}
+        self._buckets: dict[int, int] = {}  # second -> packed sums
         self._heap: list[int] = []  # bucket seconds, oldest on top
-        self._totals = [0, 0, 0, 0, 0]
+        self._totals = 0  # packed sums of every bucket
         self._cutoff = -math.inf  # buckets at or before this second are gone for good
         self._newest = -math.inf
         self.too_old = 0  # outcomes refused because they were already out of the window
@@ -88,26 +108,19 @@ class OutcomeWindow:
         if second <= self._cutoff:
             self.too_old += 1
             return False
+        wait_ms = max(0, round(wait_s * 1000))
+        if outcome is Outcome.ANSWERED:
+            delta = _ANSWERED + (wait_ms << _WAIT_SHIFT)
+            if wait_ms <= self._threshold_ms:
+                delta += _WITHIN
+        else:
+            delta = _ABANDONED + (_AFTER if wait_ms > self._threshold_ms else 0)
         bucket = self._buckets.get(second)
         if bucket is None:
-            bucket = self._buckets[second] = [0, 0, 0, 0, 0]
             heapq.heappush(self._heap, second)
-        wait_ms = max(0, round(wait_s * 1000))
-        totals = self._totals
-        if outcome is Outcome.ANSWERED:
-            within = 1 if wait_ms <= self._threshold_ms else 0
-            bucket[_ANSWERED] += 1
-            bucket[_WITHIN] += within
-            bucket[_WAIT_MS] += wait_ms
-            totals[_ANSWERED] += 1
-            totals[_WITHIN] += within
-            totals[_WAIT_MS] += wait_ms
-        else:
-            after = 1 if wait_ms > self._threshold_ms else 0
-            bucket[_ABANDONED] += 1
-            bucket[_AFTER] += after
-            totals[_ABANDONED] += 1
-            totals[_AFTER] += after
+            bucket = 0
+        self._buckets[second] = bucket + delta
+        self._totals += delta
         if second > self._newest:
             self._newest = second
             self._prune(second - self.window_s - self._slack_s)
@@ -116,7 +129,7 @@ class OutcomeWindow:
     def totals(self, now: datetime) -> WindowTotals:
         """The sums as of ``now`` (expected not to go backwards between calls)."""
         self._prune(math.floor(now.timestamp()) - self.window_s)
-        return WindowTotals(*self._totals)
+        return _unpack(self._totals)
 
     def __len__(self) -> int:
         """Number of live buckets (for memory checks)."""
@@ -126,8 +139,6 @@ class OutcomeWindow:
         if cutoff <= self._cutoff:
             return
         self._cutoff = cutoff
-        heap, buckets, totals = self._heap, self._buckets, self._totals
+        heap, buckets = self._heap, self._buckets
         while heap and heap[0] <= cutoff:
-            bucket = buckets.pop(heapq.heappop(heap))
-            for i in range(5):
-                totals[i] -= bucket[i]
+            self._totals -= buckets.pop(heapq.heappop(heap))
