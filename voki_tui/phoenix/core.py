@@ -153,9 +153,13 @@ class ChannelClosed:
     topic: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Message:
-    """An application event, presence_state and presence_diff included."""
+    """An application event, presence_state and presence_diff included.
+
+    Read-only by convention, not frozen: one is built per frame, and a frozen dataclass's
+    ``__init__`` (``object.__setattr__`` per field) costs three times as much.
+    """
 
     topic: str
     event: str

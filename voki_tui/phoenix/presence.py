@@ -25,6 +25,9 @@ Presence = Mapping[str, Any]
 PresenceMap = Mapping[str, Presence]
 OnJoin = Callable[[str, Presence | None, Presence], object]
 OnLeave = Callable[[str, Presence, Presence], object]
+#: onJoin / onLeave arguments: ``(key, current_or_None, joined)``, ``(key, current, left)``.
+Joined = tuple[str, Presence | None, Presence]
+Left = tuple[str, Presence, Presence]
 
 _MISSING = object()
 
@@ -122,7 +125,17 @@ def sync_diff(
     A missing ``joins`` or ``leaves`` counts as empty.
     """
     result = dict(state)
-    _apply_diff(result, diff.get("joins", {}), diff.get("leaves", {}), on_join, on_leave)
+    joined: list[Joined] = []
+    left: list[Left] = []
+    _apply_diff(result, diff.get("joins", {}), diff.get("leaves", {}), joined, left)
+    # Called after the fact, in phoenix.js's order (joins, then leaves): nothing the callbacks
+    # receive is modified by the diff, so they see exactly what they would have seen inline.
+    if on_join is not None:
+        for key, current, new_presence in joined:
+            on_join(key, current, new_presence)
+    if on_leave is not None:
+        for key, current, left_presence in left:
+            on_leave(key, current, left_presence)
     return result
 
 
@@ -130,11 +143,12 @@ def _apply_diff(
     result: dict[str, Presence],
     joins: PresenceMap,
     leaves: PresenceMap,
-    on_join: OnJoin | None,
-    on_leave: OnLeave | None,
+    joined: list[Joined],
+    left: list[Left],
 ) -> None:
-    """:func:`sync_diff` on ``result`` itself: only its top level changes (a touched key gets a
-    new presence object); the presence objects and meta lists it held are never modified."""
+    """:func:`sync_diff` on ``result`` itself, the onJoin/onLeave arguments appended to
+    ``joined``/``left``. Only ``result``'s top level changes (a touched key gets a new presence
+    object); the presence objects and meta lists it held are never modified."""
     for key, new_presence in joins.items():
         current = result.get(key)
         metas = new_presence["metas"]
@@ -143,16 +157,14 @@ def _apply_diff(
         else:
             metas = list(metas)
         result[key] = {**new_presence, "metas": metas}
-        if on_join is not None:
-            on_join(key, current, new_presence)
+        joined.append((key, current, new_presence))
     for key, left_presence in leaves.items():
         current = result.get(key)
         if current is None:
             continue
         remaining = _metas_without(current["metas"], _ref_ids(left_presence["metas"]))
         updated = {**current, "metas": remaining}
-        if on_leave is not None:
-            on_leave(key, updated, left_presence)
+        left.append((key, updated, left_presence))
         if remaining:
             result[key] = updated
         else:
@@ -174,7 +186,7 @@ def list_presences(
 # ----------------------------------------------------------------------------- tracker
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # read-only by convention; frozen would triple the cost of building one
 class PresenceChange:
     """What one applied ``presence_state`` or ``presence_diff`` did (phoenix.js's onSync).
 
@@ -185,8 +197,8 @@ class PresenceChange:
     """
 
     state: Mapping[str, Presence]
-    joins: tuple[tuple[str, Presence | None, Presence], ...]
-    leaves: tuple[tuple[str, Presence, Presence], ...]
+    joins: tuple[Joined, ...]
+    leaves: tuple[Left, ...]
     from_state: bool
     lost_diffs: bool = False
 
@@ -243,8 +255,8 @@ class PresenceTracker:
         if not is_presence_map(payload):
             self._bad(self.state_event)
             return None
-        joins: list[tuple[str, Presence | None, Presence]] = []
-        leaves: list[tuple[str, Presence, Presence]] = []
+        joins: list[Joined] = []
+        leaves: list[Left] = []
 
         def on_join(key: str, cur: Presence | None, new: Presence) -> None:
             joins.append((key, cur, new))
@@ -284,15 +296,9 @@ class PresenceTracker:
             self.pending.append(payload)
             return None
         self._note_unknown_leaves(leaves, joins)
-        joined: list[tuple[str, Presence | None, Presence]] = []
-        left: list[tuple[str, Presence, Presence]] = []
+        joined: list[Joined] = []
+        left: list[Left] = []
         # In place: the tracker owns its state, so a diff costs the keys it touches, not a
         # copy of every key (phoenix.js deep-clones the whole state here).
-        _apply_diff(
-            self.state,
-            joins,
-            leaves,
-            lambda k, c, n: joined.append((k, c, n)),
-            lambda k, c, gone: left.append((k, c, gone)),
-        )
+        _apply_diff(self.state, joins, leaves, joined, left)
         return PresenceChange(self.state, tuple(joined), tuple(left), False)
