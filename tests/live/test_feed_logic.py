@@ -39,6 +39,7 @@ class FakeRest:
 
     server = "http://voki.test"
     tenant = "demo"
+    insecure = False
 
     def __init__(self) -> None:
         self.queued: list[Call] = []
@@ -287,6 +288,11 @@ class ScriptedSession:
     async def access_token(self) -> str:
         return self.token
 
+    async def on_unauthorized(self, rejected: str) -> str:
+        if rejected == self.token:  # not yet replaced by someone else's refresh
+            await self.refresh()
+        return self.token
+
 
 async def test_a_refused_token_is_refreshed_on_later_attempts_until_it_works() -> None:
     """A refresh after a 403 at upgrade can be rate limited; every later attempt must try again
@@ -296,6 +302,7 @@ async def test_a_refused_token_is_refreshed_on_later_attempts_until_it_works() -
     rest, clock = FakeRest(), Clock()
     session = ScriptedSession(RateLimitedError("slow down", 30), RateLimitedError("slow down", 5))
     feed = LiveFeed(cast(VokiClient, rest), cast(Session, session), clock=clock.wall)
+    assert "token=old" in await feed._socket_url()  # the attempt the server refuses
     feed._on_event(core.AuthFailed(403, refresh_requested=True))
     for _ in range(2):
         with pytest.raises(RateLimitedError):
@@ -307,8 +314,22 @@ async def test_a_refused_token_is_refreshed_on_later_attempts_until_it_works() -
     assert session.refreshes == 3
 
     session.errors = [AuthError("refused")]
+    session.token = "new"
     feed._on_event(core.AuthFailed(403, refresh_requested=False))
     with pytest.raises(AuthError):
         await feed._socket_url()
     await settle()
     assert link(feed) is LinkState.AUTH_FAILED
+
+
+async def test_a_refused_token_already_replaced_by_a_rest_refresh_is_not_refreshed_again() -> None:
+    """Revoked tokens: a REST 401 and the refused upgrade both want a refresh; one is enough
+    (every refresh spends the 5-a-minute auth budget)."""
+    rest, clock = FakeRest(), Clock()
+    session = ScriptedSession()
+    feed = LiveFeed(cast(VokiClient, rest), cast(Session, session), clock=clock.wall)
+    await feed._socket_url()  # tries "old"; the server refuses it
+    session.token = "rest-refreshed"  # meanwhile a REST call's refresh replaced it
+    feed._on_event(core.AuthFailed(403, refresh_requested=True))
+    assert "token=rest-refreshed" in await feed._socket_url()
+    assert session.refreshes == 0

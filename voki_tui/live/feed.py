@@ -147,6 +147,7 @@ class LiveFeed:
         self._last_rx: datetime | None = None
         self._auth_failed = False
         self._token_refused = False  # the server refused our token at the last upgrade
+        self._attempt_token: str | None = None  # the token of the last upgrade attempt
         self._tasks: set[asyncio.Task[Any]] = set()
 
     # -- public ------------------------------------------------------------------------------
@@ -225,6 +226,7 @@ class LiveFeed:
             self.connection = replace(self.connection, detail=f"token refresh: {exc.message}")
             self._changed()
             raise
+        self._attempt_token = token  # until the upgrade succeeds, this is the one to replace
         return socket_url(self.endpoint, {"token": token})
 
     async def _refresh_after_refusal(self) -> None:
@@ -236,7 +238,8 @@ class LiveFeed:
             raise
 
     async def _refresh_token(self) -> None:
-        await self.session.refresh()
+        """Replace the refused token, unless a REST call's refresh already has."""
+        await self.session.on_unauthorized(self._attempt_token or "")
         self._token_refused = False
 
     def _lose_session(self, exc: AuthError) -> None:
