@@ -91,6 +91,7 @@ register(
         "invalid payloads": "conteúdos inválidos",
         "reconnects": "reconexões",
         "snapshot failures": "falhas de snapshot",
+        "frames for topics not joined": "quadros de tópicos não assinados",
         "toasts dropped (rate limit)": "avisos descartados (limite)",
         "escape or ? closes": "escape ou ? fecha",
     },
@@ -148,6 +149,7 @@ def help_text(counters: Counters, stale_after_s: float, toasts_dropped: int = 0)
         ("invalid payloads", counters.invalid_payloads),
         ("reconnects", counters.reconnects),
         ("snapshot failures", counters.snapshot_failures),
+        ("frames for topics not joined", counters.unrouted_frames),
         ("toasts dropped (rate limit)", toasts_dropped),
     )
     lines += [f"  {tr(name):<32} {value:>8}" for name, value in rows]
