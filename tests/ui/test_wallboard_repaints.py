@@ -19,6 +19,7 @@ from textual.widget import Widget
 
 from voki_tui.ui.screens.wallboard import ROTATE_EVERY, WallboardScreen
 from voki_tui.ui.widgets.big_digits import BigDigits
+from voki_tui.ui.widgets.figure import Figure
 from voki_tui.ui.widgets.levels import LEVEL_HOLD
 from voki_tui.ui.widgets.tile import DepartmentTile
 
@@ -103,7 +104,7 @@ async def test_a_tick_repaints_only_the_last_glyph_of_the_longest_wait(
 async def test_a_queue_flapping_at_its_limit_keeps_the_tile_frame(
     refreshes: list[tuple[Widget, tuple[Region, ...]]],
 ) -> None:
-    """Full, not full, full...: the frame stays red for ``LEVEL_HOLD``, then follows."""
+    """Full, not full, full...: frame and figure stay red for ``LEVEL_HOLD``, then follow."""
     sales, support, billing = busy_views()
     calm = replace(support, waiting=())
     full = replace(
@@ -125,15 +126,17 @@ async def test_a_queue_flapping_at_its_limit_keeps_the_tile_frame(
             shown = replace(full, waiting=full.waiting[: 19 + step % 2])
             app.live.show_snapshot(snapshot((sales, shown, billing), version=2 + step))
             await pilot.pause()
-        assert tile.has_class("-alert")
-        assert not [w for w, _ in refreshes if w is tile or isinstance(w, Screen)]
+        waiting = digits(tile, "tile-waiting")
+        assert tile.has_class("-alert") and tile.query_one("#tile-waiting").has_class("-alert")
+        assert {w for w, _ in refreshes} == {waiting}  # "20" <-> "19", nothing else
+        assert {r for _, regions in refreshes for r in regions} == {Region(0, 0, 6, 3)}
         app.live.show_snapshot(snapshot((sales, calm, billing), version=20))
         app.advance(LEVEL_HOLD.total_seconds() - 1)
         await pilot.pause()
         assert tile.has_class("-alert")
         app.advance(1)
         await pilot.pause()
-        assert tile.has_class("-ok")
+        assert tile.has_class("-ok") and tile.query_one("#tile-waiting").has_class("-ok")
 
 
 async def test_one_page_keeps_its_order_until_the_next_sort() -> None:
@@ -156,3 +159,25 @@ async def test_one_page_keeps_its_order_until_the_next_sort() -> None:
         app.advance(1)
         await pilot.pause()
         assert list(tiles(wall)) == ["d-billing", "d-sales", "d-support"]
+
+
+async def test_one_more_agent_free_repaints_one_character(
+    refreshes: list[tuple[Widget, tuple[Region, ...]]],
+) -> None:
+    app = ScreenHost(WallboardScreen, snapshot())
+    async with app.run_test(size=BIG) as pilot:
+        await pilot.pause()
+        wall = app.screen
+        assert isinstance(wall, WallboardScreen) and app.live is not None
+        agents = tiles(wall)["d-support"].query_one("#tile-agents", Figure)
+        assert agents.value == "1"
+        await pilot.pause()
+        refreshes.clear()
+        sales, support, billing = busy_views()
+        assert support.metrics is not None
+        freed = replace(support, metrics=replace(support.metrics, agents_available=2))
+        app.live.show_snapshot(snapshot((sales, freed, billing), version=2))
+        await pilot.pause()
+        column = len("Agents free ")
+        assert refreshes == [(agents, (Region(column, 0, 1, 1),))]
+        assert agents.render_line(0).text.rstrip() == "Agents free 2"

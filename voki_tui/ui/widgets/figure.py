@@ -2,19 +2,23 @@
 
 A wall display ticks every second, and most figures do not change between ticks; ``Static``
 would still re-render and re-layout on every ``update``. ``Figure`` compares first and then
-refreshes only its own small region, never the layout (its size is fixed by the stylesheet).
+refreshes only the columns of its value line that changed, never the layout (its size is fixed
+by the stylesheet).
 """
 
 from __future__ import annotations
 
 from typing import ClassVar
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.app import RenderResult
+from textual.geometry import Region
 from textual.widget import Widget
 
 from voki_tui.ui.i18n import tr
-from voki_tui.ui.widgets.levels import LEVEL_CLASSES, Level
+from voki_tui.ui.widgets.levels import Level, level_classes
+from voki_tui.ui.widgets.spans import changed_span
 
 
 class Figure(Widget):
@@ -52,13 +56,25 @@ class Figure(Widget):
         """Display ``value`` (already safe text) at ``level``; nothing happens if unchanged."""
         if value == self.value and level == self.level:
             return
-        self.value = value
-        if level != self.level:
-            self.level = level
-            self.remove_class(*LEVEL_CLASSES)
-            self.add_class(level.css_class)
         self.updates += 1
-        self.refresh()
+        if level != self.level:  # new colours and glyph: the whole figure
+            self.value, self.level = value, level
+            self.update_classes(level_classes(level))
+            self.refresh()
+            return
+        old = self._value_line()
+        self.value = value
+        new = self._value_line()
+        span = changed_span(old, new, cell_len)
+        if span is None or max(cell_len(old), cell_len(new)) > self.size.width:
+            self.refresh()  # truncated with an ellipsis (or not laid out yet): all of it
+            return
+        self.refresh(Region(span.start, 0 if self.inline else 1, span.end - span.start, 1))
+
+    def _value_line(self) -> str:
+        """The plain text of the line that shows the value, as ``render`` draws it."""
+        glyph = f"{self.level.glyph} " if self.level is not Level.OK else ""
+        return f"{tr(self.label)} {glyph}{self.value}" if self.inline else glyph + self.value
 
     def render(self) -> RenderResult:
         width = max(1, self.size.width)

@@ -7,6 +7,7 @@ table, the figures and the wallboard tiles agree and tests can check them direct
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import IntEnum
 
@@ -19,7 +20,7 @@ WARN_RATIO = 0.5
 """A wait at or past this share of ``max_wait_time`` is a warning."""
 
 LEVEL_HOLD = timedelta(seconds=5)
-"""How long a wallboard tile keeps a level after its department got better (see ``held``)."""
+"""How long a wallboard tile keeps a level after it got better (see ``held``)."""
 
 
 class Level(IntEnum):
@@ -108,8 +109,9 @@ def held(
     """The level a tile shows, and since when ``actual`` has been better than it.
 
     A level rises at once and falls only once it has been lower for ``LEVEL_HOLD``. A queue
-    at its limit under load flips full/not full many times a second; without the hold the
-    tile's frame flashed red and yellow (and every flip repainted the whole tile).
+    at its limit under load flips full/not full many times a second; without the hold a
+    wallboard tile flashed red and yellow, and every flip of its frame repainted the whole
+    tile (of a figure, the whole figure).
     """
     if actual >= shown:
         return actual, None
@@ -118,3 +120,24 @@ def held(
     if now - better_since >= LEVEL_HOLD:
         return actual, None
     return shown, better_since
+
+
+@dataclass
+class LevelHold:
+    """One held level (a tile's frame or one of its figures); ``update`` it as values come."""
+
+    shown: Level = Level.OK
+    better_since: datetime | None = None
+
+    def update(self, actual: Level, now: datetime) -> Level:
+        self.shown, self.better_since = held(self.shown, actual, self.better_since, now)
+        return self.shown
+
+    def reset(self) -> None:
+        """Forget the held level: the slot now shows another department."""
+        self.shown, self.better_since = Level.OK, None
+
+
+def level_classes(level: Level) -> dict[str, bool]:
+    """For ``update_classes``: one atomic swap, so one style pass instead of two."""
+    return {css_class: css_class == level.css_class for css_class in LEVEL_CLASSES}

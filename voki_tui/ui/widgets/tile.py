@@ -4,8 +4,9 @@ A tile is a slot: the wallboard keeps a fixed set of tiles for the current page 
 one a department (or none). Every part compares before repainting, so a tick repaints only the
 longest-wait figure of tiles with someone waiting. ``big`` tiles show waiting and longest wait
 in ``BigDigits`` (only the changed glyphs repaint); compact ones (80x24) show plain one-line
-figures. The tile's frame shows the department's level held for ``LEVEL_HOLD`` after it got
-better: a change of frame repaints the whole tile, so it must not follow every flip.
+figures. The frame and the waiting and longest-wait figures show their level held for
+``LEVEL_HOLD`` after it got better: a change of frame repaints the whole tile (of a figure's
+colour, the whole figure), so they must not follow every flip of a queue at its limit.
 """
 
 from __future__ import annotations
@@ -22,10 +23,10 @@ from voki_tui.ui.text import clean, format_age, format_percent
 from voki_tui.ui.widgets.big_digits import BigDigits
 from voki_tui.ui.widgets.figure import Figure
 from voki_tui.ui.widgets.levels import (
-    LEVEL_CLASSES,
     Level,
+    LevelHold,
     department_level,
-    held,
+    level_classes,
     longest_wait_s,
     size_level,
     wait_level,
@@ -68,8 +69,7 @@ class BigFigure(Vertical):
     def show(self, value: str, level: Level) -> None:
         if level != self.level:
             self.level = level
-            self.remove_class(*LEVEL_CLASSES)
-            self.add_class(level.css_class)
+            self.update_classes(level_classes(level))
             # the glyph sits in the label line, so the level reads without colour
             self.query_one(Figure).show("", level)
         if value != self.value:
@@ -94,8 +94,8 @@ class DepartmentTile(Vertical):
         self.big = big
         self.view: DepartmentView | None = None
         self.level = Level.OK
-        """The level the frame shows (see ``held``)."""
-        self._better_since: datetime | None = None
+        """The level the frame shows."""
+        self._holds = {name: LevelHold() for name in ("frame", "#tile-waiting", "#tile-longest")}
         self.add_class("-big" if big else "-compact", "-empty")
 
     def compose(self) -> ComposeResult:
@@ -115,8 +115,8 @@ class DepartmentTile(Vertical):
 
     def show(self, view: DepartmentView | None, now: datetime) -> None:
         if view is None or self.view is None or view.department.id != self.view.department.id:
-            self._better_since = None  # another department: its own level, not one held over
-            self._show_level(Level.OK)
+            for hold in self._holds.values():  # another department: its own levels
+                hold.reset()
         self.view = view
         self.set_class(view is None, "-empty")
         if view is None:
@@ -128,10 +128,6 @@ class DepartmentTile(Vertical):
         elif view.queue.state in FAILED:
             name.append(f" {STALE_GLYPH} {tr('no access')}")
         self.query_one(TitleLine).show(name)
-        dep = view.department
-        waiting = len(view.waiting)
-        limit = "" if self.big or not dep.max_queue_size else f"/{dep.max_queue_size}"
-        self._show("#tile-waiting", f"{waiting}{limit}", size_level(waiting, dep.max_queue_size))
         metrics = view.metrics
         agents = "—" if metrics is None else str(metrics.agents_available)
         self._show("#tile-agents", agents, Level.OK)
@@ -144,22 +140,23 @@ class DepartmentTile(Vertical):
         self.tick(now)
 
     def tick(self, now: datetime) -> None:
+        """Age the longest wait, and let held levels fall once they have been better long."""
         view = self.view
         if view is None:
             return
+        dep = view.department
+        waiting = len(view.waiting)
+        limit = "" if self.big or not dep.max_queue_size else f"/{dep.max_queue_size}"
+        size = self._holds["#tile-waiting"].update(size_level(waiting, dep.max_queue_size), now)
+        self._show("#tile-waiting", f"{waiting}{limit}", size)
         longest = longest_wait_s(view, now)
         value = format_age(longest) if longest is not None else ("-" if self.big else "—")
-        self._show("#tile-longest", value, wait_level(longest, view.department.max_wait_time))
-        level, self._better_since = held(
-            self.level, department_level(view, now), self._better_since, now
-        )
-        self._show_level(level)
-
-    def _show_level(self, level: Level) -> None:
+        wait = self._holds["#tile-longest"].update(wait_level(longest, dep.max_wait_time), now)
+        self._show("#tile-longest", value, wait)
+        level = self._holds["frame"].update(department_level(view, now), now)
         if level != self.level:
             self.level = level
-            self.remove_class(*LEVEL_CLASSES)
-            self.add_class(level.css_class)
+            self.update_classes(level_classes(level))
 
     def _show(self, selector: str, value: str, level: Level) -> None:
         widget = self.query_one(selector)
