@@ -296,3 +296,31 @@ def test_tracker_counts_malformed_payloads_and_carries_on() -> None:
 
 def test_tracker_ignores_other_events() -> None:
     assert PresenceTracker().handle("customer_joined", {}, None) is None
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(0, 2**32), st.integers(1, 8))
+def test_tracker_in_place_diffs_match_sync_diff_and_touch_no_presence_object(
+    seed: int, steps: int
+) -> None:
+    """The tracker applies diffs to its own dict: the result and the callback arguments must
+    equal the pure sync_diff's, and no payload or earlier presence object may change."""
+    rng = random.Random(seed)
+    start = random_map(rng)
+    t = PresenceTracker()
+    t.joined("1")
+    t.handle("presence_state", start, "1")
+    expected: dict[str, Any] = dict(t.state)
+    for _ in range(steps):
+        diff = random_diff(rng, expected)
+        held = list(t.state.values())  # presence objects of the state before the diff
+        before = copy.deepcopy((diff, held))
+        rec = Recorder()
+        expected = sync_diff(expected, diff, rec.on_join, rec.on_leave)
+        change = t.handle("presence_diff", diff, None)
+        assert change is not None and change.state is t.state
+        assert t.state == expected
+        calls = [("join", k, c, n) for k, c, n in change.joins]
+        calls += [("leave", k, c, gone) for k, c, gone in change.leaves]
+        assert calls == rec.calls
+        assert (diff, held) == before
