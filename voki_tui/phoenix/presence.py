@@ -15,7 +15,7 @@ assume that shape (use :func:`is_presence_map` on untrusted input first).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -66,6 +66,26 @@ def _metas_without(metas: list[Mapping[str, Any]], ids: set[Hashable]) -> list[M
         if (ref if type(ref) is str else _ref_id(meta)) not in ids:
             kept.append(meta)
     return kept
+
+
+_EMPTY: PresenceMap = {}
+
+
+def _diff_shaped(joins: object, leaves: object) -> bool:
+    """``is_presence_map(joins) and is_presence_map(leaves)`` in one call: run per diff."""
+    if not (isinstance(joins, dict) and isinstance(leaves, dict)):
+        return False
+    for presences in (joins, leaves):
+        for presence in presences.values():
+            if not isinstance(presence, dict):
+                return False
+            metas = presence.get("metas")
+            if not isinstance(metas, list):
+                return False
+            for meta in metas:
+                if not isinstance(meta, dict):
+                    return False
+    return True
 
 
 def is_presence_map(value: object) -> bool:
@@ -145,30 +165,55 @@ def _apply_diff(
     leaves: PresenceMap,
     joined: list[Joined],
     left: list[Left],
-) -> None:
+) -> int:
     """:func:`sync_diff` on ``result`` itself, the onJoin/onLeave arguments appended to
-    ``joined``/``left``. Only ``result``'s top level changes (a touched key gets a new presence
-    object); the presence objects and meta lists it held are never modified."""
+    ``joined``/``left``; returns how many leaves named a key ``result`` did not hold (skipped,
+    as phoenix.js does). Only ``result``'s top level changes (a touched key gets a new presence
+    object); the presence objects and meta lists it held are never modified.
+
+    The hot path of every diff: a one-meta list with a string ``phx_ref`` (what Phoenix sends)
+    is matched by comparing that string, without building a set of ref ids.
+    """
+    get = result.get
     for key, new_presence in joins.items():
-        current = result.get(key)
+        current = get(key)
         metas = new_presence["metas"]
-        if current is not None:
-            metas = _metas_without(current["metas"], _ref_ids(metas)) + metas
-        else:
+        if current is None:
             metas = list(metas)
+        else:
+            ref = metas[0].get("phx_ref", _MISSING) if len(metas) == 1 else _MISSING
+            if type(ref) is str:
+                kept = []  # a loop, not a comprehension: 3.11 builds a function for one
+                for meta in current["metas"]:
+                    if meta.get("phx_ref") != ref:
+                        kept.append(meta)
+            else:
+                kept = _metas_without(current["metas"], _ref_ids(metas))
+            metas = kept + metas
         result[key] = {**new_presence, "metas": metas}
         joined.append((key, current, new_presence))
+    unknown = 0
     for key, left_presence in leaves.items():
-        current = result.get(key)
+        current = get(key)
         if current is None:
+            unknown += 1
             continue
-        remaining = _metas_without(current["metas"], _ref_ids(left_presence["metas"]))
+        gone = left_presence["metas"]
+        ref = gone[0].get("phx_ref", _MISSING) if len(gone) == 1 else _MISSING
+        if type(ref) is str:
+            remaining = []
+            for meta in current["metas"]:
+                if meta.get("phx_ref") != ref:
+                    remaining.append(meta)
+        else:
+            remaining = _metas_without(current["metas"], _ref_ids(gone))
         updated = {**current, "metas": remaining}
         left.append((key, updated, left_presence))
         if remaining:
             result[key] = updated
         else:
             del result[key]
+    return unknown
 
 
 def list_presences(
@@ -197,8 +242,8 @@ class PresenceChange:
     """
 
     state: Mapping[str, Presence]
-    joins: tuple[Joined, ...]
-    leaves: tuple[Left, ...]
+    joins: Sequence[Joined]
+    leaves: Sequence[Left]
     from_state: bool
     lost_diffs: bool = False
 
@@ -272,20 +317,12 @@ class PresenceTracker:
         self.join_ref = join_ref if join_ref is not None else self.join_ref
         self.synced = True
         lost, self.overflowed = self.overflowed, False
-        return PresenceChange(state, tuple(joins), tuple(leaves), True, lost)
-
-    def _note_unknown_leaves(self, leaves: Mapping[str, Any], joins: Mapping[str, Any]) -> None:
-        """Count and log leaves for keys we do not hold: skipped, as phoenix.js does, but a
-        sign that our state and the server's have drifted."""
-        for key in leaves:
-            if key not in self.state and key not in joins:
-                self.unknown_leaves += 1
-                log.warning("presence leave for unknown key %r ignored", key[:80])
+        return PresenceChange(state, joins, leaves, True, lost)
 
     def _on_diff(self, payload: Mapping[str, Any]) -> PresenceChange | None:
-        joins = payload.get("joins", {})
-        leaves = payload.get("leaves", {})
-        if not (is_presence_map(joins) and is_presence_map(leaves)):
+        joins = payload.get("joins", _EMPTY)
+        leaves = payload.get("leaves", _EMPTY)
+        if not _diff_shaped(joins, leaves):
             self._bad(self.diff_event)
             return None
         if not self.synced:
@@ -295,10 +332,13 @@ class PresenceTracker:
                 self.overflowed = True
             self.pending.append(payload)
             return None
-        self._note_unknown_leaves(leaves, joins)
         joined: list[Joined] = []
         left: list[Left] = []
         # In place: the tracker owns its state, so a diff costs the keys it touches, not a
         # copy of every key (phoenix.js deep-clones the whole state here).
-        _apply_diff(self.state, joins, leaves, joined, left)
-        return PresenceChange(self.state, tuple(joined), tuple(left), False)
+        unknown = _apply_diff(self.state, joins, leaves, joined, left)
+        if unknown:
+            # Skipped, as phoenix.js does, but a sign that our state and the server's drifted.
+            self.unknown_leaves += unknown
+            log.warning("presence: %d leave(s) for unknown keys ignored", unknown)
+        return PresenceChange(self.state, joined, left, False)
