@@ -33,7 +33,15 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from voki_tui.phoenix.frames import Frame, FrameError, decode_fields, encode, ref_key
+from voki_tui.phoenix.frames import (
+    MAX_FRAME_CHARS,
+    Frame,
+    FrameError,
+    decode_fields,
+    encode,
+    ref_key,
+    scan,
+)
 
 log = logging.getLogger(__name__)
 
@@ -229,6 +237,10 @@ class LinkState(Enum):
     OPEN = "open"
     WAITING = "waiting"  # reconnect scheduled
     AUTH_WAIT = "auth_wait"  # waiting for auth_refreshed() (or the fallback deadline)
+
+
+#: Read on every frame: a module global is one lookup, ``LinkState.OPEN`` two.
+_OPEN = LinkState.OPEN
 
 
 class ChannelState(Enum):
@@ -455,28 +467,42 @@ class Client:
         self._schedule_reconnect(now, Disconnected(code, reason, None))
 
     def on_text(self, now: float, text: str | bytes) -> None:
-        if self._link is not LinkState.OPEN:
+        if self._link is not _OPEN:
             return
         last, self._last_now = self._last_now, now
         if now - last > self.settings.suspend_threshold:
             self._probe_if_suspended(now)
         self.stats.frames_in += 1
+        # The common frame, first and in few steps: a bare V2 array (``frames.scan`` is the
+        # decoder's C scanner, no call to ``decode_fields`` on this path), an event on a joined
+        # channel, broadcast (no join_ref) or for the current join. Anything else, malformed
+        # input included, takes ``decode_fields`` and the general dispatch with its exact rules.
+        if type(text) is str and len(text) <= MAX_FRAME_CHARS:
+            try:
+                data, end = scan(text, 0)
+            except Exception:  # re-parsed below, for its exact reason
+                end = -1
+            if end == len(text) and type(data) is list and len(data) >= 5:
+                join_ref, topic, event, payload = data[0], data[2], data[3], data[4]
+                ch = self._channels.get(topic) if type(topic) is str else None
+                if (
+                    ch is not None
+                    and type(event) is str
+                    and type(payload) is dict
+                    and event not in _CONTROL_EVENTS
+                    and ((ref := data[1]) is None or type(ref) is str or type(ref) is int)
+                ):
+                    if join_ref is None:
+                        self._out.append(Message(topic, event, payload, None))
+                        return
+                    if type(join_ref) is str and join_ref == ch.join_ref:
+                        self._out.append(Message(topic, event, payload, join_ref))
+                        return
         try:
             join_ref, ref, topic, event, payload = decode_fields(text)
         except FrameError as exc:
             self._violation(str(exc))
             return
-        # The common frame, first and in few steps: an event on a joined channel, broadcast
-        # (no join_ref) or for the current join. Everything else takes the general path.
-        ch = self._channels.get(topic)
-        if ch is not None and event not in _CONTROL_EVENTS:
-            if join_ref is None:
-                self._out.append(Message(topic, event, payload, None))
-                return
-            key = join_ref if type(join_ref) is str else str(join_ref)
-            if key == ch.join_ref:
-                self._out.append(Message(topic, event, payload, key))
-                return
         self._dispatch(now, Frame(join_ref, ref, topic, event, payload))
 
     def on_binary(self, now: float, size: int) -> None:

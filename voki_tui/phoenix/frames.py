@@ -50,10 +50,11 @@ def _reject_constant(name: str) -> Any:
 _DECODER = json.JSONDecoder(parse_constant=_reject_constant)
 
 
-#: The decoder's C scanner: ``scan_once(text, 0)`` parses one value and returns where it ended,
-#: without ``JSONDecoder.decode``'s two Python-level whitespace regex matches. A frame the fast
-#: path does not take (leading or trailing whitespace, any error) goes through :func:`_parse`.
-_SCAN: Callable[[str, int], tuple[Any, int]] = _DECODER.scan_once  # type: ignore[attr-defined]
+#: The decoder's C scanner: ``scan(text, 0)`` parses one value and returns ``(value, end)``,
+#: without ``JSONDecoder.decode``'s two Python-level whitespace regex matches; it rejects the
+#: same constants. A caller's fast path on it must check ``end == len(text)`` and the field
+#: types itself, and hand anything else to :func:`decode_fields` for the exact reason.
+scan: Callable[[str, int], tuple[Any, int]] = _DECODER.scan_once  # type: ignore[attr-defined]
 
 #: The five fields of a frame, as :func:`decode_fields` returns them.
 Fields = tuple[Ref, Ref, str, str, dict[str, Any]]
@@ -115,7 +116,7 @@ def decode_fields(text: str | bytes, *, max_chars: int = MAX_FRAME_CHARS) -> Fie
     # Fast path for the frame every server sends: a bare array, nothing around it. JSON only
     # produces exact types (no subclasses, bool apart from int), so ``type() is`` suffices.
     try:
-        data, end = _SCAN(text, 0)
+        data, end = scan(text, 0)
     except Exception:  # any failure is re-parsed below, for its exact reason
         data, end = None, -1
     if end == len(text) and type(data) is list and len(data) >= 5:
