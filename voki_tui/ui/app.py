@@ -23,6 +23,7 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.command import CommandPalette, DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
+from textual.css.query import NoMatches
 from textual.events import Resize
 from textual.geometry import Size
 from textual.screen import Screen
@@ -340,7 +341,10 @@ class VokiApp(App[int]):
         with self.batch_update():
             snapshot = self._snapshot_for(screen)
             if isinstance(screen, LiveScreen) and snapshot is not None:
-                screen.show_snapshot(snapshot)
+                try:
+                    screen.show_snapshot(snapshot)
+                except NoMatches:  # the screen is being torn down (exit, or a pop in flight)
+                    return
             self._update_status(screen, now, full=True)
 
     def _update_status(self, screen: Screen[Any], now: datetime, *, full: bool) -> None:

@@ -116,9 +116,15 @@ class DepartmentsScreen(LiveScreen):
 
     def tick(self, now: datetime) -> None:
         self.now = now
-        table = self.query_one(CellTable)
+        table = self._table()
+        if table is None:
+            return
         for dep_id in self._shown:
             self._set(table, dep_id, "longest", self._longest(dep_id))
+
+    def _table(self) -> CellTable | None:
+        """The table, or None while the screen is torn down (a snapshot can still arrive)."""
+        return next(iter(self.query(CellTable)), None)
 
     def _visible_ids(self) -> list[str]:
         needle = self.filter_text.casefold()
@@ -130,7 +136,9 @@ class DepartmentsScreen(LiveScreen):
 
     def _rebuild(self) -> None:
         """Re-list the rows when the set changes; otherwise update changed cells only."""
-        table = self.query_one(CellTable)
+        table = self._table()
+        if table is None:
+            return
         wanted = self._visible_ids()
         if wanted != self._shown:
             selected = self._highlighted()
