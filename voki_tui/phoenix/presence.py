@@ -165,11 +165,12 @@ def _apply_diff(
     leaves: PresenceMap,
     joined: list[Joined],
     left: list[Left],
-) -> int:
+) -> list[str] | None:
     """:func:`sync_diff` on ``result`` itself, the onJoin/onLeave arguments appended to
-    ``joined``/``left``; returns how many leaves named a key ``result`` did not hold (skipped,
-    as phoenix.js does). Only ``result``'s top level changes (a touched key gets a new presence
-    object); the presence objects and meta lists it held are never modified.
+    ``joined``/``left``; returns the keys of leaves ``result`` did not hold (skipped, as
+    phoenix.js does), or None if there were none. Only ``result``'s top level changes (a
+    touched key gets a new presence object); the presence objects and meta lists it held are
+    never modified.
 
     The hot path of every diff: a one-meta list with a string ``phx_ref`` (what Phoenix sends)
     is matched by comparing that string, without building a set of ref ids.
@@ -192,11 +193,13 @@ def _apply_diff(
             metas = kept + metas
         result[key] = {**new_presence, "metas": metas}
         joined.append((key, current, new_presence))
-    unknown = 0
+    unknown: list[str] | None = None
     for key, left_presence in leaves.items():
         current = get(key)
         if current is None:
-            unknown += 1
+            if unknown is None:
+                unknown = []
+            unknown.append(key)
             continue
         gone = left_presence["metas"]
         ref = gone[0].get("phx_ref", _MISSING) if len(gone) == 1 else _MISSING
@@ -337,8 +340,9 @@ class PresenceTracker:
         # In place: the tracker owns its state, so a diff costs the keys it touches, not a
         # copy of every key (phoenix.js deep-clones the whole state here).
         unknown = _apply_diff(self.state, joins, leaves, joined, left)
-        if unknown:
+        if unknown is not None:
             # Skipped, as phoenix.js does, but a sign that our state and the server's drifted.
-            self.unknown_leaves += unknown
-            log.warning("presence: %d leave(s) for unknown keys ignored", unknown)
+            self.unknown_leaves += len(unknown)
+            for key in unknown:
+                log.warning("presence leave for unknown key %r ignored", key[:80])
         return PresenceChange(self.state, joined, left, False)
