@@ -27,7 +27,7 @@ def test_join_adds_and_orders_oldest_first() -> None:
     assert q.apply(joined("c", 9), at(9))
     assert ids(q) == ["a", "b", "c"]
     assert q.waiting()[0].first_seen == at(7)
-    assert q.oldest_queued_at() == at(1)
+    assert q.waiting()[0].queued_at == at(1)
 
 
 def test_duplicate_join_keeps_first_seen_and_is_not_a_change() -> None:

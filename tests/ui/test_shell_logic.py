@@ -114,8 +114,6 @@ def test_theme_names() -> None:
     assert themes.resolve(None) == "textual-dark"
     assert themes.resolve("high-contrast") == "voki-high-contrast"
     assert themes.resolve("nord") == "nord"
-    assert themes.next_theme("textual-dark") == "textual-light"
-    assert themes.next_theme("voki-high-contrast") == "textual-dark"
 
 
 def test_terminal_alive_is_false_for_a_pipe() -> None:

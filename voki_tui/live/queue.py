@@ -131,10 +131,6 @@ class QueueReducer:
             self._cache = (self._version, snapshot)
         return snapshot
 
-    def oldest_queued_at(self) -> datetime | None:
-        waiting = self.waiting()
-        return waiting[0].queued_at if waiting else None
-
     def finished_count(self) -> int:
         """How many finished call ids are remembered (bounded by ``max_finished``)."""
         return len(self._finished)

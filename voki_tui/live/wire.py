@@ -25,7 +25,6 @@ from voki_tui.live.events import (
 )
 from voki_tui.live.state import Department, Notification
 
-QUEUE_EVENTS = ("customer_joined", "customer_left", "call_assigned")
 NOTIFICATION_EVENTS = ("new_notification", "appointment_reminder")
 NO_NAME = "(no name)"
 

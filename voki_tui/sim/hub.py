@@ -131,9 +131,6 @@ class Hub:
             if not subs:
                 del self._subs[topic]
 
-    def subscribers(self, topic: str) -> int:
-        return len(self._subs.get(topic, ()))
-
     def broadcast(self, topic: str, event: str, payload: dict[str, Any]) -> None:
         """``[null, null, topic, event, payload]`` to every subscriber, encoded once."""
         self.events_sent += 1

@@ -38,10 +38,3 @@ def resolve(name: str | None) -> str:
     if not name:
         return ALIASES["dark"]
     return ALIASES.get(name, name)
-
-
-def next_theme(current: str) -> str:
-    """The theme after ``current`` in the dark → light → high-contrast cycle."""
-    names = [ALIASES[alias] for alias in ORDER]
-    index = names.index(current) if current in names else -1
-    return names[(index + 1) % len(names)]
