@@ -151,3 +151,17 @@ def attendant_split(
     """(the attendant's departments, the others), as the documented REST API reports them."""
     mine = attendant_departments(paused_sim, manager, attendant)
     return sorted(mine), [d for d in department_ids if d not in mine]
+
+
+#: The keys of a ``customer_joined`` payload, exactly as voki-api.md section 5 lists them.
+CUSTOMER_JOINED = {
+    "call_id",
+    "department_id",
+    "customer_name",
+    "customer_email",
+    "customer_phone",
+    "reason",
+    "position",
+    "queued_at",
+    "estimated_wait_time",
+}

@@ -21,20 +21,11 @@ import pytest
 
 from voki_tui.sim.testing import running_sim
 
+from .conftest import CUSTOMER_JOINED
+
 pytestmark = pytest.mark.node
 
 SCRIPT = Path(__file__).resolve().parents[1] / "node" / "interop.mjs"
-CUSTOMER_JOINED = {
-    "call_id",
-    "department_id",
-    "customer_name",
-    "customer_email",
-    "customer_phone",
-    "reason",
-    "position",
-    "queued_at",
-    "estimated_wait_time",
-}
 
 
 @pytest.fixture(scope="module")

@@ -29,6 +29,7 @@ from voki_tui.sim.testing import SimHandle, running_sim
 
 from .conftest import (
     ATTENDANT,
+    CUSTOMER_JOINED,
     HTTP_TIMEOUT,
     MANAGER,
     SECRET,
@@ -42,17 +43,6 @@ Frame = list[Any]
 OK_EMPTY = {"status": "ok", "response": {}}
 UNMATCHED = {"status": "error", "response": {"reason": "unmatched topic"}}
 ISO_Z = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$")
-CUSTOMER_JOINED = {
-    "call_id",
-    "department_id",
-    "customer_name",
-    "customer_email",
-    "customer_phone",
-    "reason",
-    "position",
-    "queued_at",
-    "estimated_wait_time",
-}
 CUSTOMER_LEFT = {"call_id", "department_id", "reason"}
 CALL_ASSIGNED = {"call_id", "department_id", "user_id", "user_name", "assigned_at"}
 META = {"phx_ref", "name", "role", "status", "since", "call_id"}
