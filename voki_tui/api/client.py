@@ -22,7 +22,7 @@ from collections.abc import AsyncIterator, Callable, Hashable, Mapping
 from datetime import UTC, date, datetime
 from email.utils import parsedate_to_datetime
 from types import TracebackType
-from typing import Any, Protocol, Self, TypeVar
+from typing import Any, Protocol, Self, TypedDict, TypeVar, Unpack, cast
 from urllib.parse import quote, urlsplit
 
 import httpx
@@ -79,6 +79,19 @@ class TokenSource(Protocol):
 
 
 QueryValue = str | int | datetime | date | None
+
+
+class CallFilters(TypedDict, total=False):
+    """The filters of ``GET /api/v1/calls`` (voki-api.md section 4)."""
+
+    status: str
+    department_id: str
+    user_id: str
+    date_from: datetime | date | str
+    date_to: datetime | date | str
+    search: str
+    sort_by: str
+    sort_order: str
 
 
 def _query(params: Mapping[str, QueryValue]) -> dict[str, str]:
@@ -457,47 +470,16 @@ class VokiClient:
         path = f"/api/v1/departments/{_segment(department_id)}/users"
         return await self.collect(path, User, lambda u: u.id)
 
-    def iter_calls(
-        self,
-        status: str | None = None,
-        department_id: str | None = None,
-        user_id: str | None = None,
-        date_from: datetime | date | str | None = None,
-        date_to: datetime | date | str | None = None,
-        search: str | None = None,
-        sort_by: str | None = None,
-        sort_order: str | None = None,
-    ) -> AsyncIterator[Call]:
+    def iter_calls(self, **filters: Unpack[CallFilters]) -> AsyncIterator[Call]:
         """Calls matching the filters, streamed page by page."""
-        params: dict[str, QueryValue] = {
-            "status": status,
-            "department_id": department_id,
-            "user_id": user_id,
-            "date_from": date_from,
-            "date_to": date_to,
-            "search": search,
-            "sort_by": sort_by,
-            "sort_order": sort_order,
-        }
-        return self.iter_items("/api/v1/calls", Call, params)
+        # Every CallFilters value is a QueryValue; TypedDicts just are not Mappings to mypy.
+        return self.iter_items("/api/v1/calls", Call, cast(Mapping[str, QueryValue], filters))
 
-    async def calls(
-        self,
-        status: str | None = None,
-        department_id: str | None = None,
-        user_id: str | None = None,
-        date_from: datetime | date | str | None = None,
-        date_to: datetime | date | str | None = None,
-        search: str | None = None,
-        sort_by: str | None = None,
-        sort_order: str | None = None,
-    ) -> list[Call]:
+    async def calls(self, **filters: Unpack[CallFilters]) -> list[Call]:
         """All calls matching the filters (every page), each ``call_id`` once."""
         seen: set[str] = set()
         found: list[Call] = []
-        async for call in self.iter_calls(
-            status, department_id, user_id, date_from, date_to, search, sort_by, sort_order
-        ):
+        async for call in self.iter_calls(**filters):
             if call.call_id not in seen:
                 seen.add(call.call_id)
                 found.append(call)
