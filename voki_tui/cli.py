@@ -179,7 +179,9 @@ def demo_server(settings: Settings) -> Iterator[tuple[Settings, TokenStore]]:
 
     state = Path(tempfile.mkdtemp(prefix="voki-tui-demo-"))
     try:
-        with SimProcess(seed=DEMO_SEED, speed=DEMO_SPEED, agents=DEMO_AGENTS) as sim:
+        with SimProcess(
+            seed=DEMO_SEED, speed=DEMO_SPEED, agents=DEMO_AGENTS, die_with_parent=True
+        ) as sim:
             yield (
                 replace(
                     settings,

@@ -126,3 +126,22 @@ def test_terminal_alive_is_false_for_a_pipe() -> None:
     closed = os.open(os.devnull, os.O_RDONLY)
     os.close(closed)
     assert not terminal_alive(closed)
+
+
+def test_an_exit_whose_shutdown_hangs_still_ends_the_process() -> None:
+    """Textual's shutdown can wait for ever on a dead terminal's output thread; the exit
+    deadline ends the process anyway, with the code it was leaving with."""
+    import subprocess
+    import sys
+
+    script = (
+        "import time\n"
+        "from voki_tui.ui.signals import exit_soon\n"
+        "class Stuck:\n"
+        "    def exit(self, return_code=0):\n"
+        "        pass  # a shutdown that never completes\n"
+        "exit_soon(Stuck(), 129, deadline_s=0.2)\n"
+        "time.sleep(30)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], timeout=10, check=False)
+    assert done.returncode == 129

@@ -8,8 +8,10 @@ before it still work; the in-process restart re-seeds a fresh state from the sam
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import os
 import re
+import signal
 import subprocess
 import sys
 import threading
@@ -145,12 +147,25 @@ def cli_args(config: SimConfig) -> list[str]:
     return args
 
 
+def _terminate_with_parent() -> None:
+    """In the child before exec: ask Linux for SIGTERM when the parent goes away."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+_PR_SET_PDEATHSIG = 1
+
+
 class SimProcess(SimHandle):
     """``python -m voki_tui.sim`` as a child process; a context manager like ``running_sim``."""
 
-    def __init__(self, **options: Any) -> None:
+    def __init__(self, *, die_with_parent: bool = False, **options: Any) -> None:
+        """``die_with_parent`` (Linux): the simulator ends when the process that started it
+        does, even if that one is killed or ``os._exit``s (``voki-tui --demo`` uses it). Only
+        for a parent that starts it from its main thread: the kernel ties it to the thread."""
         options.setdefault("port", 0)
         self.config = SimConfig.from_options(**options)
+        self.die_with_parent = die_with_parent
         self.process: subprocess.Popen[str] | None = None
 
     def __repr__(self) -> str:
@@ -170,6 +185,7 @@ class SimProcess(SimHandle):
             stdout=subprocess.PIPE,
             text=True,
             env=env,
+            preexec_fn=_terminate_with_parent if self.die_with_parent else None,
         )
         self.process = process
         found: list[str] = []

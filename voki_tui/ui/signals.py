@@ -5,6 +5,10 @@ Textual installs no SIGHUP/SIGTERM handler: a closed SSH session kills the proce
 when SIGHUP is ignored (nohup, some supervisors) and the tty vanishes, Textual's input thread
 spins at full CPU. So: both signals become ``app.exit``, and a 5 s watchdog exits when standard
 input is no longer a live terminal.
+
+Leaving must also finish: Textual's output thread can die or block on a terminal that vanished
+while output was queued, and its shutdown then waits for it for ever. So an exit for one of
+these reasons arms a deadline after which the process ends with ``os._exit``.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import threading
 from collections.abc import Callable
 from functools import partial
 from typing import Any
@@ -21,6 +26,15 @@ from textual.app import App
 HANDLED = (signal.SIGHUP, signal.SIGTERM)
 WATCHDOG_INTERVAL_S = 5.0
 EXIT_TERMINAL_GONE = 129  # as if killed by SIGHUP: supervisors read it as "hung up"
+FORCED_EXIT_AFTER_S = 5.0
+
+
+def exit_soon(app: App[Any], code: int, deadline_s: float = FORCED_EXIT_AFTER_S) -> None:
+    """``app.exit(code)``; if the process is still alive ``deadline_s`` later, ``os._exit``."""
+    timer = threading.Timer(deadline_s, os._exit, args=(code,))
+    timer.daemon = True  # a clean exit does not wait for it
+    timer.start()
+    app.exit(return_code=code)
 
 
 def install_exit_handlers(app: App[Any]) -> Callable[[], None]:
@@ -29,7 +43,7 @@ def install_exit_handlers(app: App[Any]) -> Callable[[], None]:
     installed: list[signal.Signals] = []
     for sig in HANDLED:
         try:
-            loop.add_signal_handler(sig, partial(app.exit, return_code=128 + int(sig)))
+            loop.add_signal_handler(sig, partial(exit_soon, app, 128 + int(sig)))
         except (NotImplementedError, RuntimeError, ValueError):  # no unix signals here
             continue
         installed.append(sig)
@@ -61,7 +75,7 @@ def start_tty_watchdog(
 
     def check() -> None:
         if not alive():
-            app.exit(return_code=EXIT_TERMINAL_GONE)
+            exit_soon(app, EXIT_TERMINAL_GONE)
 
     timer = app.set_interval(WATCHDOG_INTERVAL_S, check, name="tty-watchdog")
     return timer.stop
