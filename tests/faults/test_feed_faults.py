@@ -35,9 +35,10 @@ def add_customer(sim: InProcessSim, name: str, department: int = 1) -> None:
     sim.control("POST", "customers", json=body).raise_for_status()
 
 
-def went_through(run: FeedRun, *states: LinkState) -> bool:
-    seen = {snap.connection.state for snap in run.snapshots}
-    return all(state in seen for state in states)
+def reconnects(run: FeedRun) -> int:
+    """Link losses the feed has come back from. The published states cannot show them all:
+    a reconnect inside one publish interval (25 ms) is coalesced away, as it should be."""
+    return run.fresh().counters.reconnects
 
 
 async def test_server_restart(sim: InProcessSim, tmp_path: Path) -> None:
@@ -45,18 +46,19 @@ async def test_server_restart(sim: InProcessSim, tmp_path: Path) -> None:
         await run.converged()
         add_customer(sim, "before restart")  # gone after the restart: the sim re-seeds
         await run.converged()
+        before = reconnects(run)
         await asyncio.to_thread(sim.restart)
-        await wait_for(lambda: went_through(run, LinkState.RECONNECTING))
+        await wait_for(lambda: reconnects(run) > before)
         await recover(run, "server restart")
-        assert run.fresh().counters.reconnects >= 1
 
 
 async def test_every_socket_dropped(sim: InProcessSim, tmp_path: Path) -> None:
     async with live_feed(sim, tmp_path) as run:
         await run.converged()
+        before = reconnects(run)
         assert sim.control("POST", "drop").json()["sockets"] == 1
         add_customer(sim, "during the outage")  # only the REST snapshot can tell us
-        await wait_for(lambda: went_through(run, LinkState.RECONNECTING))
+        await wait_for(lambda: reconnects(run) > before)
         await recover(run, "drop")
 
 
@@ -65,13 +67,14 @@ async def test_half_open_link(sim: InProcessSim, tmp_path: Path) -> None:
     while the old socket is still silent, and a new one takes over."""
     async with live_feed(sim, tmp_path) as run:
         await run.converged()
+        before = reconnects(run)
         silence_s = 8.0
         started = time.monotonic()
         sim.control("POST", f"silence?seconds={silence_s}").raise_for_status()
         add_customer(sim, "behind the silence")
         await wait_for(lambda: run.feed.phoenix.core.stats.heartbeat_timeouts >= 1, silence_s)
         assert time.monotonic() - started < silence_s
-        await wait_for(lambda: went_through(run, LinkState.RECONNECTING))
+        await wait_for(lambda: reconnects(run) > before)
         await recover(run, "half-open (silence)")
         assert time.monotonic() - started < silence_s + 5  # did not wait for the silence to end
 
