@@ -209,6 +209,7 @@ def _run_dashboard(settings: Settings, store: TokenStore | None, heartbeat_s: fl
         os.environ["TEXTUAL_COLOR_SYSTEM"] = settings.color_system
     from voki_tui.ui.app import VokiApp
     from voki_tui.ui.ports import AppOptions
+    from voki_tui.ui.signals import cancel_exit_deadline
 
     account = Account(_account_options(settings, heartbeat_s), store)
     options = AppOptions(
@@ -229,6 +230,7 @@ def _run_dashboard(settings: Settings, store: TokenStore | None, heartbeat_s: fl
     try:
         code = app.run()
     finally:
+        cancel_exit_deadline()
         asyncio.run(account.close())
     return code if isinstance(code, int) else (app.return_code or 0)
 

@@ -138,6 +138,7 @@ def test_an_exit_whose_shutdown_hangs_still_ends_the_process() -> None:
         "import time\n"
         "from voki_tui.ui.signals import exit_soon\n"
         "class Stuck:\n"
+        "    is_headless = False\n"
         "    def exit(self, return_code=0):\n"
         "        pass  # a shutdown that never completes\n"
         "exit_soon(Stuck(), 129, deadline_s=0.2)\n"
@@ -145,3 +146,20 @@ def test_an_exit_whose_shutdown_hangs_still_ends_the_process() -> None:
     )
     done = subprocess.run([sys.executable, "-c", script], timeout=10, check=False)
     assert done.returncode == 129
+
+
+def test_no_exit_deadline_without_a_terminal() -> None:
+    """Headless (tests, ``run_test``): exiting must never end the hosting process."""
+    from voki_tui.ui import signals
+
+    class Headless:
+        is_headless = True
+        codes: list[int] = []
+
+        def exit(self, return_code: int = 0) -> None:
+            self.codes.append(return_code)
+
+    app = Headless()
+    signals.exit_soon(app, 143, deadline_s=0.01)  # type: ignore[arg-type]
+    assert signals._deadline is None
+    assert app.codes == [143]

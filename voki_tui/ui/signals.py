@@ -29,12 +29,27 @@ EXIT_TERMINAL_GONE = 129  # as if killed by SIGHUP: supervisors read it as "hung
 FORCED_EXIT_AFTER_S = 5.0
 
 
+_deadline: threading.Timer | None = None
+
+
 def exit_soon(app: App[Any], code: int, deadline_s: float = FORCED_EXIT_AFTER_S) -> None:
-    """``app.exit(code)``; if the process is still alive ``deadline_s`` later, ``os._exit``."""
-    timer = threading.Timer(deadline_s, os._exit, args=(code,))
-    timer.daemon = True  # a clean exit does not wait for it
-    timer.start()
+    """``app.exit(code)``; with a real terminal, also ``os._exit`` after ``deadline_s`` unless
+    :func:`cancel_exit_deadline` is called once ``App.run`` has returned."""
+    global _deadline
+    if not app.is_headless and _deadline is None:
+        _deadline = threading.Timer(deadline_s, os._exit, args=(code,))
+        _deadline.daemon = True  # a clean exit does not wait for it
+        _deadline.start()
     app.exit(return_code=code)
+
+
+def cancel_exit_deadline() -> None:
+    """The app has shut down: what follows (closing sockets, the demo's simulator) may take
+    its time."""
+    global _deadline
+    if _deadline is not None:
+        _deadline.cancel()
+        _deadline = None
 
 
 def install_exit_handlers(app: App[Any]) -> Callable[[], None]:
