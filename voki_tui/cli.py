@@ -8,7 +8,6 @@ environment, except ``TEXTUAL_COLOR_SYSTEM``, which must be set before Textual i
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import os
 import shutil
@@ -231,7 +230,6 @@ def _run_dashboard(settings: Settings, store: TokenStore | None, heartbeat_s: fl
         code = app.run()
     finally:
         cancel_exit_deadline()
-        asyncio.run(account.close())
     return code if isinstance(code, int) else (app.return_code or 0)
 
 

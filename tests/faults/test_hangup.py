@@ -117,3 +117,25 @@ def test_closing_the_terminal_ends_the_app(tmp_path: Path, ignore_hangup: bool) 
         if result is None:
             os.kill(pid, signal.SIGKILL)
             os.waitpid(pid, 0)
+
+
+def test_quitting_with_q_exits_zero_and_stops_the_demo_sim(tmp_path: Path) -> None:
+    """The plain way out: ``q`` ends the app with status 0, no traceback, nothing left behind."""
+    pid, fd = _start(tmp_path, ignore_hangup=False)
+    result = None
+    try:
+        assert b"live" in _read_until(fd, b"live", 30), "the demo never showed live data"
+        sims = _children(pid)
+        os.write(fd, b"q")
+        tail = _read_until(fd, b"Traceback", 10)
+        result = _wait_exit(pid, EXIT_WITHIN_S)
+        assert result is not None, "still running after q"
+        assert os.waitstatus_to_exitcode(result[0]) == 0
+        assert b"Traceback" not in tail and b"Error" not in tail
+        for sim in sims:
+            assert _wait_gone(sim, 10), f"voki-sim child {sim} outlived the app"
+    finally:
+        os.close(fd)
+        if result is None:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)

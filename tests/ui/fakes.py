@@ -379,6 +379,9 @@ class FakeAuth:
     async def logout(self) -> None:
         self.calls.append(("logout",))
 
+    async def close(self) -> None:
+        self.calls.append(("close",))
+
     async def departments(self) -> DepartmentList:
         self.calls.append(("departments",))
         return self.department_list

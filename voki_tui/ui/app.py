@@ -203,10 +203,12 @@ class VokiApp(App[int]):
         self.set_interval(1.0, self._tick, name="clock")
         self._restore()
 
-    def on_unmount(self) -> None:
+    async def on_unmount(self) -> None:
         for undo in self._remove_signal_handlers:
             if callable(undo):
                 undo()
+        # On this loop: the connections belong to it, and it is gone once ``run`` returns.
+        await self.auth.close()
 
     def _set_language(self, language: str) -> None:
         """Switch labels (the user's locale is known only after login) and the footer keys."""

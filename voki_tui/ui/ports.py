@@ -70,6 +70,10 @@ class Authenticator(Protocol):
         """The departments this user may watch, role-aware (voki-api.md section 2)."""
         ...
 
+    async def close(self) -> None:
+        """Release network connections; called on the app's event loop as it shuts down."""
+        ...
+
 
 Publish = Callable[[FeedSnapshot], None]
 Notify = Callable[[Notification], None]
