@@ -39,8 +39,9 @@ from voki_tui.live.state import (
     LinkState,
     UserInfo,
 )
+from voki_tui.ports import DepartmentList, LastLogin, Notify, Progress, Publish
+from voki_tui.settings import Settings
 from voki_tui.sim.testing import SimProcess
-from voki_tui.ui.ports import AppOptions, DepartmentList, LastLogin, Notify, Publish
 
 DEPARTMENTS, WAITING, AGENTS = 200, 5_000, 2_000
 USER = UserInfo(id="1", name="Bench Supervisor", email="supervisor@demo.test", role="supervisor")
@@ -106,10 +107,22 @@ class _Auth:
         self._departments = departments
 
     def last(self) -> LastLogin | None:
-        return None
+        return LastLogin("http://127.0.0.1", "demo", USER.email)
 
-    async def restore(self) -> UserInfo | None:
+    def can_resume(self) -> bool:
+        return True
+
+    async def resume(
+        self, progress: Progress = lambda _attempt: None, *, deadline: float | None = None
+    ) -> UserInfo | None:
         return USER
+
+    async def await_sign_in(self) -> UserInfo:
+        await asyncio.Event().wait()
+        return USER
+
+    async def close(self) -> None:
+        return None
 
     async def login(self, server: str, tenant: str, email: str, password: str) -> UserInfo:
         return USER
@@ -120,7 +133,9 @@ class _Auth:
     async def logout(self) -> None:
         return None
 
-    async def departments(self) -> DepartmentList:
+    async def departments(
+        self, progress: Progress = lambda _attempt: None, *, deadline: float | None = None
+    ) -> DepartmentList:
         return DepartmentList(self._departments, total=len(self._departments))
 
 
@@ -142,7 +157,7 @@ async def _wallboard(books: list[DepartmentBook], rounds: int) -> dict[str, Any]
 
     first = snapshot_of(books, 0)
     departments = tuple(view.department for view in first.departments)
-    app = VokiApp(AppOptions(wallboard=True, tenant="demo"), _Auth(departments), _Feed(first))
+    app = VokiApp(Settings(wallboard=True, tenant="demo"), _Auth(departments), _Feed(first))
     times: list[float] = []
     async with app.run_test(size=(200, 60)) as pilot:
         for _ in range(500):

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from voki_tui.config import ConfigError, Settings, merge, read_file
+from voki_tui.settings import ConfigError, Settings, merge, read_file
 
 
 def write(tmp_path: Path, text: str) -> Path:

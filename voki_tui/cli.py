@@ -1,8 +1,9 @@
 """The ``voki-tui`` command line: the dashboard, ``snapshot``, ``watch`` and ``logout``.
 
-Settings are merged here (command line > ``VOKI_*`` > config file, see ``voki_tui.config``)
-and handed on as plain option objects; nothing below this module reads ``sys.argv`` or the
-environment, except ``TEXTUAL_COLOR_SYSTEM``, which must be set before Textual is imported.
+Settings are merged here (command line > ``VOKI_*`` > config file; ``voki_tui.settings``
+declares every option once) and handed on as one ``Settings`` value; nothing below this module
+reads ``sys.argv`` or the environment, except ``TEXTUAL_COLOR_SYSTEM``, which must be set
+before Textual is imported.
 """
 
 from __future__ import annotations
@@ -13,16 +14,16 @@ import os
 import shutil
 import sys
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from voki_tui import __version__
-from voki_tui.account import Account, AccountOptions
+from voki_tui.account import Account
 from voki_tui.api.tokens import TokenStore
-from voki_tui.config import COLOR_SYSTEMS, THEMES, ConfigError, Settings, load
+from voki_tui.settings import ConfigError, Option, Settings, load, options
 
 log = logging.getLogger(__name__)
 
@@ -32,66 +33,45 @@ DEMO_SPEED = 2.0
 DEMO_AGENTS = 6
 
 
+def _add_option(add: Callable[..., object], name: str, option: Option) -> None:
+    """One setting as a command-line option; absent unless given (``SUPPRESS``), so the
+    environment and the file below it are not overridden by a default."""
+    default = Settings.__dataclass_fields__[name].default
+    flag, unset = option.flag_for(name), argparse.SUPPRESS
+    if isinstance(default, bool):
+        add(flag, dest=name, action="store_true", default=unset, help=option.help)
+    elif isinstance(default, tuple):
+        add(flag, dest=name, action="append", default=unset, metavar=option.metavar,
+            help=option.help)  # fmt: skip
+    else:
+        add(flag, dest=name, default=unset, metavar=option.metavar, choices=option.choices,
+            help=option.help)  # fmt: skip
+
+
 def _parser() -> argparse.ArgumentParser:
-    # Defaults suppressed: a subcommand's copy of an option must not reset the top level's.
+    # The common options first: a parent's arguments are copied when a child is made.
     common = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS)
     connect = common.add_argument_group("connection")
-    connect.add_argument("--server", help="Voki server URL, e.g. https://voki.example.com")
-    connect.add_argument("--tenant", help="tenant slug")
-    connect.add_argument("--email", help="login email (the password comes from VOKI_PASSWORD)")
-    connect.add_argument(
-        "--department",
-        dest="departments",
-        action="append",
-        metavar="ID",
-        help="department id to watch (repeatable; default: every visible department)",
-    )
-    connect.add_argument(
-        "--demo",
-        action="store_true",
-        help="start an embedded voki-sim on loopback and log in as its supervisor",
-    )
-    connect.add_argument(
-        "--insecure",
-        action="store_true",
-        help="do not verify TLS certificates (a warning stays on screen)",
-    )
+    for name, option in options():
+        if "cli" in option.sources and option.scope == "common":
+            _add_option(connect.add_argument, name, option)
     common.add_argument("--config", type=Path, help="config file (default: user config dir)")
-    common.add_argument("--log-level", help="log file level (default INFO)")
-
     parser = argparse.ArgumentParser(
         prog="voki-tui",
         description="Live queue dashboard for Voki, in the terminal.",
         parents=[common],
+        epilog="Every option can also be set as VOKI_<NAME> in the environment or in "
+        "config.toml; see --print-config.",
     )
     parser.add_argument("--version", action="version", version=f"voki-tui {__version__}")
     ui = parser.add_argument_group("dashboard")
-    ui.add_argument(
-        "--wallboard", action="store_true", default=None, help="start at the wallboard, no chrome"
-    )
-    ui.add_argument(
-        "--read-only",
-        action="store_true",
-        default=None,
-        help="refuse anything that changes server state",
-    )
-    ui.add_argument("--lang", choices=("en", "pt-BR"), help="label language (default: your locale)")
-    ui.add_argument("--theme", choices=THEMES, help="colour theme")
-    ui.add_argument(
-        "--color-system",
-        choices=COLOR_SYSTEMS,
-        help="force the colour system (SSH often hides COLORTERM)",
-    )
-    ui.add_argument(
-        "--bell",
-        action="store_true",
-        default=None,
-        help="ring the bell when a department crosses a threshold",
-    )
-    ui.add_argument(
+    for name, option in options():
+        if "cli" in option.sources and option.scope == "dashboard":
+            _add_option(ui.add_argument, name, option)
+    parser.add_argument(
         "--print-config",
         action="store_true",
-        help="print the merged settings (secrets masked) and exit",
+        help="print the merged settings (secrets masked) and the config, state and log paths",
     )
 
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -109,62 +89,13 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-_SETTING_NAMES = (
-    "server",
-    "tenant",
-    "email",
-    "departments",
-    "demo",
-    "insecure",
-    "wallboard",
-    "read_only",
-    "lang",
-    "theme",
-    "color_system",
-    "bell",
-)
-
-
 def _cli_layer(args: argparse.Namespace) -> dict[str, object]:
     """Only the options actually given on the command line (None means "not given")."""
     return {
         name: getattr(args, name)
-        for name in _SETTING_NAMES
-        if getattr(args, name, None) is not None
+        for name, option in options()
+        if "cli" in option.sources and getattr(args, name, None) is not None
     }
-
-
-HEARTBEAT_ENV = "VOKI_HEARTBEAT_S"
-
-
-def heartbeat_override(env: Mapping[str, str]) -> float | None:
-    """``VOKI_HEARTBEAT_S``: the feed's heartbeat interval and reply timeout, in seconds.
-
-    The default (15 s + 15 s) notices a dead link within 30 s; tests and fault drills set it
-    lower so a silent server is noticed sooner. Not a config-file setting on purpose.
-    """
-    raw = env.get(HEARTBEAT_ENV, "").strip()
-    if not raw:
-        return None
-    try:
-        value = float(raw)
-    except ValueError:
-        value = float("nan")
-    if not 0.5 <= value <= 300:
-        raise ConfigError(f"{HEARTBEAT_ENV} must be a number of seconds from 0.5 to 300")
-    return value
-
-
-def _account_options(settings: Settings, heartbeat_s: float | None = None) -> AccountOptions:
-    return AccountOptions(
-        heartbeat_s=heartbeat_s,
-        server=settings.server,
-        tenant=settings.tenant,
-        email=settings.email,
-        password=settings.password,
-        departments=settings.departments,
-        insecure=settings.insecure,
-    )
 
 
 @contextmanager
@@ -203,29 +134,14 @@ def _configure_logging(level_name: str) -> None:
     configure_logging(level if isinstance(level, int) else logging.INFO)
 
 
-def _run_dashboard(settings: Settings, store: TokenStore | None, heartbeat_s: float | None) -> int:
+def _run_dashboard(settings: Settings, store: TokenStore | None) -> int:
     if settings.color_system != "auto":
         os.environ["TEXTUAL_COLOR_SYSTEM"] = settings.color_system
     from voki_tui.ui.app import VokiApp
-    from voki_tui.ui.ports import AppOptions
     from voki_tui.ui.signals import cancel_exit_deadline
 
-    account = Account(_account_options(settings, heartbeat_s), store)
-    options = AppOptions(
-        server=settings.server,
-        tenant=settings.tenant,
-        email=settings.email,
-        departments=settings.departments,
-        wallboard=settings.wallboard,
-        read_only=settings.read_only,
-        lang=settings.lang,
-        theme=settings.theme,
-        color_system=settings.color_system,
-        bell=settings.bell,
-        demo=settings.demo,
-        insecure=settings.insecure,
-    )
-    app = VokiApp(options, account, account.feed())
+    account = Account(settings, store)
+    app = VokiApp(settings, account, account.feed())
     try:
         code = app.run()
     finally:
@@ -238,14 +154,14 @@ def _run_headless(
 ) -> int:
     from voki_tui import headless
 
-    account = Account(_account_options(settings, args.heartbeat_s), store)
+    account = Account(settings, store)
 
     async def main() -> int:
         try:
             if command == "snapshot":
                 return await headless.snapshot(account, sys.stdout, args.timeout)
             if command == "watch":
-                return await headless.watch(account, sys.stdout)
+                return await headless.watch(account, sys.stdout, sys.stderr)
             return await _logout(account)
         finally:
             await account.close()
@@ -265,20 +181,35 @@ async def _logout(account: Account) -> int:
     return headless.EXIT_OK
 
 
+def _print_config(settings: Settings, config_path: Path | None) -> None:
+    import json
+
+    from voki_tui.paths import log_dir, state_dir
+    from voki_tui.settings import default_config_path
+
+    shown = {
+        "settings": settings.masked(),
+        "paths": {
+            "config": str(config_path or default_config_path()),
+            "state": str(state_dir()),
+            "log": str(log_dir()),
+        },
+    }
+    print(json.dumps(shown, indent=2))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    config_path: Path | None = getattr(args, "config", None)
     try:
-        settings = load(_cli_layer(args), getattr(args, "config", None))
-        args.heartbeat_s = heartbeat_override(os.environ)
+        settings = load(_cli_layer(args), config_path)
     except ConfigError as exc:
         parser.exit(2, f"voki-tui: {exc}\n")
     if getattr(args, "print_config", False):
-        import json
-
-        print(json.dumps(settings.masked(), indent=2))
+        _print_config(settings, config_path)
         return 0
-    _configure_logging(getattr(args, "log_level", "INFO"))
+    _configure_logging(settings.log_level)
     command: Any = args.command
     if settings.demo:
         with demo_server(settings) as (demo_settings, store):
@@ -293,4 +224,4 @@ def _dispatch(
 ) -> int:
     if command:
         return _run_headless(command, args, settings, store)
-    return _run_dashboard(settings, store, args.heartbeat_s)
+    return _run_dashboard(settings, store)

@@ -1,9 +1,11 @@
 """``voki-tui snapshot --json`` and ``voki-tui watch --json``: the feed without a screen.
 
-For scripts, monitoring and our own integration tests. ``snapshot`` logs in (``VOKI_PASSWORD``
-or the stored refresh token), syncs every chosen department and prints one JSON document;
-``watch`` prints one JSON line per change of state (at most ten a second) until interrupted.
-Failures end with one clear line on stderr and a non-zero exit code, never a traceback.
+For scripts, monitoring and our own integration tests. Both sign in without a person (the
+stored session, else the password source). ``snapshot`` syncs every chosen department and
+prints one JSON document, all within its ``--timeout``; ``watch`` prints one JSON line per
+change of state (at most ten a second) until interrupted, and waits out anything that does not
+need a person, as a wallboard does. Failures end with one clear line on stderr and a non-zero
+exit code, never a traceback.
 """
 
 from __future__ import annotations
@@ -12,10 +14,11 @@ import asyncio
 import json
 import logging
 import sys
+import time
 from collections.abc import Callable
 from typing import Any, TextIO
 
-from voki_tui.account import Account
+from voki_tui.account import Account, password_source
 from voki_tui.api.errors import (
     AuthError,
     MFARequired,
@@ -26,6 +29,7 @@ from voki_tui.api.errors import (
 )
 from voki_tui.live.document import snapshot_document
 from voki_tui.live.state import FeedSnapshot, LinkState, Notification
+from voki_tui.ports import Progress, Retrying
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -86,20 +90,31 @@ def _watch_key(document: dict[str, Any]) -> str:
     return json.dumps(stable, sort_keys=True)
 
 
-async def _start(account: Account) -> None:
-    try:
-        user = await account.restore()
-    except VokiError as exc:
-        raise explain(exc) from None
-    if user is None:
-        raise HeadlessError(
-            "not logged in: set VOKI_PASSWORD, or log in once with the dashboard", EXIT_AUTH
+NOT_LOGGED_IN = (
+    "not logged in: give a password source (VOKI_PASSWORD, --password-file or "
+    "--password-command), or log in once with the dashboard so a session is stored"
+)
+
+
+def _say_retrying(err: TextIO) -> Progress:
+    def progress(attempt: Retrying) -> None:
+        print(
+            f"voki-tui: {attempt.detail}; retrying in {attempt.retry_in_s:.0f} s "
+            f"(attempt {attempt.failures})",
+            file=err,
+            flush=True,
         )
 
+    return progress
 
-async def _departments(account: Account) -> Any:
+
+async def _start(account: Account, progress: Progress, deadline: float | None) -> Any:
+    """Sign in and list the departments, retrying what is transient; the departments."""
     try:
-        listing = await account.departments()
+        user = await account.resume(progress, deadline=deadline)
+        if user is None:
+            raise HeadlessError(NOT_LOGGED_IN, EXIT_AUTH)
+        listing = await account.departments(progress, deadline=deadline)
     except VokiError as exc:
         raise explain(exc) from None
     if not listing.departments:
@@ -108,9 +123,12 @@ async def _departments(account: Account) -> Any:
 
 
 async def snapshot(account: Account, out: TextIO, timeout_s: float = 30.0) -> int:
-    """Sync every chosen department once, print the document, exit."""
-    await _start(account)
-    departments = await _departments(account)
+    """Sync every chosen department once, print the document, exit.
+
+    Everything (signing in through an unreachable server included) must fit in ``timeout_s``.
+    """
+    deadline = time.monotonic() + timeout_s
+    departments = await _start(account, lambda _attempt: None, deadline)
     settled = asyncio.Event()
     latest: list[FeedSnapshot] = []
 
@@ -122,7 +140,7 @@ async def snapshot(account: Account, out: TextIO, timeout_s: float = 30.0) -> in
     feed = account.feed()
     task = asyncio.create_task(feed.run(departments, publish, lambda _note: None))
     try:
-        async with asyncio.timeout(timeout_s):
+        async with asyncio.timeout(max(0.0, deadline - time.monotonic())):
             await settled.wait()
     except TimeoutError:
         raise HeadlessError(
@@ -135,18 +153,23 @@ async def snapshot(account: Account, out: TextIO, timeout_s: float = 30.0) -> in
         await asyncio.gather(task, return_exceptions=True)
     current = feed.current.snapshot() if feed.current is not None else latest[0]
     if current.connection.state is LinkState.AUTH_FAILED:
-        raise HeadlessError("authentication failed: the session has ended", EXIT_AUTH)
+        detail = current.connection.detail or "the session has ended"
+        raise HeadlessError(f"authentication failed: {detail}", EXIT_AUTH)
     out.write(json.dumps(snapshot_document(current), ensure_ascii=False) + "\n")
     out.flush()
     return EXIT_OK
 
 
-async def watch(account: Account, out: TextIO) -> int:
-    """One JSON line per change of state until cancelled (Ctrl-C)."""
-    await _start(account)
-    departments = await _departments(account)
+async def watch(account: Account, out: TextIO, err: TextIO = sys.stderr) -> int:
+    """One JSON line per change of state until cancelled (Ctrl-C).
+
+    Never gives up while the session can come back without a person: an unreachable server at
+    start is waited for, and when the session ends with a password source configured, the
+    source is read again every minute until it gives a password that works.
+    """
+    progress = _say_retrying(err)
+    departments = await _start(account, progress, None)
     last_key: list[str] = [""]
-    ended = asyncio.Event()
 
     def publish(current: FeedSnapshot) -> None:
         document = snapshot_document(current)
@@ -155,26 +178,25 @@ async def watch(account: Account, out: TextIO) -> int:
             last_key[0] = key
             out.write(json.dumps(document, ensure_ascii=False) + "\n")
             out.flush()
-        if current.connection.state is LinkState.AUTH_FAILED:
-            ended.set()
 
     def notify(note: Notification) -> None:
         line = {"notification": {"kind": note.kind, "title": note.title, "body": note.body}}
         out.write(json.dumps(line, ensure_ascii=False) + "\n")
         out.flush()
 
-    feed = account.feed(publish_interval=WATCH_INTERVAL_S)
-    task = asyncio.create_task(feed.run(departments, publish, notify))
-    waiter = asyncio.create_task(ended.wait())
-    try:
-        await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for pending in (task, waiter):
-            pending.cancel()
-        await asyncio.gather(task, waiter, return_exceptions=True)
-    if ended.is_set():
-        raise HeadlessError("authentication failed: the session has ended", EXIT_AUTH)
-    return EXIT_OK
+    while True:
+        feed = account.feed(publish_interval=WATCH_INTERVAL_S)
+        await feed.run(departments, publish, notify)  # returns only when the session ended
+        ended = feed.current.connection.detail if feed.current is not None else None
+        if password_source(account.settings) is None:
+            raise HeadlessError(f"the session has ended: {ended}", EXIT_AUTH)
+        print(
+            f"voki-tui: the session has ended ({ended}); "
+            "signing in again once the password source gives one that works",
+            file=err,
+            flush=True,
+        )
+        await account.await_sign_in()
 
 
 def run(command: Callable[[], Any], err: TextIO = sys.stderr) -> int:

@@ -213,7 +213,7 @@ async def test_revoked_refresh_token_ends_the_session_and_forgets_it(
         paused_sim.control("POST", "revoke-all")
         with pytest.raises(AuthError) as ended:
             await client.me()
-        assert "log in again" in ended.value.message
+        assert "a person must log in" in ended.value.message
         assert not session.logged_in
         assert store.load(session.identity) is None
         with pytest.raises(AuthError):

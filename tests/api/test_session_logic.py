@@ -7,16 +7,21 @@ transport only lets us hold a refresh open, count requests and fail on purpose.
 from __future__ import annotations
 
 import asyncio
+import json
+import random
 from collections.abc import Callable, Coroutine
+from pathlib import Path
 
 import httpx
 import jwt
 import pytest
 
 from voki_tui.api.client import VokiClient
-from voki_tui.api.errors import AuthError, NetworkError, RateLimitedError
+from voki_tui.api.credentials import CredentialError, FixedPassword
+from voki_tui.api.errors import NetworkError, RateLimitedError
 from voki_tui.api.ratelimit import AuthRateGuard
-from voki_tui.api.session import Session
+from voki_tui.api.session import Session, SessionEnded
+from voki_tui.api.tokens import TokenStore
 
 NOW = 1_800_000_000.0
 
@@ -30,9 +35,16 @@ def access(n: int, iat: float = NOW, ttl: float = 900) -> str:
 
 
 class FakeServer:
-    """Answers login/refresh/me; ``gate`` holds refresh answers until released."""
+    """Answers login/refresh/me; ``gate`` holds refresh answers until released.
+
+    ``password`` is the one login accepts; ``mfa`` makes login ask for a code instead.
+    """
 
     def __init__(self) -> None:
+        self.password = "pw"
+        self.mfa = False
+        self.now = NOW  # the server's clock: the ``iat`` of what it issues
+        self.logins = 0
         self.refreshes = 0
         self.gate = asyncio.Event()
         self.gate.set()
@@ -41,11 +53,17 @@ class FakeServer:
 
     def pair(self, ttl: float = 900) -> dict[str, str]:
         self.issued += 1
-        return {"access_token": access(self.issued, ttl=ttl), "refresh_token": f"r{self.issued}"}
+        token = access(self.issued, iat=self.now, ttl=ttl)
+        return {"access_token": token, "refresh_token": f"r{self.issued}"}
 
     async def __call__(self, request: httpx.Request) -> httpx.Response:
         path = request.url.path
         if path == "/api/auth/login":
+            self.logins += 1
+            if self.mfa:
+                return httpx.Response(200, json={"data": {"mfa_required": True, "mfa_token": "m"}})
+            if json.loads(request.content)["password"] != self.password:
+                return httpx.Response(401, json={"errors": {"detail": "Invalid credentials"}})
             return httpx.Response(200, json={"data": {**self.pair(), "user": {"id": 2}}})
         if path == "/api/auth/refresh":
             self.refreshes += 1
@@ -58,7 +76,15 @@ class FakeServer:
         return httpx.Response(404, json={"errors": {"detail": "Not found"}})
 
 
-def make(server: FakeServer, clock: list[float], guard: AuthRateGuard | None = None) -> Session:
+def make(
+    server: FakeServer,
+    clock: list[float],
+    guard: AuthRateGuard | None = None,
+    *,
+    password: FixedPassword | None = None,
+    store: TokenStore | None = None,
+    seed: int = 0,
+) -> Session:
     handler: Callable[[httpx.Request], Coroutine[None, None, httpx.Response]] = server.__call__
     client = VokiClient(
         "http://voki.test",
@@ -66,7 +92,14 @@ def make(server: FakeServer, clock: list[float], guard: AuthRateGuard | None = N
         auth_guard=guard or AuthRateGuard(limit=1000),
         transport=httpx.MockTransport(handler),
     )
-    return Session(client, "s@demo.test", clock=lambda: clock[0])
+    return Session(
+        client,
+        "s@demo.test",
+        clock=lambda: clock[0],
+        password=password,
+        store=store,
+        rng=random.Random(seed),
+    )
 
 
 async def test_many_unauthorized_callers_share_one_refresh() -> None:
@@ -102,10 +135,10 @@ async def test_a_cancelled_waiter_does_not_cancel_the_refresh() -> None:
 
 
 @pytest.mark.parametrize(
-    ("elapsed", "refreshed"), [(0, False), (830, False), (845, True), (900, True)]
+    ("elapsed", "refreshed"), [(0, False), (625, False), (725, True), (900, True)]
 )
 async def test_refresh_ahead_of_expiry(elapsed: float, refreshed: bool) -> None:
-    """15-minute tokens refresh in their last 60 s (10 % would be 90 s: the smaller wins)."""
+    """15-minute tokens refresh at 70–80 % of their lifetime: after 10:30, by 12:00."""
     server, clock = FakeServer(), [NOW]
     session = make(server, clock)
     await session.login("pw")
@@ -140,17 +173,154 @@ async def test_failed_early_refresh_keeps_a_still_valid_token() -> None:
     assert failed.type.__name__ == "ServerError"
 
 
-async def test_refused_refresh_ends_the_session() -> None:
+async def test_refused_refresh_without_a_password_source_ends_the_session() -> None:
     server, clock = FakeServer(), [NOW]
     session = make(server, clock)
     await session.login("pw")
     stale = await session.access_token()
     server.fail_refresh = lambda: httpx.Response(401, json={"errors": {"detail": "revoked"}})
-    with pytest.raises(AuthError):
+    with pytest.raises(SessionEnded, match="a person must log in"):
         await session.on_unauthorized(stale)
     assert not session.logged_in
-    with pytest.raises(AuthError):
+    with pytest.raises(SessionEnded):
         await session.access_token()
+    assert server.logins == 1
+
+
+REVOKED = httpx.Response(401, json={"errors": {"detail": "revoked"}})
+
+
+async def test_refused_refresh_logs_in_again_from_the_password_source() -> None:
+    server, clock = FakeServer(), [NOW]
+    session = make(server, clock, password=FixedPassword("pw"))
+    await session.login("pw")
+    stale = await session.access_token()
+    server.fail_refresh = lambda: REVOKED
+    fresh = await session.on_unauthorized(stale)
+    assert fresh != stale and session.logged_in
+    assert (server.logins, session.relogin_count) == (2, 1)
+
+
+async def test_a_refused_password_is_not_sent_again_until_the_source_changes() -> None:
+    """A wrong password in a file must not be sent once a minute for weeks (lockouts)."""
+
+    class Changing:
+        label = "--password-file test"
+        value = "old-pw"
+
+        async def read(self) -> str:
+            return self.value
+
+    source = Changing()
+    server, clock = FakeServer(), [NOW]
+    session = make(server, clock)
+    session.password_source = source
+    server.password = "new-pw"
+    for _ in range(3):
+        with pytest.raises(SessionEnded, match="was refused"):
+            await session.login_from_source()
+    assert server.logins == 1  # only the first try reached the server
+    source.value = "new-pw"
+    await session.login_from_source()
+    assert server.logins == 2 and session.logged_in
+
+
+async def test_an_mfa_account_or_an_unreadable_source_needs_a_person() -> None:
+    class Broken:
+        label = "--password-command"
+
+        async def read(self) -> str:
+            raise CredentialError("--password-command exited with status 1")
+
+    server, clock = FakeServer(), [NOW]
+    server.mfa = True
+    session = make(server, clock, password=FixedPassword("pw"))
+    with pytest.raises(SessionEnded, match="verification code"):
+        await session.login_from_source()
+    session.password_source = Broken()
+    with pytest.raises(SessionEnded, match="exited with status 1"):
+        await session.login_from_source()
+    assert server.logins == 1
+
+
+async def test_refresh_time_is_jittered_within_three_quarters_of_the_lifetime() -> None:
+    """Boxes that logged in together must not refresh together."""
+    due: set[float] = set()
+    for seed in range(20):
+        server, clock = FakeServer(), [NOW]
+        session = make(server, clock, seed=seed)
+        await session.login("pw")
+        wait = session.refresh_due_in()
+        assert wait is not None and 0.70 * 900 <= wait <= 0.80 * 900
+        due.add(round(wait))
+    assert len(due) > 10
+
+
+async def test_a_second_process_adopts_the_pair_the_first_one_stored(tmp_path: Path) -> None:
+    """Wallboard, watch and cron snapshot share one token file: only one of them refreshes,
+    the others take the new pair from the file instead of spending a rotated token."""
+    server, clock = FakeServer(), [NOW]
+    store = TokenStore(tmp_path)
+    first = make(server, clock, store=store)
+    await first.login("pw")
+    second = make(server, clock, store=store)
+    assert await second.restore() is not None
+    clock[0] += 800  # both are due
+    server.now += 800
+    token = await first.access_token()
+    assert server.refreshes == 1
+    assert await second.access_token() == token
+    assert server.refreshes == 1 and second.adopted_count == 1
+
+
+async def test_refreshes_of_two_processes_at_once_send_one_request(tmp_path: Path) -> None:
+    server, clock = FakeServer(), [NOW]
+    store = TokenStore(tmp_path)
+    first = make(server, clock, store=store)
+    await first.login("pw")
+    second = make(server, clock, store=store)
+    await second.restore()
+    clock[0] += 800
+    server.now += 800
+    server.gate.clear()
+    one = asyncio.create_task(first.access_token())
+    await asyncio.sleep(0.05)  # the first holds the lock, its request is in flight
+    two = asyncio.create_task(second.access_token())
+    await asyncio.sleep(0.1)
+    server.gate.set()
+    assert await one == await two
+    assert server.refreshes == 1
+
+
+async def test_keep_fresh_refreshes_when_due_and_retries_a_server_that_is_down() -> None:
+    server, clock = FakeServer(), [NOW]
+    session = make(server, clock)
+    await session.login("pw")
+    first = await session.access_token()
+    clock[0] += 850
+    failures = [httpx.Response(503), httpx.Response(503)]
+    server.fail_refresh = lambda: (
+        failures.pop(0) if failures else httpx.Response(200, json={"data": server.pair()})
+    )
+    keeper = asyncio.create_task(session.keep_fresh())
+    try:
+        async with asyncio.timeout(10):
+            while session.refresh_count == 0:
+                await asyncio.sleep(0.02)
+    finally:
+        keeper.cancel()
+    assert server.refreshes == 3 and await session.access_token() != first
+
+
+async def test_keep_fresh_ends_with_session_ended_when_only_a_person_can_help() -> None:
+    server, clock = FakeServer(), [NOW]
+    session = make(server, clock)
+    await session.login("pw")
+    clock[0] += 850
+    server.fail_refresh = lambda: REVOKED
+    with pytest.raises(SessionEnded):
+        async with asyncio.timeout(5):
+            await session.keep_fresh()
 
 
 async def test_exhausted_auth_budget_raises_without_sending() -> None:
@@ -170,6 +340,7 @@ async def test_exhausted_auth_budget_raises_without_sending() -> None:
 
 async def test_secrets_never_in_reprs_or_messages() -> None:
     server, clock = FakeServer(), [NOW]
+    server.password = "hunter2-password"
     session = make(server, clock)
     await session.login("hunter2-password")
     token = await session.access_token()

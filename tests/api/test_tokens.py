@@ -20,9 +20,6 @@ def record(identity: Identity = ME, refresh: str = "refresh-1") -> StoredTokens:
         identity=identity,
         refresh_token=refresh,
         access_token="access-1",
-        user_id="3",
-        user_name="Júlia",
-        user_role="attendant",
     )
 
 
@@ -165,3 +162,25 @@ def test_default_directory_follows_voki_tui_home(
 )
 def test_normalize_server(raw: str, normal: str) -> None:
     assert normalize_server(raw) == normal
+
+
+def test_lock_is_exclusive_between_holders_and_released(tmp_path: Path) -> None:
+    """Two processes' locks are two open file descriptions: flock makes them exclude."""
+    store = TokenStore(tmp_path / "state")
+    first, second = store.lock(ME), store.lock(ME)
+    assert first.try_acquire()
+    assert not second.try_acquire()
+    first.release()
+    assert second.try_acquire()
+    second.release()
+    assert mode(first.path) == 0o600
+
+
+def test_lock_where_no_file_can_be_made_does_not_block(tmp_path: Path) -> None:
+    """A kiosk whose state dir cannot be written still refreshes: there is no shared file to
+    guard then. (A regular file where the directory should be fails even for root.)"""
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("")
+    lock = TokenStore(blocker / "state").lock(ME)
+    assert lock.try_acquire()
+    lock.release()

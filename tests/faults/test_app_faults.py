@@ -16,14 +16,17 @@ from typing import Any
 
 import pytest
 
-from voki_tui.account import Account, AccountFeed, AccountOptions
+from voki_tui.account import Account, AccountFeed
+from voki_tui.api.client import VokiClient
+from voki_tui.api.session import Session
 from voki_tui.api.tokens import TokenStore
 from voki_tui.live.state import LinkState
 from voki_tui.phoenix import core
+from voki_tui.settings import Settings
 from voki_tui.sim import DEMO_PASSWORD, DEMO_TENANT
 from voki_tui.sim.testing import InProcessSim, running_sim
 from voki_tui.ui.app import VokiApp
-from voki_tui.ui.ports import AppOptions
+from voki_tui.ui.screens.connecting import ConnectingScreen
 from voki_tui.ui.screens.login import LoginScreen
 from voki_tui.ui.widgets.status_bar import StatusBar
 
@@ -40,21 +43,26 @@ def sim() -> Iterator[InProcessSim]:
 
 @asynccontextmanager
 async def running_app(
-    server: str, tmp_path: Path, *, wallboard: bool = False, departments: tuple[str, ...] = ()
+    server: str,
+    tmp_path: Path,
+    *,
+    wallboard: bool = False,
+    departments: tuple[str, ...] = (),
+    password: str | None = DEMO_PASSWORD,
 ) -> AsyncIterator[tuple[VokiApp, Any]]:
-    account = Account(
-        AccountOptions(server, DEMO_TENANT, SUPERVISOR, DEMO_PASSWORD, departments=departments),
-        TokenStore(tmp_path),
-    )
-    options = AppOptions(
+    """The app with ``password`` as its password source (``VOKI_PASSWORD``); None: no source,
+    so it signs in from the session stored under ``tmp_path`` or asks a person."""
+    options = Settings(
         server=server,
         tenant=DEMO_TENANT,
         email=SUPERVISOR,
+        password=password,
         lang="en",
         wallboard=wallboard,
         departments=departments,
         stale_after_s=2.0,
     )
+    account = Account(options, TokenStore(tmp_path))
     app = VokiApp(options, account, AccountFeed(account, FAST_PHOENIX))
     try:
         async with app.run_test(size=(120, 36)) as pilot:
@@ -119,54 +127,112 @@ async def test_app_survives_drop_and_restart_with_a_truthful_status_bar(
         assert any("reconnecting" in text or "syncing" in text for text in seen), seen
 
 
-async def test_refresh_token_revoked_shows_the_login_screen(
+async def store_a_session(url: str, tmp_path: Path) -> None:
+    """Log in once as a person would, leaving a refresh token in the store under tmp_path."""
+    client = VokiClient(url, DEMO_TENANT)
+    try:
+        await Session(client, SUPERVISOR, store=TokenStore(tmp_path)).login(DEMO_PASSWORD)
+    finally:
+        await client.aclose()
+
+
+def connecting_text(app: VokiApp) -> str:
+    if not isinstance(app.screen, ConnectingScreen):
+        return ""
+    return str(app.screen.query_one("#connecting-state").render())
+
+
+async def test_refused_refresh_token_logs_in_again_from_the_password_source(
     sim: InProcessSim, tmp_path: Path
 ) -> None:
+    """Server lost its sessions (revoke-all) and the link dropped: with VOKI_PASSWORD the board
+    is live again by itself; no login form, no person."""
     async with running_app(sim.url, tmp_path) as (app, _pilot):
         await shows_truth(app, sim)
         sim.control("POST", "revoke-all").raise_for_status()
         sim.control("POST", "drop").raise_for_status()
-        await wait_for(lambda: bool(login_message(app)), 20)
-        message = login_message(app) or ""
-        assert "Session expired" in message
-        assert app.is_running
+        await wait_for(lambda: link(app) is not LinkState.LIVE, 10, step=0.01)
+        seconds = await shows_truth(app, sim)
+        record("app: refresh token revoked, password source", True, seconds)
+        assert not isinstance(app.screen, LoginScreen) and app.session_ended is None
 
 
-async def test_wallboard_keeps_last_data_marked_stale(sim: InProcessSim, tmp_path: Path) -> None:
-    async with running_app(sim.url, tmp_path, wallboard=True) as (app, pilot):
-        await shows_truth(app, sim)
-        before = app.snapshot
-        assert before is not None
-        sim.control("POST", "revoke-all").raise_for_status()
-        sim.control("POST", "drop").raise_for_status()
-        await wait_for(lambda: link(app) is LinkState.AUTH_FAILED, 20)
-        await pilot.pause(0.2)
-        assert app.screen.__class__.__name__ == "WallboardScreen"
-        text = bar_text(app)
-        assert "session expired" in text and "stale" in text, text
-        assert app.screen.has_class("-stale")
-        after = app.snapshot
-        assert after is not None
-        assert [len(v.agents) for v in after.departments] == [
-            len(v.agents) for v in before.departments
-        ]
+async def test_without_a_source_an_ended_session_keeps_the_board_marked(
+    sim: InProcessSim, tmp_path: Path
+) -> None:
+    """No password source: the board stays with its last data, dimmed, saying a person must
+    log in; the form comes only with enter. Both the desk and the wallboard."""
+    for wallboard in (False, True):
+        await store_a_session(sim.url, tmp_path)
+        async with running_app(sim.url, tmp_path, wallboard=wallboard, password=None) as (
+            app,
+            pilot,
+        ):
+            await shows_truth(app, sim)
+            board = type(app.screen).__name__
+            before = app.snapshot
+            assert before is not None
+            sim.control("POST", "revoke-all").raise_for_status()
+            sim.control("POST", "drop").raise_for_status()
+            await wait_for(lambda: link(app) is LinkState.AUTH_FAILED, 20)
+            await pilot.pause(0.2)
+            assert type(app.screen).__name__ == board
+            text = bar_text(app)
+            assert "session ended — press Enter to log in" in text, text
+            assert app.screen.has_class("-stale")
+            after = app.snapshot
+            assert after is not None
+            assert [len(v.agents) for v in after.departments] == [
+                len(v.agents) for v in before.departments
+            ]
+            record(f"app: refresh token revoked, no source ({board})", True, 0.0)
+            await pilot.press("enter")
+            await wait_for(lambda: login_message(app) is not None, 10)
 
 
-async def test_refused_connection_at_start(tmp_path: Path) -> None:
+async def test_boot_before_the_server_then_live_by_itself(tmp_path: Path) -> None:
+    """A box that starts before its server: the connecting screen says connection refused and
+    counts down; when a server appears on that port the board goes live without a keypress."""
     with running_sim(seed=1) as gone:
-        url = gone.url  # a port that was just free, and is closed again after the block
+        port = gone.port  # a port that was just free, and is closed again after the block
+    url = f"http://127.0.0.1:{port}"
     async with running_app(url, tmp_path) as (app, _pilot):
-        await wait_for(lambda: bool(login_message(app)), 20)
-        message = login_message(app) or ""
-        assert "connection refused" in message, message
-        assert app.is_running
+        await wait_for(lambda: "connection refused" in connecting_text(app), 20)
+        assert "retrying" in connecting_text(app)
+        with running_sim(seed=17, paused=True, port=port, auth_rate_limit=1000) as sim:
+            started = time.monotonic()
+            await shows_truth(app, sim)
+            record("app: boot before the server", True, time.monotonic() - started)
 
 
-async def test_dns_failure_at_start(tmp_path: Path) -> None:
+async def test_boot_with_only_a_stored_session_also_waits_for_the_server(tmp_path: Path) -> None:
+    with running_sim(seed=17, paused=True) as sim:
+        port = sim.port
+        await store_a_session(sim.url, tmp_path)
+    async with running_app(f"http://127.0.0.1:{port}", tmp_path, password=None) as (app, _p):
+        await wait_for(lambda: "connection refused" in connecting_text(app), 20)
+        with running_sim(seed=17, paused=True, port=port) as sim:
+            await shows_truth(app, sim)
+
+
+async def test_dns_failure_at_start_is_retried_on_the_connecting_screen(tmp_path: Path) -> None:
     async with running_app("http://voki.invalid", tmp_path) as (app, _pilot):
-        await wait_for(lambda: bool(login_message(app)), 30)
-        message = login_message(app) or ""
-        assert "Cannot reach" in message and "voki.invalid" in message, message
+        await wait_for(lambda: "host name not found" in connecting_text(app), 30)
+        assert "voki.invalid" in connecting_text(app)
+        assert not isinstance(app.screen, LoginScreen)
+
+
+async def test_429_at_start_counts_down_and_retries(tmp_path: Path) -> None:
+    """Seen: the form said "retry in 1 s", frozen, and never retried."""
+    with running_sim(seed=17, paused=True, auth_rate_limit=1) as sim:
+        async with VokiClient(sim.url, DEMO_TENANT) as client:
+            await client.login(SUPERVISOR, DEMO_PASSWORD)  # spends the server's budget
+        async with running_app(sim.url, tmp_path) as (app, _pilot):
+            await wait_for(lambda: "Rate limited" in connecting_text(app), 20)
+            first = connecting_text(app)
+            await asyncio.sleep(2.2)
+            assert connecting_text(app) != first  # the countdown moves
+            assert not isinstance(app.screen, LoginScreen)
 
 
 # -- clock jumps ---------------------------------------------------------------------------
@@ -198,8 +264,6 @@ async def test_monotonic_jump_on_a_live_link_stays_live(sim: InProcessSim, tmp_p
     def jumpy() -> float:
         return time.monotonic() + offset[0]
 
-    from voki_tui.api.client import VokiClient
-    from voki_tui.api.session import Session
     from voki_tui.live import wire
     from voki_tui.live.feed import LiveFeed
 

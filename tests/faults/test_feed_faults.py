@@ -100,7 +100,7 @@ async def test_refresh_token_revoked_ends_the_session(sim: InProcessSim, tmp_pat
         await wait_for(lambda: run.task.done(), 20)
         final = run.latest
         assert final is not None and final.connection.state is LinkState.AUTH_FAILED
-        assert final.connection.detail and "log in again" in final.connection.detail
+        assert final.connection.detail and "a person must log in" in final.connection.detail
         # The last data is still there for a wallboard to show as stale.
         assert any(view.agents for view in final.departments)
         record("refresh token revoked (session ends)", True, time.monotonic() - started)

@@ -18,12 +18,12 @@ from pathlib import Path
 import pytest
 
 from benchmarks.pty_meter import PtyChild
-from voki_tui.account import Account, AccountFeed, AccountOptions
+from voki_tui.account import Account, AccountFeed
 from voki_tui.api.tokens import TokenStore
+from voki_tui.settings import Settings
 from voki_tui.sim import DEMO_PASSWORD, DEMO_TENANT
 from voki_tui.sim.testing import InProcessSim, running_sim
 from voki_tui.ui.app import VokiApp
-from voki_tui.ui.ports import AppOptions
 
 from .harness import FAST_PHOENIX, SUPERVISOR, wait_for
 
@@ -121,11 +121,8 @@ def test_hostile_text_in_a_real_terminal(sim: InProcessSim, tmp_path: Path) -> N
 
 
 async def test_hostile_text_in_the_app_with_a_real_feed(sim: InProcessSim, tmp_path: Path) -> None:
-    account = Account(
-        AccountOptions(sim.url, DEMO_TENANT, SUPERVISOR, DEMO_PASSWORD, departments=("1",)),
-        TokenStore(tmp_path),
-    )
-    options = AppOptions(sim.url, DEMO_TENANT, SUPERVISOR, departments=("1",), lang="en")
+    options = Settings(sim.url, DEMO_TENANT, SUPERVISOR, ("1",), password=DEMO_PASSWORD, lang="en")
+    account = Account(options, TokenStore(tmp_path))
     app = VokiApp(options, account, AccountFeed(account, FAST_PHOENIX))
     try:
         async with app.run_test(size=(200, 50)) as pilot:

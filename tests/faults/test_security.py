@@ -19,17 +19,17 @@ from typing import Any
 import httpx
 import pytest
 
-from voki_tui.account import Account, AccountFeed, AccountOptions
+from voki_tui.account import Account, AccountFeed
 from voki_tui.api.client import VokiClient
 from voki_tui.api.errors import AuthError, TLSError
 from voki_tui.api.models import LoginTokens
 from voki_tui.api.session import Session
 from voki_tui.api.tokens import Identity, StoredTokens, TokenStore
 from voki_tui.logs import configure_logging
+from voki_tui.settings import Settings
 from voki_tui.sim import DEMO_PASSWORD, DEMO_TENANT
 from voki_tui.sim.testing import InProcessSim, running_sim
 from voki_tui.ui.app import VokiApp
-from voki_tui.ui.ports import AppOptions
 from voki_tui.ui.widgets.status_bar import StatusBar
 
 from .harness import SUPERVISOR, live_feed, self_signed_context, tls_relay, wait_for
@@ -203,11 +203,10 @@ async def test_tls_verification_is_on_by_default(sim: InProcessSim, tls_context:
 
 
 async def _insecure_app(url: str, tmp_path: Path, settle: Any) -> tuple[str, Any]:
-    account = Account(
-        AccountOptions(url, DEMO_TENANT, SUPERVISOR, DEMO_PASSWORD, insecure=True),
-        TokenStore(tmp_path),
+    options = Settings(
+        server=url, tenant=DEMO_TENANT, email=SUPERVISOR, password=DEMO_PASSWORD, insecure=True
     )
-    options = AppOptions(server=url, tenant=DEMO_TENANT, email=SUPERVISOR, insecure=True)
+    account = Account(options, TokenStore(tmp_path))
     app = VokiApp(options, account, AccountFeed(account))
     try:
         async with app.run_test(size=(120, 30)) as pilot:
@@ -322,7 +321,7 @@ async def test_logout_removes_the_stored_token_and_revokes_it(
     sim: InProcessSim, tmp_path: Path
 ) -> None:
     store = TokenStore(tmp_path)
-    account = Account(AccountOptions(sim.url, DEMO_TENANT, SUPERVISOR, DEMO_PASSWORD), store)
+    account = Account(Settings(sim.url, DEMO_TENANT, SUPERVISOR, password=DEMO_PASSWORD), store)
     await account.restore()
     assert account.session is not None
     identity = account.session.identity

@@ -165,6 +165,7 @@ class Watch:
     home: Path
     role: str = "supervisor"
     env: dict[str, str] = field(default_factory=dict)
+    password: str | None = DEMO_PASSWORD  # VOKI_PASSWORD; None: the stored session only
     process: subprocess.Popen[str] | None = None
     documents: int = 0
     latest: dict[str, Any] | None = None
@@ -176,7 +177,7 @@ class Watch:
         stderr = (self.home / "watch.stderr").open("w")
         self.process = subprocess.Popen(
             cli_args("watch", self.sim, self.role),
-            env=cli_env(self.home, **self.env),
+            env=cli_env(self.home, self.password, **self.env),
             stdout=subprocess.PIPE,
             stderr=stderr,
             text=True,

@@ -231,10 +231,28 @@ def test_rate_limited_login_exits_4_with_the_wait(tmp_path: Path) -> None:
     assert "rate limited" in line and " s" in line and any(ch.isdigit() for ch in line)
 
 
-def test_revoke_all_ends_watch_with_session_has_ended(sim: InProcessSim, watch: Watch) -> None:
+def test_revoke_all_with_a_password_source_keeps_watch_going(
+    sim: InProcessSim, watch: Watch
+) -> None:
+    """The server forgot every session: with VOKI_PASSWORD, watch logs in again by itself."""
     sim.control("POST", "revoke-all")
     sim.control("POST", "drop")
-    assert poll(lambda: watch.process is not None and watch.process.poll() is not None, 30)
-    assert watch.process is not None
-    assert watch.process.returncode not in (0, None)
-    assert "session has ended" in _one_line(watch.stderr())
+    _recovered(watch, sim)
+    assert watch.process is not None and watch.process.poll() is None
+    assert "session has ended" not in watch.stderr()
+
+
+def test_revoke_all_without_a_source_ends_watch_with_session_has_ended(
+    sim: InProcessSim, tmp_path: Path
+) -> None:
+    home = tmp_path / "watch"
+    stored = run_cli("snapshot", sim, home)  # a person's login leaves a stored session
+    assert stored.returncode == 0, stored.stderr
+    with Watch(sim, home, password=None) as watch:
+        assert converge(watch, sim, STARTUP_S).converged
+        sim.control("POST", "revoke-all")
+        sim.control("POST", "drop")
+        assert poll(lambda: watch.process is not None and watch.process.poll() is not None, 30)
+        assert watch.process is not None
+        assert watch.process.returncode == 3
+        assert "session has ended" in _one_line(watch.stderr())

@@ -28,7 +28,8 @@ from voki_tui.live.state import (
     UserInfo,
     WaitingCustomer,
 )
-from voki_tui.ui.ports import AppOptions, DepartmentList, LastLogin, Notify, Publish
+from voki_tui.ports import DepartmentList, LastLogin, Notify, Progress, Publish, Retrying
+from voki_tui.settings import Settings
 
 T0 = datetime(2026, 3, 2, 14, 30, 0, tzinfo=UTC)
 SERVER = "https://voki.example.com.br"
@@ -350,23 +351,61 @@ class FakeFeed:
 
 @dataclass
 class FakeAuth:
-    """An ``Authenticator`` whose answers are scripted; records every call (never a password)."""
+    """An ``Authenticator`` whose answers are scripted; records every call (never a password).
+
+    ``restored`` is the user an unattended sign-in gives (None: there is nothing to sign in
+    with, so the app shows the login form). ``resume_script`` scripts ``resume`` instead: each
+    ``Retrying`` is reported to the app's progress callback as a failed attempt, then the next
+    entry is taken; an ``asyncio.Event`` holds the sign-in until the test sets it; a user is
+    returned, an exception raised. ``await_sign_in`` returns
+    ``signed_in_later`` once the test sets ``sign_in_event``.
+    """
 
     restored: UserInfo | None = None
+    resume_script: list[UserInfo | Retrying | Exception | asyncio.Event] = field(
+        default_factory=list
+    )
     login_results: list[UserInfo | Exception] = field(default_factory=list)
     mfa_results: list[UserInfo | Exception] = field(default_factory=list)
     department_list: DepartmentList = field(
         default_factory=lambda: DepartmentList(DEPARTMENTS, total=len(DEPARTMENTS))
     )
     remembered: LastLogin | None = None
+    signed_in_later: UserInfo | None = None
+    sign_in_event: asyncio.Event = field(default_factory=asyncio.Event)
     calls: list[tuple[str, ...]] = field(default_factory=list)
 
     def last(self) -> LastLogin | None:
+        if self.remembered is None and self.can_resume():
+            return LastLogin(SERVER, TENANT, SUPERVISOR.email)
         return self.remembered
 
-    async def restore(self) -> UserInfo | None:
-        self.calls.append(("restore",))
+    def can_resume(self) -> bool:
+        return self.restored is not None or bool(self.resume_script)
+
+    async def resume(
+        self, progress: Progress = lambda _attempt: None, *, deadline: float | None = None
+    ) -> UserInfo | None:
+        self.calls.append(("resume",))
+        while self.resume_script:
+            step = self.resume_script.pop(0)
+            if isinstance(step, Retrying):
+                progress(step)
+                await asyncio.sleep(0)
+                continue
+            if isinstance(step, asyncio.Event):  # hold here until the test sets it
+                await step.wait()
+                continue
+            if isinstance(step, Exception):
+                raise step
+            return step
         return self.restored
+
+    async def await_sign_in(self) -> UserInfo:
+        self.calls.append(("await_sign_in",))
+        await self.sign_in_event.wait()
+        assert self.signed_in_later is not None, "FakeAuth.signed_in_later is not set"
+        return self.signed_in_later
 
     async def login(self, server: str, tenant: str, email: str, password: str) -> UserInfo:
         self.calls.append(("login", server, tenant, email))
@@ -382,7 +421,9 @@ class FakeAuth:
     async def close(self) -> None:
         self.calls.append(("close",))
 
-    async def departments(self) -> DepartmentList:
+    async def departments(
+        self, progress: Progress = lambda _attempt: None, *, deadline: float | None = None
+    ) -> DepartmentList:
         self.calls.append(("departments",))
         return self.department_list
 
@@ -395,7 +436,7 @@ class FakeAuth:
         return result
 
 
-def options(**overrides: object) -> AppOptions:
-    """AppOptions for tests: English, dark theme, unless overridden."""
-    base = AppOptions(server=SERVER, tenant=TENANT, email=SUPERVISOR.email, lang="en")
+def options(**overrides: object) -> Settings:
+    """Settings for tests: English, dark theme, unless overridden."""
+    base = Settings(server=SERVER, tenant=TENANT, email=SUPERVISOR.email, lang="en")
     return replace(base, **overrides)  # type: ignore[arg-type]

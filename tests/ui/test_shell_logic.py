@@ -70,7 +70,9 @@ def test_status_wording_per_state() -> None:
     assert describe_link(reconnecting, T0 + timedelta(seconds=30)).startswith(
         "↻ reconnecting in 0 s"
     )
-    assert "session expired" in describe_link(connection(LinkState.AUTH_FAILED), T0)
+    assert "session ended — press Enter to log in" in describe_link(
+        connection(LinkState.AUTH_FAILED), T0
+    )
     assert describe_age(connection(LinkState.LIVE), T0) == ""
     assert describe_age(connection(LinkState.SYNCING, data_age_s=75), T0) == "data 1:15 old"
 

@@ -18,9 +18,8 @@ from voki_tui.api.errors import (
     TLSError,
     ValidationError,
 )
-from voki_tui.live.state import LinkState
+from voki_tui.ports import DepartmentList, LastLogin
 from voki_tui.ui.app import VokiApp
-from voki_tui.ui.ports import DepartmentList, LastLogin
 from voki_tui.ui.screens.departments import DepartmentsScreen
 from voki_tui.ui.screens.help import HelpScreen
 from voki_tui.ui.screens.login import LoginScreen
@@ -34,7 +33,6 @@ from .fakes import (
     FakeAuth,
     FakeFeed,
     FrozenClock,
-    connection,
     customer,
     department,
     notification,
@@ -305,47 +303,6 @@ async def test_status_bar_tells_the_connection_story() -> None:
         feed.push(snapshot(version=9, now=clock.now))
         await until(pilot, lambda: "● live" in bar.text)
         assert not app.screen.has_class("-stale")
-
-
-async def test_expired_session_returns_to_login_but_wallboard_keeps_showing() -> None:
-    expired = snapshot(conn=connection(LinkState.AUTH_FAILED, data_age_s=30))
-    feed = FakeFeed([snapshot()])
-    app = VokiApp(options(), FakeAuth(restored=SUPERVISOR), feed, FrozenClock())
-    async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: isinstance(app.screen, DepartmentsScreen))
-        feed.push(expired)
-        await until(pilot, lambda: isinstance(app.screen, LoginScreen))
-        assert "Session expired" in static_text(app, "#login-message")
-    wall_feed = FakeFeed([snapshot()])
-    wall = VokiApp(options(wallboard=True), FakeAuth(restored=SUPERVISOR), wall_feed, FrozenClock())
-    async with wall.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: type(wall.screen).__name__ == "WallboardScreen")
-        wall_feed.push(expired)
-        await until(pilot, lambda: wall.screen.has_class("-stale"))
-        assert type(wall.screen).__name__ == "WallboardScreen"
-
-
-async def test_read_only_refuses_logout() -> None:
-    auth = FakeAuth(restored=SUPERVISOR)
-    app = VokiApp(options(read_only=True), auth, FakeFeed(), FrozenClock())
-    async with app.run_test(size=SIZE, notifications=True) as pilot:
-        await until(pilot, lambda: isinstance(app.screen, DepartmentsScreen))
-        await pilot.press("l")
-        await until(pilot, lambda: any("Read-only" in str(n.message) for n in app._notifications))
-        assert ("logout",) not in auth.calls
-        assert isinstance(app.screen, DepartmentsScreen)
-
-
-async def test_logout_cancels_the_feed_and_shows_login() -> None:
-    auth = FakeAuth(restored=SUPERVISOR)
-    feed = FakeFeed()
-    app = VokiApp(options(), auth, feed, FrozenClock())
-    async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: feed.running.is_set())
-        await pilot.press("l")
-        await until(pilot, lambda: isinstance(app.screen, LoginScreen))
-        await until(pilot, lambda: feed.cancelled)
-    assert ("logout",) in auth.calls
 
 
 async def test_too_small_notice_comes_and_goes() -> None:

@@ -16,8 +16,8 @@ from textual.widgets import Input
 
 from voki_tui.api.errors import RateLimitedError, ValidationError
 from voki_tui.live.state import FeedSnapshot, LinkState
+from voki_tui.ports import LastLogin
 from voki_tui.ui.app import VokiApp
-from voki_tui.ui.ports import LastLogin
 from voki_tui.ui.screens.departments import DepartmentsScreen
 from voki_tui.ui.screens.login import LoginScreen
 from voki_tui.ui.screens.presence import PresenceScreen

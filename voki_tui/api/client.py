@@ -63,6 +63,9 @@ M = TypeVar("M", bound=VokiModel)
 PAGE_SIZE = 100  # the API's maximum
 MAX_PAGES = 1000  # a server that never says "last page" must not keep us busy forever
 DEFAULT_RETRY_AFTER_S = 60.0
+#: A ``Retry-After`` beyond this is taken as this: a typo or a hostile ``1e308`` must not
+#: block sign-in for good (the auth limit is per minute; an hour is already generous).
+MAX_RETRY_AFTER_S = 3600.0
 DETAIL_MAX = 200
 
 
@@ -116,16 +119,20 @@ def _retry_after(response: httpx.Response) -> float:
     if not raw:
         return DEFAULT_RETRY_AFTER_S
     try:
-        return max(0.0, float(raw))
+        seconds = float(raw)
     except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(raw)
-    except (TypeError, ValueError):
+        try:
+            when = parsedate_to_datetime(raw)
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return DEFAULT_RETRY_AFTER_S
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        seconds = (when - datetime.now(UTC)).total_seconds()
+    if seconds != seconds:  # NaN
         return DEFAULT_RETRY_AFTER_S
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+    if seconds > MAX_RETRY_AFTER_S:
+        log.warning("Retry-After of %.3g s capped to %.0f s", seconds, MAX_RETRY_AFTER_S)
+    return min(max(0.0, seconds), MAX_RETRY_AFTER_S)
 
 
 def _error_body(response: httpx.Response) -> dict[str, Any]:
@@ -309,8 +316,7 @@ class VokiClient:
         auth_endpoint: bool = False,
     ) -> Any:
         """One request; the decoded JSON body (None when empty) or a typed error."""
-        if auth_endpoint:
-            self.auth_guard.acquire()
+        stamp = self.auth_guard.acquire() if auth_endpoint else None
         headers = {"Authorization": f"Bearer {token}"} if token else None
         started = time.monotonic()
         self.requests_sent += 1
@@ -319,6 +325,8 @@ class VokiClient:
                 method, path, params=params, json=json, headers=headers
             )
         except httpx.TransportError as exc:
+            if stamp is not None and isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout):
+                self.auth_guard.refund(stamp)  # never reached the server
             error = self._network_error(exc)
             log.info("%s %s failed: %s", method, path, error.message)
             raise error from None

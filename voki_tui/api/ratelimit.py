@@ -1,5 +1,9 @@
 """The client-side budget for ``/api/auth/*`` requests (Voki allows 5 a minute).
 
+Only requests that reached the server count: one refused at the TCP connection, or lost to
+DNS or a TLS handshake, is refunded (:meth:`AuthRateGuard.refund`); a timeout after the
+request was sent still counts, since the server may have seen it.
+
 Going over the limit is not harmless: every refused request is one more the server counts, and
 a client that retries a refused login or refresh in a loop locks itself out for good. So the
 client refuses to send instead: ``AuthRateGuard.acquire`` raises ``RateLimitedError`` with the
@@ -14,6 +18,7 @@ counts our requests per client address, not per ``VokiClient``.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 from collections import deque
@@ -57,15 +62,27 @@ class AuthRateGuard:
             wait = max(wait, self._sent[0] + span - now)
         return wait
 
-    def acquire(self) -> None:
-        """Record one request about to be sent, or raise ``RateLimitedError`` with the wait."""
+    def acquire(self) -> float:
+        """Record one request about to be sent, or raise ``RateLimitedError`` with the wait.
+
+        Returns the request's stamp, for :meth:`refund` if it never reaches the server.
+        """
         wait = self.wait_s()
         if wait > 0:
             raise RateLimitedError(
                 f"Too many sign-in attempts; try again in {math.ceil(wait)} s",
                 retry_after=wait,
             )
-        self._sent.append(self._clock())
+        stamp = self._clock()
+        self._sent.append(stamp)
+        return stamp
+
+    def refund(self, stamp: float) -> None:
+        """The request stamped ``stamp`` never reached the server (connection refused, no
+        route, DNS failure, TLS handshake): it does not count against the server's limit, so
+        a box that retries through an outage has its whole budget when the server is back."""
+        with contextlib.suppress(ValueError):  # already forgotten (older than the window)
+            self._sent.remove(stamp)
 
     def hold(self, seconds: float) -> None:
         """The server answered 429: send nothing more before ``seconds`` have passed."""

@@ -1,42 +1,74 @@
-"""One login's tokens, kept fresh: the ``TokenSource`` of a ``VokiClient`` and of the socket.
+"""One login's tokens, kept fresh for weeks: the ``TokenSource`` of a ``VokiClient`` and of the
+socket.
 
 A ``Session`` belongs to one (server, tenant, email). It logs in (with the MFA step when the
 account asks for it), restores a stored refresh token, and hands out access tokens through
-``access_token()``, refreshing them *ahead* of expiry: an unattended wallboard should never
-see a 401 in normal operation. The JWT's ``exp`` is read without verifying the signature (we
-cannot, and need not: the server checks it); the remaining lifetime is measured from when we
-received the token, using ``exp - iat`` when the token has ``iat``, so a skewed local clock
-does not make us refresh too late or constantly.
+``access_token()``. A board that nobody touches for weeks depends on three things here:
 
-Refreshes are single-flight: however many requests hit a 401 at once, one refresh request is
-sent and everyone waits for it (an ``asyncio.Task`` shielded from the waiters' cancellation,
-since cancelling a refresh half-way could spend the refresh token without us learning the new
-one). Refreshes pass the client's ``AuthRateGuard`` like every ``/api/auth/*`` request.
+- **Refresh ahead of time, connected or not.** ``keep_fresh()`` refreshes the access token at
+  about three quarters of its lifetime (jittered, so boxes do not refresh in step), whether or
+  not the socket is up, so the refresh token rotates and never reaches its own expiry while
+  the app runs. The JWT's ``exp`` is read without verifying the signature (we cannot, and need
+  not); the lifetime is ``exp - iat`` measured from when we received the token, so a skewed
+  local clock does not make us refresh too late or constantly.
+- **Log in again by itself.** When the server refuses the refresh token (it lost its sessions,
+  an admin revoked them) and a ``PasswordSource`` is configured, the session logs in again
+  with it. Only when that is impossible (no source, an MFA account, a refused password) does it
+  raise ``SessionEnded``: a person must log in. A refused password is not sent again until the
+  source gives a different one (kept as a keyed digest in memory, never the password).
+- **Share the token file with other processes.** A wallboard, a ``watch`` and a cron
+  ``snapshot`` of one login share the ``TokenStore`` file, and a refresh token can be spent
+  once. A refresh therefore takes the store's lock, re-reads the file first (another process
+  may have rotated the tokens already: then we adopt its newer pair and send nothing), and
+  writes the new pair atomically before letting go.
 
-Passwords are only passed through to the login request and never kept. Tokens go to the
-``TokenStore`` (0600 file) when one is given.
+Refreshes are single-flight: however many callers hit a 401 at once, one refresh is sent and
+everyone waits for it (an ``asyncio.Task`` shielded from the waiters' cancellation, since a
+refresh cancelled half-way could spend the refresh token without our learning the new one).
+Every ``/api/auth/*`` request passes the client's ``AuthRateGuard``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import logging
+import random
+import secrets
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import astuple
 from typing import Any
 
 import jwt
 
 from voki_tui.api.client import VokiClient
-from voki_tui.api.errors import AuthError, VokiError
+from voki_tui.api.credentials import CredentialError, PasswordSource
+from voki_tui.api.errors import AuthError, MFARequired, RateLimitedError, VokiError
 from voki_tui.api.models import LoginTokens, User
 from voki_tui.api.tokens import Identity, StoredTokens, TokenStore
+from voki_tui.retry import SERVER_DOWN
 
 log = logging.getLogger(__name__)
 
-REFRESH_MARGIN_S = 60.0  # refresh when less than this remains ...
-REFRESH_MARGIN_SHARE = 0.10  # ... or this share of the lifetime, whichever is smaller
+#: Refresh when this share of the access token's lifetime has passed (drawn per token).
+REFRESH_AT = (0.70, 0.80)
+#: An opaque (non-JWT) access token has no known lifetime: look again this often.
+OPAQUE_RECHECK_S = 300.0
+#: ``keep_fresh`` never sleeps longer than this at once, so a jump of the wall clock (a box
+#: whose clock is set late by NTP) is noticed within it.
+LONGEST_SLEEP_S = 60.0
+#: How long a refresh waits for another process that holds the token store's lock.
+LOCK_WAIT_S = 30.0
+
+
+class SessionEnded(AuthError):
+    """Only a person can log in again (the message says why, in words for that person)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, status=401)
 
 
 def unverified_claims(token: str) -> dict[str, Any]:
@@ -64,7 +96,7 @@ def _number(value: object) -> float | None:
 
 
 class Session:
-    """Tokens of one login, refreshed ahead of expiry, single-flight, rate-limit aware."""
+    """Tokens of one login, refreshed ahead of expiry, single-flight, shared across processes."""
 
     def __init__(
         self,
@@ -72,19 +104,28 @@ class Session:
         email: str,
         *,
         store: TokenStore | None = None,
+        password: PasswordSource | None = None,
         clock: Callable[[], float] = time.time,
+        rng: random.Random | None = None,
     ) -> None:
         self.client = client
         self.identity = Identity.of(client.server, client.tenant, email)
+        self.password_source = password
         self.user: User | None = None
-        self.refresh_count = 0  # refreshes that succeeded (for tests and the status line)
+        self.refresh_count = 0  # refreshes that succeeded
+        self.relogin_count = 0  # logins from the password source after a refused refresh
+        self.adopted_count = 0  # newer tokens taken from the store (another process rotated)
         self._store = store
         self._clock = clock
+        self._rng = rng or random.Random()  # jitter, not security
         self._access: str | None = None
         self._refresh: str | None = None
+        self._issued_at: float | None = None  # the access token's ``iat``, to compare pairs
         self._expires_at: float | None = None  # local clock time the access token expires
-        self._margin_s = 0.0
+        self._refresh_at: float | None = None  # local clock time to refresh it
         self._refresh_task: asyncio.Task[None] | None = None
+        self._digest_key = secrets.token_bytes(16)
+        self._refused_password: bytes | None = None  # keyed digest of the last refused one
         client.token_source = self
 
     def __repr__(self) -> str:
@@ -92,7 +133,10 @@ class Session:
 
     @property
     def logged_in(self) -> bool:
-        return self._refresh is not None
+        """Holding a refresh token, or able to log in again without a person."""
+        return self.user is not None and (
+            self._refresh is not None or self.password_source is not None
+        )
 
     # -- token bookkeeping --------------------------------------------------------------
 
@@ -105,53 +149,55 @@ class Session:
         self._access = token
         claims = unverified_claims(token)
         exp, iat = _number(claims.get("exp")), _number(claims.get("iat"))
+        self._issued_at = iat
         now = self._clock()
         if exp is None:
-            self._expires_at = None  # opaque token: we learn of its expiry from a 401
+            self._expires_at = self._refresh_at = None  # opaque: a 401 tells us
             return
-        if received_now and iat is not None and iat < exp:
-            lifetime = exp - iat
-            self._expires_at = now + lifetime
+        lifetime = exp - iat if iat is not None and iat < exp else None
+        if received_now and lifetime is not None:
+            start, self._expires_at = now, now + lifetime
+        elif lifetime is not None:
+            start, self._expires_at = exp - lifetime, exp
         else:
             lifetime = max(0.0, exp - now)
-            self._expires_at = exp
-        self._margin_s = min(REFRESH_MARGIN_S, REFRESH_MARGIN_SHARE * lifetime)
+            start, self._expires_at = now, exp
+        self._refresh_at = start + lifetime * self._rng.uniform(*REFRESH_AT)
 
     def _adopt(self, tokens: LoginTokens) -> None:
         self._set_access(tokens.access_token, received_now=True)
         self._refresh = tokens.refresh_token
 
     def _due(self) -> bool:
-        """The access token should be refreshed now (missing, or inside the margin)."""
+        """The access token should be refreshed now (missing, or past its refresh time)."""
         if self._access is None:
             return True
-        if self._expires_at is None:
-            return False
-        return self._expires_at - self._clock() < self._margin_s
+        return self._refresh_at is not None and self._clock() >= self._refresh_at
 
     def _expired(self) -> bool:
         return self._expires_at is not None and self._clock() >= self._expires_at
 
+    def refresh_due_in(self) -> float | None:
+        """Seconds until the access token should be refreshed (<= 0: now); None if unknown."""
+        if self._access is None:
+            return 0.0
+        if self._refresh_at is None:
+            return None
+        return self._refresh_at - self._clock()
+
     def _save(self) -> None:
         if self._store is None or self._refresh is None:
             return
-        user = self.user
-        record = StoredTokens(
-            identity=self.identity,
-            refresh_token=self._refresh,
-            access_token=self._access,
-            user_id=user.id if user else None,
-            user_name=user.name if user else None,
-            user_role=user.role if user else None,
-        )
+        record = StoredTokens(self.identity, self._refresh, self._access)
         try:
             self._store.save(record)
             self._store.remember_last(*astuple(self.identity))
-        except OSError as exc:  # a full disk must not turn a good login into a failure
-            log.warning("could not store the session: %s", type(exc).__name__)
+        except OSError as exc:  # a full or read-only disk must not turn a login into a failure
+            log.warning("could not store the session: %s", exc.strerror or type(exc).__name__)
 
     def _forget(self) -> None:
-        self._access = self._refresh = self._expires_at = None
+        self._access = self._refresh = self._expires_at = self._refresh_at = None
+        self._issued_at = None
         if self._store is not None:
             try:
                 self._store.remove(self.identity)
@@ -159,8 +205,43 @@ class Session:
                 log.warning("could not remove the stored session: %s", type(exc).__name__)
 
     def stored(self) -> StoredTokens | None:
-        """What the token store holds for this identity (user id/name/role to show offline)."""
+        """What the token store holds for this identity."""
         return self._store.load(self.identity) if self._store is not None else None
+
+    def _adopt_stored(self) -> bool:
+        """Take a newer pair another process saved; True if ours was replaced."""
+        stored = self.stored()
+        if stored is None or stored.refresh_token == self._refresh:
+            return False
+        theirs = _number(unverified_claims(stored.access_token or "").get("iat"))
+        if self._refresh is not None and (
+            theirs is None or (self._issued_at is not None and theirs < self._issued_at)
+        ):
+            return False  # the file is older than what we hold (our last save failed)
+        log.info("the token store holds a newer session (another process refreshed); using it")
+        self._refresh = stored.refresh_token
+        if stored.access_token:
+            self._set_access(stored.access_token, received_now=False)
+        self.adopted_count += 1
+        return True
+
+    @asynccontextmanager
+    async def _exclusive(self) -> AsyncIterator[None]:
+        """Hold the token store's lock (waiting for another process, within reason)."""
+        if self._store is None:
+            yield
+            return
+        lock = self._store.lock(self.identity)
+        deadline = time.monotonic() + LOCK_WAIT_S
+        while not lock.try_acquire():
+            if time.monotonic() > deadline:
+                log.warning("the token store stayed locked for %.0f s; going ahead", LOCK_WAIT_S)
+                break
+            await asyncio.sleep(0.05)
+        try:
+            yield
+        finally:
+            lock.release()
 
     # -- login ----------------------------------------------------------------------------
 
@@ -172,17 +253,55 @@ class Session:
 
     async def login(self, password: str) -> User:
         """Log in with a password; raises ``MFARequired`` when a code must follow."""
-        tokens = await self.client.login(self.identity.email, password, self.client.tenant)
-        return await self._finish_login(tokens)
+        async with self._exclusive():
+            tokens = await self.client.login(self.identity.email, password, self.client.tenant)
+            return await self._finish_login(tokens)
 
     async def verify_mfa(self, mfa_token: str, code: str) -> User:
         """Finish a login that raised ``MFARequired``."""
-        return await self._finish_login(await self.client.verify_mfa(mfa_token, code))
+        async with self._exclusive():
+            return await self._finish_login(await self.client.verify_mfa(mfa_token, code))
+
+    async def login_from_source(self) -> User:
+        """Log in with the configured password source (no person needed).
+
+        Raises ``SessionEnded`` when that cannot work: no source, an unreadable source, an
+        MFA account, or a password the server refused (which is not sent again until the
+        source gives another). Network and rate-limit errors propagate: try again later.
+        """
+        source = self.password_source
+        if source is None:
+            raise SessionEnded("Your session has ended; a person must log in")
+        try:
+            password = await source.read()
+        except CredentialError as exc:
+            raise SessionEnded(f"Cannot read the password ({exc})") from None
+        digest = hmac.new(self._digest_key, password.encode(), hashlib.sha256).digest()
+        if self._refused_password is not None and hmac.compare_digest(
+            digest, self._refused_password
+        ):
+            raise SessionEnded(f"The password from {source.label} was refused")
+        try:
+            tokens = await self.client.login(self.identity.email, password, self.client.tenant)
+        except MFARequired:
+            raise SessionEnded(
+                "This account needs a verification code; a person must log in"
+            ) from None
+        except AuthError:
+            self._refused_password = digest
+            raise SessionEnded(f"The password from {source.label} was refused") from None
+        del password
+        self._refused_password = None
+        user = await self._finish_login(tokens)
+        self.relogin_count += 1
+        log.info("logged in again with the password from %s", source.label)
+        return user
 
     async def restore(self) -> User | None:
-        """Resume from the stored refresh token; None when there is none or it was refused.
+        """Resume from the stored session; None when there is none.
 
-        Network and rate-limit errors propagate: the token may still be good later.
+        A stored refresh token the server refuses falls back to the password source; with
+        none, ``SessionEnded``. Network and rate-limit errors propagate: it may work later.
         """
         stored = self.stored()
         if stored is None:
@@ -192,23 +311,28 @@ class Session:
             self._set_access(stored.access_token, received_now=False)
         try:
             self.user = await self.client.me()
+        except SessionEnded:
+            raise
         except AuthError:
-            log.info("stored session refused by the server; a new login is needed")
+            log.info("stored session refused by the server")
             self._forget()
-            return None
+            if self.password_source is None:
+                raise SessionEnded("Your session has ended; a person must log in") from None
+            async with self._exclusive():
+                return await self.login_from_source()
         self._save()
         return self.user
 
     # -- the token source -----------------------------------------------------------------
 
     async def access_token(self) -> str:
-        """A valid access token, refreshed first when it is about to expire."""
+        """A valid access token, refreshed first when it is due."""
         if self._access is not None and not self._due():
             return self._access
-        if self._refresh is None:
+        if self._refresh is None and self.password_source is None:
             if self._access is not None:
                 return self._access
-            raise AuthError("Not logged in")
+            raise SessionEnded("Not logged in")
         try:
             await self._refresh_once(stale=self._access)
         except VokiError as exc:
@@ -217,14 +341,14 @@ class Session:
             # Still valid for a while: use it, the next call tries to refresh again.
             log.info("early refresh failed (%s); using the current token", exc.message)
         if self._access is None:
-            raise AuthError("Not logged in")
+            raise SessionEnded("Not logged in")
         return self._access
 
     async def on_unauthorized(self, rejected: str) -> str:
         """The server refused ``rejected``: refresh once for every caller, return the new one."""
         await self._refresh_once(stale=rejected)
         if self._access is None:
-            raise AuthError("Not logged in")
+            raise SessionEnded("Not logged in")
         return self._access
 
     async def refresh(self) -> None:
@@ -233,26 +357,65 @@ class Session:
 
     async def _refresh_once(self, stale: str | None) -> None:
         task = self._refresh_task
+        if task is not None and task is asyncio.current_task():
+            # A request made while refreshing (``/users/me`` after a new login) was refused:
+            # waiting for ourselves would never end.
+            raise AuthError("The server refused a token it had just issued", status=401)
         if task is None or task.done():
             if self._access is not None and self._access != stale:
                 return  # another caller's refresh already replaced the refused token
-            task = self._refresh_task = asyncio.create_task(self._do_refresh())
+            task = self._refresh_task = asyncio.create_task(self._do_refresh(stale))
             task.add_done_callback(_retrieve)
         await asyncio.shield(task)
 
-    async def _do_refresh(self) -> None:
-        refresh = self._refresh
-        if refresh is None:
-            raise AuthError("Not logged in")
-        try:
-            tokens = await self.client.refresh(refresh)
-        except AuthError:
-            log.info("refresh token refused; the session has ended")
-            self._forget()
-            raise AuthError("Your session has ended; please log in again", status=401) from None
-        self._adopt(tokens)
-        self.refresh_count += 1
-        self._save()
+    async def _do_refresh(self, stale: str | None) -> None:
+        async with self._exclusive():
+            if self._adopt_stored() and self._access != stale and not self._due():
+                return  # another process refreshed: nothing to send
+            refresh = self._refresh
+            if refresh is None:
+                await self.login_from_source()
+                return
+            try:
+                tokens = await self.client.refresh(refresh)
+            except AuthError:
+                log.info("refresh token refused by the server")
+                self._forget()
+                await self.login_from_source()
+                return
+            self._adopt(tokens)
+            self.refresh_count += 1
+            self._save()
+
+    async def keep_fresh(self) -> None:
+        """Refresh ahead of expiry for as long as it runs (the feed runs it beside the socket).
+
+        Returns never; raises ``SessionEnded`` when only a person can log in again. A refresh
+        that fails for any other reason (the server is down, rate limited) is retried on the
+        ``SERVER_DOWN`` schedule or after the server's ``Retry-After``.
+        """
+        failures = 0
+        while True:
+            due_in = self.refresh_due_in()
+            wait = OPAQUE_RECHECK_S if due_in is None else due_in
+            if wait > 0:
+                await asyncio.sleep(min(wait, LONGEST_SLEEP_S))
+                continue
+            try:
+                await self.refresh()
+            except AuthError:
+                raise
+            except RateLimitedError as exc:
+                failures += 1
+                log.info("token refresh rate limited; again in %.0f s", exc.retry_after)
+                await asyncio.sleep(max(exc.retry_after, SERVER_DOWN.delay(failures, self._rng)))
+            except VokiError as exc:
+                failures += 1
+                delay = SERVER_DOWN.delay(failures, self._rng)
+                log.info("token refresh failed (%s); again in %.1f s", exc.message, delay)
+                await asyncio.sleep(delay)
+            else:
+                failures = 0
 
     # -- logout ---------------------------------------------------------------------------
 

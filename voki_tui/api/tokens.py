@@ -16,12 +16,14 @@ The last server/tenant/email (not secret) are remembered separately to pre-fill 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import json
 import logging
 import os
 import secrets
 import stat
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -69,14 +71,12 @@ class Identity:
 
 @dataclass(frozen=True, slots=True)
 class StoredTokens:
-    """What is kept for one identity: the refresh token and enough to show who was logged in."""
+    """What is kept for one identity: the refresh token, and the access token that goes with it
+    (so a cron job that starts every minute need not spend a refresh each time)."""
 
     identity: Identity
     refresh_token: str = field(repr=False)
     access_token: str | None = field(default=None, repr=False)
-    user_id: str | None = None
-    user_name: str | None = None
-    user_role: str | None = None
 
 
 def _write_private(path: Path, payload: dict[str, Any]) -> None:
@@ -142,14 +142,11 @@ class TokenStore:
         refresh = raw.get("refresh_token")
         if not isinstance(refresh, str) or not refresh:
             return None
-        fields = _strs(raw)
+        access = raw.get("access_token")
         return StoredTokens(
             identity=identity,
             refresh_token=refresh,
-            access_token=fields.get("access_token"),
-            user_id=fields.get("user_id"),
-            user_name=fields.get("user_name"),
-            user_role=fields.get("user_role"),
+            access_token=access if isinstance(access, str) and access else None,
         )
 
     def save(self, tokens: StoredTokens) -> None:
@@ -164,6 +161,10 @@ class TokenStore:
             return False
         return True
 
+    def lock(self, identity: Identity) -> StoreLock:
+        """The advisory lock that serialises refreshes of ``identity`` across processes."""
+        return StoreLock(self.directory / f"token-{identity.file_key()}.lock", self._ensure_dir)
+
     def remember_last(self, server: str, tenant: str, email: str) -> None:
         """Remember the last login's server/tenant/email for the login form (no secret)."""
         self._ensure_dir()
@@ -176,6 +177,48 @@ class TokenStore:
         if raw is None:
             return None
         return _identity_from(raw)
+
+
+class StoreLock:
+    """An exclusive ``flock`` on a lock file beside the token file, taken without blocking.
+
+    A wallboard, a ``watch`` and a cron ``snapshot`` of one login share one token file, and a
+    refresh token can be spent only once: two processes refreshing at the same moment would
+    log each other out. So a refresh happens under this lock, after re-reading the file. The
+    lock is advisory (only voki-tui honours it) and dies with its process, so a crashed holder
+    never wedges the others.
+    """
+
+    def __init__(self, path: Path, make_dir: Callable[[], None]) -> None:
+        self.path = path
+        self._make_dir = make_dir
+        self._fd: int | None = None
+
+    def try_acquire(self) -> bool:
+        """Take the lock if nobody holds it; True when taken (or when locking is impossible,
+        e.g. a read-only state directory: there is no shared file to protect then)."""
+        if self._fd is not None:
+            return True
+        try:
+            self._make_dir()
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o600)
+        except OSError as exc:
+            log.warning("cannot lock the token store (%s); refreshing without it", exc.strerror)
+            return True
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            return False
+        self._fd = fd
+        return True
+
+    def release(self) -> None:
+        if self._fd is not None:
+            fd, self._fd = self._fd, None
+            with contextlib.suppress(OSError):
+                fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
 
 
 def _strs(raw: dict[str, Any]) -> dict[str, str]:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
 import ssl
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -45,6 +46,7 @@ from voki_tui.live.state import (
 from voki_tui.phoenix import core
 from voki_tui.phoenix.presence import PresenceTracker
 from voki_tui.phoenix.transport import PhoenixClient, socket_url
+from voki_tui.retry import SERVER_DOWN
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +56,6 @@ Notify = Callable[[Notification], None]
 
 #: Heartbeat every 15 s, answer within 15 s: a dead link is noticed within 30 s.
 FEED_PHOENIX_SETTINGS = core.Settings(heartbeat_interval=15.0, heartbeat_timeout=15.0)
-SNAPSHOT_RETRY_S = (1.0, 2.0, 5.0, 10.0, 30.0)
 #: Under a steady stream, at most 40 snapshots a second: a change reaches the screen within
 #: 25 ms plus one frame, while a burst of events still costs one repaint.
 PUBLISH_INTERVAL_S = 0.025
@@ -149,6 +150,7 @@ class LiveFeed:
         self._token_refused = False  # the server refused our token at the last upgrade
         self._attempt_token: str | None = None  # the token of the last upgrade attempt
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._rng = random.Random()  # retry jitter, not security
 
     # -- public ------------------------------------------------------------------------------
 
@@ -165,6 +167,7 @@ class LiveFeed:
         if self.user is not None:
             self.phoenix.join(f"notification:{self.user.id}")
         self._spawn(self._backfill(), "backfill")
+        self._spawn(self._keep_session(), "keep-session")
         socket_task = asyncio.create_task(self.phoenix.run(), name="phoenix")
         publisher = asyncio.create_task(self._publisher(), name="feed-publisher")
         try:
@@ -242,10 +245,21 @@ class LiveFeed:
         await self.session.on_unauthorized(self._attempt_token or "")
         self._token_refused = False
 
+    async def _keep_session(self) -> None:
+        """Refresh the tokens ahead of expiry, connected or not (see ``Session.keep_fresh``)."""
+        try:
+            await self.session.keep_fresh()
+        except AuthError as exc:
+            self._lose_session(exc)
+
     def _lose_session(self, exc: AuthError) -> None:
+        """Only a person can log in again: stop, keep the data, say why."""
+        if self._auth_failed:
+            return
         log.warning("session lost: %s", exc.message)
         self._auth_failed = True
-        self._set_link(LinkState.AUTH_FAILED, detail="session expired: log in again")
+        self._mark_all(SourceState.STALE)
+        self._set_link(LinkState.AUTH_FAILED, detail=exc.message)
         self._spawn(self.phoenix.close(), "close-after-auth-failure")
 
     def _spawn(self, coro: Any, name: str) -> None:
@@ -283,10 +297,15 @@ class LiveFeed:
             self._set_link(target, retry_at=None, attempt=0, detail=None)
 
     def _mark_all(self, state: SourceState) -> None:
+        """Every synced or joining source becomes ``state``; one that goes stale was true
+        until the last frame we received (not until it was last reconciled)."""
+        as_of = self._last_rx
         for entry in self.departments.values():
             for name in ("queue", "presence"):
                 source: Source = getattr(entry, name)
-                if source.state in (SourceState.SYNCED, SourceState.JOINING):
+                if source.state is SourceState.SYNCED and state is SourceState.STALE:
+                    setattr(entry, name, replace(source, state=state, as_of=as_of or source.as_of))
+                elif source.state in (SourceState.SYNCED, SourceState.JOINING):
                     setattr(entry, name, replace(source, state=state))
 
     def _on_event(self, event: core.Event) -> None:
@@ -379,7 +398,8 @@ class LiveFeed:
             self._cancel_snapshot(entry)
         source: Source = getattr(entry, kind)
         if source.state is SourceState.SYNCED:
-            setattr(entry, kind, replace(source, state=SourceState.STALE))
+            as_of = self._last_rx or source.as_of
+            setattr(entry, kind, replace(source, state=SourceState.STALE, as_of=as_of))
             self._changed()
 
     @staticmethod
@@ -465,7 +485,8 @@ class LiveFeed:
     async def _take_snapshot(self, entry: _Department) -> None:
         """The REST truth of the queue after a join; retried with backoff until it works."""
         department_id = entry.book.department.id
-        for attempt in range(1_000_000):
+        failures = 0
+        while True:
             token = entry.book.begin_snapshot()
             try:
                 calls = await self.client.calls(
@@ -485,8 +506,8 @@ class LiveFeed:
                 entry.book.abort_snapshot(token)
                 self._count("snapshot_failures", f"queue snapshot of {department_id}: {exc}")
                 entry.queue = replace(entry.queue, detail=exc.message)
-                delay = SNAPSHOT_RETRY_S[min(attempt, len(SNAPSHOT_RETRY_S) - 1)]
-                await asyncio.sleep(delay)
+                failures += 1
+                await asyncio.sleep(SERVER_DOWN.delay(failures, self._rng))
                 continue
             now = self.clock()
             items = [

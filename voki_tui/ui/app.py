@@ -38,7 +38,9 @@ from voki_tui.live.state import (
     Notification,
     UserInfo,
 )
+from voki_tui.ports import Authenticator, DepartmentList, FeedRunner, Retrying
 from voki_tui.resources import styles_dir
+from voki_tui.settings import Settings
 from voki_tui.ui import i18n, themes
 from voki_tui.ui.alerts import BellPolicy, RateLimiter
 from voki_tui.ui.bindings import translate_bindings
@@ -46,13 +48,15 @@ from voki_tui.ui.contract import Clock, LiveScreen, system_clock
 from voki_tui.ui.i18n import register, tr
 from voki_tui.ui.messages import (
     LoggedIn,
+    LoginWanted,
     NotificationArrived,
     OpenPresence,
     OpenQueue,
     OpenWallboard,
     SnapshotArrived,
 )
-from voki_tui.ui.ports import AppOptions, Authenticator, DepartmentList, FeedRunner
+from voki_tui.ui.screens.confirm import ConfirmScreen
+from voki_tui.ui.screens.connecting import ConnectingScreen
 from voki_tui.ui.screens.departments import DepartmentsScreen
 from voki_tui.ui.screens.help import HelpScreen
 from voki_tui.ui.screens.login import LoginScreen
@@ -73,9 +77,14 @@ register(
         "Log out": "Sair da conta",
         "Starting…": "Iniciando…",
         "Read-only: logging out is disabled.": "Somente leitura: sair da conta está desativado.",
+        "Wallboard: logging out is disabled.": "Painel de parede: sair da conta está desativado.",
+        "Log out {who}? The stored session is revoked.": (
+            "Sair da conta {who}? A sessão guardada é revogada."
+        ),
+        "Log in": "Entrar",
+        "Your session has ended.": "Sua sessão terminou.",
         "Log in first.": "Entre primeiro.",
         "No department to show.": "Nenhum departamento para mostrar.",
-        "Session expired — log in again.": "Sessão expirada — entre novamente.",
         "Could not list departments: {detail}": "Não foi possível listar departamentos: {detail}",
         "Open queue: {name}": "Abrir fila: {name}",
         "Open presence: {name}": "Abrir presença: {name}",
@@ -163,11 +172,13 @@ class VokiApp(App[int]):
         Binding("w", "wallboard", "Wallboard"),
         Binding("question_mark", "help", "Help"),
         Binding("l", "logout", "Log out", show=False),
+        # Only while the session has ended (``check_action``); otherwise enter goes on down.
+        Binding("enter", "log_in", "Log in", priority=True),
     ]
 
     def __init__(
         self,
-        options: AppOptions,
+        options: Settings,
         auth: Authenticator,
         feed: FeedRunner,
         clock: Clock = system_clock,
@@ -186,6 +197,7 @@ class VokiApp(App[int]):
         self.current_department: str | None = None
         self.snapshot: FeedSnapshot | None = None
         self.stale = False
+        self.session_ended: str | None = None  # why, while only a person can log in again
         self.bell_policy = BellPolicy()
         self.toasts = RateLimiter()
         self._remove_signal_handlers: list[object] = []
@@ -201,7 +213,7 @@ class VokiApp(App[int]):
         if watchdog is not None:
             self._remove_signal_handlers.append(watchdog)
         self.set_interval(1.0, self._tick, name="clock")
-        self._restore()
+        self._sign_in()
 
     async def on_unmount(self) -> None:
         for undo in self._remove_signal_handlers:
@@ -230,11 +242,18 @@ class VokiApp(App[int]):
 
     # ----------------------------------------------------------------- auth
 
-    @work(exclusive=True, group="auth", exit_on_error=False, description="restore session")
-    async def _restore(self) -> None:
+    @work(exclusive=True, group="auth", exit_on_error=False, description="sign in")
+    async def _sign_in(self) -> None:
+        """Sign in by itself when it can (stored session, password source), through any
+        outage, on the connecting screen; the login form only when a person is needed."""
+        last = self.auth.last()
+        if last is None or not self.auth.can_resume():
+            await self._go(LoginScreen(self.auth, self.clock))
+            return
+        await self._go(self._connecting_screen())
         try:
-            user = await self.auth.restore()
-        except VokiError as error:
+            user = await self.auth.resume(self._show_retrying)
+        except VokiError as error:  # only a person can log in now
             await self._go(LoginScreen(self.auth, self.clock, reason=error.message))
             return
         if user is None:
@@ -242,16 +261,38 @@ class VokiApp(App[int]):
         else:
             await self._logged_in(user)
 
+    def _show_retrying(self, attempt: Retrying) -> None:
+        """A failed attempt to reach the server: say so on the connecting screen."""
+        top = self.screen
+        screen = top if isinstance(top, ConnectingScreen) else self._connecting_screen()
+        if screen is not top:
+            self.push_screen(screen)
+        screen.show_attempt(attempt, self.clock())
+
+    def _connecting_screen(self) -> ConnectingScreen:
+        last = self.auth.last()
+        server, tenant, email = (
+            (last.server, last.tenant, last.email) if last else (self.options.server or "", "", "")
+        )
+        return ConnectingScreen(server, tenant, email, self.clock)
+
     @on(LoggedIn)
     async def _on_logged_in(self, message: LoggedIn) -> None:
         await self._logged_in(message.user)
 
+    @on(LoginWanted)
+    async def _on_login_wanted(self) -> None:
+        self.workers.cancel_group(self, "auth")
+        await self._go(LoginScreen(self.auth, self.clock, reason=self.session_ended))
+
     async def _logged_in(self, user: UserInfo) -> None:
         """Pick the language, list the departments, start the feed and show the first screen."""
         self.user = user
+        self.session_ended = None
+        self.refresh_bindings()
         self._set_language(i18n.choose(self.options.lang, user.locale))
         try:
-            self.choices = await self.auth.departments()
+            self.choices = await self.auth.departments(self._show_retrying)
         except VokiError as error:
             reason = tr("Could not list departments: {detail}").format(detail=error.message)
             await self._go(LoginScreen(self.auth, self.clock, reason=reason))
@@ -261,7 +302,9 @@ class VokiApp(App[int]):
         self.wallboard_ids = tuple(d.id for d in self.watched)
         self.current_department = self.watched[0].id if self.watched else None
         self._run_feed(self.watched)
-        if "departments" in self._installed_screens:
+        if self.is_screen_installed("departments"):
+            if self.get_screen("departments") in self.screen_stack:
+                await self._go(self._connecting_screen())  # the old list may not stay up
             self.uninstall_screen("departments")
         self.install_screen(DepartmentsScreen(self.choices, user), "departments")
         if self.options.wallboard:
@@ -302,16 +345,31 @@ class VokiApp(App[int]):
         now = self.clock()
         if self.options.bell and self.bell_policy.should_ring(snapshot.departments, now):
             self.bell()
-        if snapshot.connection.state is LinkState.AUTH_FAILED and not self.options.wallboard:
-            await self._session_expired()
-            return
+        if snapshot.connection.state is LinkState.AUTH_FAILED and self.session_ended is None:
+            self._session_over(snapshot.connection.detail)
         self._render_active()
 
-    async def _session_expired(self) -> None:
+    def _session_over(self, detail: str | None) -> None:
+        """Only a person can log in again. The board stays, dimmed with its age; the form comes
+        only when someone presses enter; meanwhile a new password from the source (or a
+        session stored by another voki-tui) brings the board back by itself."""
+        self.session_ended = detail or tr("Your session has ended.")
         self.workers.cancel_group(self, "feed")
-        if not isinstance(self.screen, LoginScreen):
-            reason = tr("Session expired — log in again.")
-            await self._go(LoginScreen(self.auth, self.clock, reason=reason))
+        self.refresh_bindings()
+        self._sign_in_later()
+
+    @work(exclusive=True, group="auth", exit_on_error=False, description="sign in again")
+    async def _sign_in_later(self) -> None:
+        user = await self.auth.await_sign_in()
+        await self._logged_in(user)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "log_in":
+            return self.session_ended is not None and not isinstance(self.screen, LoginScreen)
+        return True
+
+    async def action_log_in(self) -> None:
+        self.post_message(LoginWanted())
 
     @on(NotificationArrived)
     def _on_notification(self, message: NotificationArrived) -> None:
@@ -336,18 +394,33 @@ class VokiApp(App[int]):
         chosen = tuple(views[i] for i in self.wallboard_ids if i in views)
         return replace(snapshot, departments=chosen)
 
+    def _shown(self) -> list[Screen[Any]]:
+        """The screens that show live data now: the top one and, under a modal (help, the
+        palette, a question), the board it covers, which stays visible and must stay current:
+        a help page left open on a wall must not freeze the figures beneath it."""
+        top = self.screen
+        board = next(
+            (
+                screen
+                for screen in reversed(self.screen_stack)
+                if isinstance(screen, LiveScreen) and not isinstance(screen, TooSmallScreen)
+            ),
+            None,
+        )
+        return [top] if board is None or board is top else [board, top]
+
     def _render_active(self) -> None:
-        """Hand the latest snapshot to the active screen and its status bar, in one repaint."""
-        screen = self.screen
+        """Hand the latest snapshot to the shown screens and their status bars, in one repaint."""
         now = self.clock()
         with self.batch_update():
-            snapshot = self._snapshot_for(screen)
-            if isinstance(screen, LiveScreen) and snapshot is not None:
-                try:
-                    screen.show_snapshot(snapshot)
-                except NoMatches:  # the screen is being torn down (exit, or a pop in flight)
-                    return
-            self._update_status(screen, now, full=True)
+            for screen in self._shown():
+                snapshot = self._snapshot_for(screen)
+                if isinstance(screen, LiveScreen) and snapshot is not None:
+                    try:
+                        screen.show_snapshot(snapshot)
+                    except NoMatches:  # the screen is being torn down (exit, a pop in flight)
+                        continue
+                self._update_status(screen, now, full=True)
 
     def _update_status(self, screen: Screen[Any], now: datetime, *, full: bool) -> None:
         snapshot = self.snapshot
@@ -356,6 +429,7 @@ class VokiApp(App[int]):
         screen.set_class(self.stale, "-stale")
         for bar in screen.query(StatusBar):
             bar.insecure = self.options.insecure
+            bar.read_only = self.options.read_only
             if snapshot is None:
                 if full:
                     bar.show_user(self.user, self.options.tenant)
@@ -365,19 +439,20 @@ class VokiApp(App[int]):
                 bar.tick(now, self.stale)
 
     def _tick(self) -> None:
-        """Once a second: ages move on the active screen only."""
-        screen = self.screen
+        """Once a second: ages move on the shown screens only."""
         now = self.clock()
         with self.batch_update():
-            if isinstance(screen, LiveScreen):
-                screen.tick(now)
-            self._update_status(screen, now, full=False)
+            for screen in self._shown():
+                if isinstance(screen, LiveScreen):
+                    screen.tick(now)
+                self._update_status(screen, now, full=False)
 
     # ----------------------------------------------------------------- navigation
 
     async def _go(self, screen: Screen[Any] | str) -> None:
-        """Make ``screen`` the main screen (closing help / too-small), then render it."""
-        while isinstance(self.screen, HelpScreen | TooSmallScreen):
+        """Make ``screen`` the main screen (closing whatever is above the current one: help,
+        too-small, a question, the connecting screen), then render it."""
+        while len(self.screen_stack) > 2:
             await self.pop_screen()
         if len(self.screen_stack) <= 1:
             await self.push_screen(screen)
@@ -401,7 +476,7 @@ class VokiApp(App[int]):
     async def _show_wallboard(self) -> None:
         from voki_tui.ui.screens.wallboard import WallboardScreen
 
-        if "wallboard" not in self._installed_screens:
+        if not self.is_screen_installed("wallboard"):
             self.install_screen(WallboardScreen(), "wallboard")
         await self._go("wallboard")
 
@@ -459,18 +534,35 @@ class VokiApp(App[int]):
         await self.push_screen(screen, callback=lambda _: self._render_active())
 
     async def action_logout(self) -> None:
-        if self.options.read_only:
-            self.notify(tr("Read-only: logging out is disabled."), markup=False, severity="warning")
+        """Log out, after a yes: one stray key must not end a session nobody is there to renew.
+        Refused outright on a wallboard and in read-only mode."""
+        if self.options.read_only or self.options.wallboard:
+            self.notify(
+                tr("Read-only: logging out is disabled.")
+                if self.options.read_only
+                else tr("Wallboard: logging out is disabled."),
+                markup=False,
+                severity="warning",
+            )
             return
-        if self.user is None:
+        if self.user is None or isinstance(self.screen, ConfirmScreen):
+            return
+        who = f"{clean(self.user.email, 60)} ({clean(self.options.tenant or '', 30)})"
+        question = tr("Log out {who}? The stored session is revoked.").format(who=who)
+        await self.push_screen(ConfirmScreen(question), callback=self._logout_answered)
+
+    async def _logout_answered(self, yes: bool | None) -> None:
+        if not yes:
             return
         self.workers.cancel_group(self, "feed")
+        self.workers.cancel_group(self, "auth")
         try:
             await self.auth.logout()
         except VokiError as error:
             self.notify(clean(error.message), markup=False, severity="error")
         self.user = None
         self.snapshot = None
+        self.session_ended = None
         await self._go(LoginScreen(self.auth, self.clock))
 
     @on(OpenQueue)

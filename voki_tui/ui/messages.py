@@ -61,3 +61,7 @@ class LoggedIn(Message):
     def __init__(self, user: UserInfo) -> None:
         super().__init__()
         self.user = user
+
+
+class LoginWanted(Message):
+    """A person wants the login form (from the connecting screen, or a session that ended)."""

@@ -17,11 +17,11 @@ from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Input, Static
 
 from voki_tui.live.state import DepartmentView, FeedSnapshot, UserInfo
+from voki_tui.ports import DepartmentList
 from voki_tui.resources import styles_dir
 from voki_tui.ui.contract import LiveScreen
 from voki_tui.ui.i18n import register, tr
 from voki_tui.ui.messages import OpenQueue, OpenWallboard
-from voki_tui.ui.ports import DepartmentList
 from voki_tui.ui.text import clean, format_age, literal
 from voki_tui.ui.widgets.cell_table import CellTable
 from voki_tui.ui.widgets.status_bar import StatusBar

@@ -26,11 +26,11 @@ from voki_tui.api.errors import (
     VokiError,
 )
 from voki_tui.live.state import UserInfo
+from voki_tui.ports import Authenticator
 from voki_tui.resources import styles_dir
 from voki_tui.ui.contract import Clock, LiveScreen
 from voki_tui.ui.i18n import register, tr
 from voki_tui.ui.messages import LoggedIn
-from voki_tui.ui.ports import Authenticator
 from voki_tui.ui.text import content
 
 register(

@@ -31,7 +31,8 @@ register(
         "attempt {n}": "tentativa {n}",
         "offline since {t}": "offline desde {t}",
         "offline": "offline",
-        "session expired — log in again": "sessão expirada — entre novamente",
+        "session ended — press Enter to log in": "sessão encerrada — tecle Enter para entrar",
+        "read-only": "somente leitura",
         "data {age} old": "dados de {age} atrás",
         "no data yet": "sem dados ainda",
         "stale": "desatualizado",
@@ -85,7 +86,7 @@ def describe_link(connection: Connection, now: datetime) -> str:
             else tr("offline")
         )
     elif state is LinkState.AUTH_FAILED:
-        text = tr("session expired — log in again")
+        text = tr("session ended — press Enter to log in")
     else:
         text = tr(state.value)
     return f"{glyph} {text}"
@@ -138,6 +139,7 @@ class StatusBar(Horizontal):
         super().__init__(id=id)
         self.compact = compact
         self.insecure = False
+        self.read_only = False
         self._connection: Connection | None = None
         self._line = ""
         self._who: tuple[UserInfo | None, str | None] | None = None
@@ -161,6 +163,8 @@ class StatusBar(Horizontal):
         self._who = (user, tenant)
         compact = self.compact or 0 < self.size.width < NARROW
         who = describe_who(user, tenant, compact=compact)
+        if self.read_only:
+            who = f"{tr('read-only')} · {who}"
         if self.insecure:
             who = f"⚠ {tr('TLS not verified')} · {who}"
         text = f" {who} "
@@ -181,8 +185,8 @@ class StatusBar(Horizontal):
         age = describe_age(self._connection, now)
         if age:
             parts.append(age)
-        if stale:
-            parts.append(tr("stale"))
+        if stale and self._connection.state is not LinkState.AUTH_FAILED:
+            parts.append(tr("stale"))  # an ended session says more already
         line = " " + " · ".join(parts)
         self.set_class(stale, "-stale")
         self.set_class(self._connection.state in LINK_DOWN, "-down")

@@ -1,8 +1,10 @@
-"""What the app needs from the outside world, as Protocols, plus the options it runs with.
+"""What the app and the headless commands need from the outside world, as Protocols.
 
-The Textual app never builds an HTTP client or a websocket itself: ``__main__`` hands it an
-``Authenticator`` (REST auth + token store) and a ``FeedRunner`` (the live feed). Tests hand it
-fakes (``tests/ui/fakes.py``) with the same shape, so every screen can be driven without I/O.
+The Textual app never builds an HTTP client or a websocket itself: the command line hands it an
+``Authenticator`` (REST auth + token store, ``voki_tui.account``) and a ``FeedRunner`` (the live
+feed). Tests hand it fakes (``tests/ui/fakes.py``) with the same shape, so every screen can be
+driven without I/O. This module sits beside the layers, not in one: ``account`` implements it,
+``ui`` and ``headless`` consume it, and it imports only the state types of ``voki_tui.live``.
 """
 
 from __future__ import annotations
@@ -37,6 +39,19 @@ class DepartmentList:
     note: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Retrying:
+    """A failed attempt to reach the server that will be retried by itself (what the
+    connecting screen and ``watch`` report: "cannot reach …; retrying in 4 s, attempt 3")."""
+
+    failures: int  # consecutive failed attempts so far
+    retry_in_s: float
+    detail: str  # why it failed, fit to show (never a secret)
+
+
+Progress = Callable[[Retrying], None]
+
+
 class Authenticator(Protocol):
     """Logs in and out against the Voki REST API and remembers the refresh token.
 
@@ -50,8 +65,22 @@ class Authenticator(Protocol):
         """The remembered server/tenant/email, or None on first use. Never the password."""
         ...
 
-    async def restore(self) -> UserInfo | None:
-        """Log in with a stored refresh token (or ``VOKI_PASSWORD``); None when none works."""
+    def can_resume(self) -> bool:
+        """A stored session or a password source exists: no person is needed to sign in."""
+        ...
+
+    async def resume(
+        self, progress: Progress = ..., *, deadline: float | None = None
+    ) -> UserInfo | None:
+        """Sign in without a person (stored session, else the password source), retrying
+        while the server is unreachable, failing or rate limiting, each failed attempt
+        reported to ``progress``; None when there is nothing to sign in with. Raises
+        ``AuthError`` (``SessionEnded``) when a person must log in."""
+        ...
+
+    async def await_sign_in(self) -> UserInfo:
+        """After the session ended: wait until ``resume`` works again (a new password from
+        the source, a session another process stored) and return its user."""
         ...
 
     async def login(self, server: str, tenant: str, email: str, password: str) -> UserInfo:
@@ -66,8 +95,11 @@ class Authenticator(Protocol):
         """Revoke the refresh token on the server and forget it locally."""
         ...
 
-    async def departments(self) -> DepartmentList:
-        """The departments this user may watch, role-aware (voki-api.md section 2)."""
+    async def departments(
+        self, progress: Progress = ..., *, deadline: float | None = None
+    ) -> DepartmentList:
+        """The departments to watch, role-aware (voki-api.md section 2), retrying like
+        ``resume``."""
         ...
 
     async def close(self) -> None:
@@ -91,22 +123,3 @@ class FeedRunner(Protocol):
     async def run(
         self, departments: Sequence[Department], publish: Publish, notify: Notify
     ) -> None: ...
-
-
-@dataclass(frozen=True, slots=True)
-class AppOptions:
-    """Command-line choices the UI honours (config precedence is resolved before this)."""
-
-    server: str | None = None
-    tenant: str | None = None
-    email: str | None = None
-    departments: tuple[str, ...] = ()  # ids to watch; empty = every visible department
-    wallboard: bool = False  # start at the wallboard, no chrome, no keyboard needed
-    read_only: bool = False  # refuse anything that changes server state (logout)
-    lang: str | None = None  # "en" / "pt-BR"; None = user's locale, then LANG
-    theme: str | None = None  # "dark" / "light" / "high-contrast" (or any Textual theme)
-    color_system: str | None = None  # exported as TEXTUAL_COLOR_SYSTEM before the App exists
-    bell: bool = False  # ring the terminal bell when a department crosses a threshold
-    demo: bool = False
-    insecure: bool = False  # TLS verification off (shown in the status bar)
-    stale_after_s: float = 10.0  # data older than this, link not live: figures dimmed
