@@ -76,6 +76,13 @@ class FakeServer:
         return httpx.Response(404, json={"errors": {"detail": "Not found"}})
 
 
+async def wait_until(condition: Callable[[], bool], within: float) -> None:
+    deadline = asyncio.get_running_loop().time() + within
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
+        await asyncio.sleep(0.02)
+
+
 def make(
     server: FakeServer,
     clock: list[float],
@@ -138,7 +145,7 @@ async def test_a_cancelled_waiter_does_not_cancel_the_refresh() -> None:
     ("elapsed", "refreshed"), [(0, False), (625, False), (725, True), (900, True)]
 )
 async def test_refresh_ahead_of_expiry(elapsed: float, refreshed: bool) -> None:
-    """15-minute tokens refresh at 70–80 % of their lifetime: after 10:30, by 12:00."""
+    """15-minute tokens refresh at 70 to 80 % of their lifetime: after 10:30, by 12:00."""
     server, clock = FakeServer(), [NOW]
     session = make(server, clock)
     await session.login("pw")
@@ -304,9 +311,7 @@ async def test_keep_fresh_refreshes_when_due_and_retries_a_server_that_is_down()
     )
     keeper = asyncio.create_task(session.keep_fresh())
     try:
-        async with asyncio.timeout(10):
-            while session.refresh_count == 0:
-                await asyncio.sleep(0.02)
+        await wait_until(lambda: session.refresh_count > 0, within=10)
     finally:
         keeper.cancel()
     assert server.refreshes == 3 and await session.access_token() != first

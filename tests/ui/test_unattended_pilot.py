@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from voki_tui.api.session import SessionEnded
 from voki_tui.live.state import LinkState
 from voki_tui.ports import Retrying
@@ -74,26 +76,25 @@ async def test_when_only_a_person_can_sign_in_the_form_says_why() -> None:
         assert "verification code" in static_text(app, "#login-message")
 
 
-async def test_an_ended_session_keeps_the_board_until_someone_presses_enter() -> None:
-    """No form over a wall: the figures stay, dimmed with their age; enter brings the form.
-    Before the session ends, enter keeps its usual meaning (open the department)."""
-    for wallboard in (False, True):
-        ended = snapshot(conn=connection(LinkState.AUTH_FAILED, data_age_s=30))
-        feed = FakeFeed([snapshot()])
-        app = VokiApp(
-            options(wallboard=wallboard), FakeAuth(restored=SUPERVISOR), feed, FrozenClock()
-        )
-        async with app.run_test(size=SIZE) as pilot:
-            board = "WallboardScreen" if wallboard else "DepartmentsScreen"
-            await until(pilot, lambda: type(app.screen).__name__ == board)
-            feed.push(ended)
-            await until(pilot, lambda: app.screen.has_class("-stale"))
-            await pilot.pause(0.1)
-            assert type(app.screen).__name__ == board
-            assert "session ended — press Enter to log in" in bar(app)
-            assert "data 30 s old" in bar(app)
-            await pilot.press("enter")
-            await until(pilot, lambda: isinstance(app.screen, LoginScreen))
+@pytest.mark.parametrize("wallboard", [False, True])
+async def test_an_ended_session_keeps_the_board_until_someone_presses_enter(
+    wallboard: bool,
+) -> None:
+    """No form over a wall: the figures stay, dimmed with their age; enter brings the form."""
+    ended = snapshot(conn=connection(LinkState.AUTH_FAILED, data_age_s=30))
+    feed = FakeFeed([snapshot()])
+    app = VokiApp(options(wallboard=wallboard), FakeAuth(restored=SUPERVISOR), feed, FrozenClock())
+    async with app.run_test(size=SIZE) as pilot:
+        board = "WallboardScreen" if wallboard else "DepartmentsScreen"
+        await until(pilot, lambda: type(app.screen).__name__ == board)
+        feed.push(ended)
+        await until(pilot, lambda: app.screen.has_class("-stale"))
+        await pilot.pause(0.1)
+        assert type(app.screen).__name__ == board
+        assert "session ended — press Enter to log in" in bar(app)
+        assert "data 30 s old" in bar(app)
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, LoginScreen))
 
 
 async def test_enter_still_opens_a_department_while_the_session_is_fine() -> None:
@@ -154,16 +155,20 @@ async def test_typing_on_the_wrong_screen_never_logs_out() -> None:
         assert app.user is not None
 
 
-async def test_wallboard_and_read_only_refuse_logout_and_say_so() -> None:
-    for flags, said in (({"wallboard": True}, "Wallboard"), ({"read_only": True}, "Read-only")):
-        auth = FakeAuth(restored=SUPERVISOR)
-        app = VokiApp(options(**flags), auth, FakeFeed([snapshot()]), FrozenClock())
-        async with app.run_test(size=SIZE, notifications=True) as pilot:
-            await until(pilot, lambda: app.snapshot is not None)
-            await pilot.press("l")
-            await until(pilot, lambda: any(said in str(n.message) for n in app._notifications))
-            assert not isinstance(app.screen, ConfirmScreen)
-            assert ("logout",) not in auth.calls
+@pytest.mark.parametrize(
+    ("flags", "said"), [({"wallboard": True}, "Wallboard"), ({"read_only": True}, "Read-only")]
+)
+async def test_wallboard_and_read_only_refuse_logout_and_say_so(
+    flags: dict[str, bool], said: str
+) -> None:
+    auth = FakeAuth(restored=SUPERVISOR)
+    app = VokiApp(options(**flags), auth, FakeFeed([snapshot()]), FrozenClock())
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await until(pilot, lambda: app.snapshot is not None)
+        await pilot.press("l")
+        await until(pilot, lambda: any(said in str(n.message) for n in app._notifications))
+        assert not isinstance(app.screen, ConfirmScreen)
+        assert ("logout",) not in auth.calls
 
 
 async def test_read_only_is_shown_on_screen() -> None:
