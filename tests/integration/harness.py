@@ -46,10 +46,14 @@ def cli_env(home: Path, password: str | None = DEMO_PASSWORD, **extra: str) -> d
 
 
 def cli_args(
-    command: str, sim: Sim, role: str = "supervisor", departments: Sequence[str] = ()
+    command: str,
+    sim: Sim,
+    role: str = "supervisor",
+    departments: Sequence[str] = (),
+    extra: Sequence[str] = (),
 ) -> list[str]:
     args = [sys.executable, "-m", "voki_tui", command, "--json", "--server", sim.url]
-    args += ["--tenant", DEMO_TENANT, "--email", DEMO_EMAILS[role]]
+    args += ["--tenant", DEMO_TENANT, "--email", DEMO_EMAILS[role], *extra]
     for ident in departments:
         args += ["--department", ident]
     return args
@@ -61,12 +65,14 @@ def run_cli(
     home: Path,
     role: str = "supervisor",
     timeout: float = 60.0,
+    extra: Sequence[str] = (),
+    password: str | None = DEMO_PASSWORD,
     **env: str,
 ) -> subprocess.CompletedProcess[str]:
-    """Run ``voki-tui <command> --json`` to completion."""
+    """Run ``voki-tui <command> --json`` to completion (``extra``: more options)."""
     return subprocess.run(
-        cli_args(command, sim, role),
-        env=cli_env(home, **env),
+        cli_args(command, sim, role, extra=extra),
+        env=cli_env(home, password, **env),
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -166,6 +172,7 @@ class Watch:
     role: str = "supervisor"
     env: dict[str, str] = field(default_factory=dict)
     password: str | None = DEMO_PASSWORD  # VOKI_PASSWORD; None: the stored session only
+    extra: list[str] = field(default_factory=list)  # more command-line options
     process: subprocess.Popen[str] | None = None
     documents: int = 0
     latest: dict[str, Any] | None = None
@@ -176,7 +183,7 @@ class Watch:
         self.home.mkdir(parents=True, exist_ok=True)
         stderr = (self.home / "watch.stderr").open("w")
         self.process = subprocess.Popen(
-            cli_args("watch", self.sim, self.role),
+            cli_args("watch", self.sim, self.role, extra=self.extra),
             env=cli_env(self.home, self.password, **self.env),
             stdout=subprocess.PIPE,
             stderr=stderr,
