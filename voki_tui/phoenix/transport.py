@@ -240,7 +240,11 @@ class PhoenixClient:
             self.core.on_connect_failed(self._clock(), status)
             return
         except Exception as exc:  # network, timeout, handshake, url_provider: retry on schedule
-            log.warning("websocket connect to %s failed: %s", redact_url(url), type(exc).__name__)
+            if url:
+                where = redact_url(url)
+                log.warning("websocket connect to %s failed: %s", where, type(exc).__name__)
+            else:  # the owner could not give a URL (no fresh token yet): it logs why
+                log.info("websocket not connected: no URL (%s)", type(exc).__name__)
             self.core.on_connect_failed(self._clock(), None)
             return
         self._conn_id += 1

@@ -34,12 +34,22 @@ register(
             "presença (atendentes) do departamento atual"
         ),
         "queue of the current department": "fila do departamento atual",
-        "filter the list": "filtrar a lista",
-        "this help": "esta ajuda",
+        "filter the list (departments screen); escape leaves the filter": (
+            "filtrar a lista (tela de departamentos); escape sai do filtro"
+        ),
+        "open the highlighted department; once a session has ended: log in": (
+            "abrir o departamento destacado; depois que a sessão terminou: entrar"
+        ),
+        "move in a table (also PgUp, PgDn, Home, End)": (
+            "mover-se numa tabela (também PgUp, PgDn, Home, End)"
+        ),
+        "log out, after a yes (refused on the wallboard and with --read-only)": (
+            "sair da conta, após confirmar (recusado no painel e com --read-only)"
+        ),
+        "this help (escape or ? closes it)": "esta ajuda (escape ou ? fecha)",
         "command palette (open any department, switch theme)": (
             "paleta de comandos (abrir qualquer departamento, trocar tema)"
         ),
-        "log out (refused with --read-only)": "sair da conta (recusado com --read-only)",
         "mark a department (departments screen)": "marcar um departamento (tela de departamentos)",
         "Figures": "Indicadores",
         "Waiting: customers in the queue now.": "Aguardando: clientes na fila agora.",
@@ -103,10 +113,12 @@ KEYS = (
     ("u", "queue of the current department"),
     ("p", "presence (agents) of the current department"),
     ("w", "wallboard"),
-    ("/", "filter the list"),
+    ("/", "filter the list (departments screen); escape leaves the filter"),
     ("space", "mark a department (departments screen)"),
-    ("l", "log out (refused with --read-only)"),
-    ("?", "this help"),
+    ("enter", "open the highlighted department; once a session has ended: log in"),
+    ("↑ ↓", "move in a table (also PgUp, PgDn, Home, End)"),
+    ("l", "log out, after a yes (refused on the wallboard and with --read-only)"),
+    ("?", "this help (escape or ? closes it)"),
     ("ctrl+p", "command palette (open any department, switch theme)"),
 )
 

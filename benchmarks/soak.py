@@ -1,0 +1,509 @@
+"""``python -m benchmarks.soak``: weeks of an unattended wall box, compressed into minutes.
+
+The judge of the unattended-session work. voki-sim runs with access tokens of 60 s, refresh
+tokens of 300 s and Voki's real limit of 5 auth requests a minute. Against it, on one box and
+sharing one token store and one password file (a credential source, as a wall box has):
+
+- the real ``voki-tui --wallboard`` in a pseudo-terminal, read through a terminal emulator;
+- ``voki-tui watch --json``;
+- ``voki-tui snapshot --json`` every 30 s, as cron would run it.
+
+The box boots before its server. Then, every 20-60 s, a random fault: a restart, a restart that
+forgets every session, a dropped link, 45 s of silence, revoked access tokens, revoked sessions,
+a 429 storm on the auth endpoints, the server down for 90 s (longer than an access token).
+After each fault the scenario is held still and every client must come back by itself: the
+wallboard's status line says live, and the watch's JSON equals ``GET /__sim/state``.
+
+It prints, and writes as JSON with ``--json``: faults, recovered, human touches needed (a
+login form, "press Enter to log in", a client that exited for authentication), p50/p99 seconds
+from the server being back to each client being live, the most auth requests the server saw
+in any 60 s, mismatches with the truth after recoveries, and RSS and open fds of the wallboard
+and the watch at start and end. Four refresh-token lifetimes (20 min) stand for four weeks of
+7-day tokens. Figures, not a test; ``tests/soak`` runs a short version in CI.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import fcntl
+import json
+import os
+import pty
+import random
+import select
+import signal
+import struct
+import subprocess
+import sys
+import tempfile
+import termios
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pyte
+
+from tests.integration.harness import Watch, check, cli_env
+from voki_tui.sim import DEMO_EMAILS, DEMO_PASSWORD, DEMO_TENANT
+from voki_tui.sim.testing import SimProcess
+
+ACCESS_TTL_S = 60
+REFRESH_TTL_S = 300
+AUTH_PER_MINUTE = 5  # Voki's documented limit on /api/auth/*
+CRON_EVERY_S = 30.0
+WALL_SIZE = (120, 40)
+#: A fault not recovered from in this long counts as not recovered (a 429 storm's
+#: Retry-After is up to a minute, and the silence needs the 30 s heartbeat window first).
+RECOVERY_TIMEOUT_S = 180.0
+#: After a client is first live again, its data must equal the truth within this.
+AGREE_WITHIN_S = 10.0
+FAULTS = (
+    "restart",
+    "restart_forgetting_sessions",
+    "drop",
+    "silence_45s",
+    "revoke",
+    "revoke_all",
+    "auth_429_storm",
+    "down_90s",
+)
+EMAIL = DEMO_EMAILS["supervisor"]
+
+
+# -- the simulator --------------------------------------------------------------------------
+
+
+class Server:
+    """voki-sim as its own process on a fixed port: started, stopped, restarted at will.
+
+    Its log of auth requests (every ``/api/auth/*`` request that reached it, 429s included)
+    is collected before each stop, so the per-minute count spans restarts.
+    """
+
+    def __init__(self, port: int, seed: int) -> None:
+        self.port = port
+        self.seed = seed
+        self.url = f"http://127.0.0.1:{port}"
+        self.process: SimProcess | None = None
+        self.auth_times: list[float] = []
+        self.boots = 0
+
+    def start(self, *, forget_sessions: bool = False) -> None:
+        self.boots += 1
+        self.process = SimProcess(
+            seed=self.seed,
+            port=self.port,
+            paused=True,
+            access_ttl=ACCESS_TTL_S,
+            refresh_ttl=REFRESH_TTL_S,
+            auth_rate_limit=AUTH_PER_MINUTE,
+            forget_sessions_on_restart=forget_sessions,
+            boot=self.boots,
+        )
+        self.process.start()
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        self._collect_auth_log()
+        self.process.stop()
+        self.process = None
+
+    def _collect_auth_log(self) -> None:
+        with contextlib.suppress(httpx.HTTPError, ValueError):
+            entries = self.control("GET", "auth-log").json()["requests"]
+            self.auth_times += [float(entry["at"]) for entry in entries]
+
+    def control(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        assert self.process is not None, "the server is down"
+        return self.process.control(method, path, **kwargs)
+
+    def state(self) -> dict[str, Any]:
+        assert self.process is not None, "the server is down"
+        return self.process.state()
+
+    @property
+    def up(self) -> bool:
+        return self.process is not None
+
+    def busiest_minute(self) -> int:
+        times = sorted(self.auth_times)
+        best, start = 0, 0
+        for end, at in enumerate(times):
+            while times[start] < at - 60.0:
+                start += 1
+            best = max(best, end - start + 1)
+        return best
+
+
+# -- the clients ------------------------------------------------------------------------------
+
+
+def _client_args(server: Server, password_file: Path) -> list[str]:
+    return [
+        "--server",
+        server.url,
+        "--tenant",
+        DEMO_TENANT,
+        "--email",
+        EMAIL,
+        "--password-file",
+        str(password_file),
+    ]
+
+
+class Wallboard:
+    """``voki-tui --wallboard`` in a pty of ``WALL_SIZE``, its screen kept by pyte."""
+
+    def __init__(self, args: Sequence[str], env: dict[str, str]) -> None:
+        cols, rows = WALL_SIZE
+        self.screen = pyte.Screen(cols, rows)
+        self.stream = pyte.ByteStream(self.screen)
+        self.lock = threading.Lock()
+        pid, fd = pty.fork()
+        if pid == 0:  # the child: size the terminal before the app reads it
+            fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+            os.execvpe(sys.executable, [sys.executable, "-m", "voki_tui", *args], env)
+        self.pid, self.fd = pid, fd
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        while True:
+            try:
+                ready, _, _ = select.select([self.fd], [], [], 0.5)
+                if not ready:
+                    continue
+                data = os.read(self.fd, 65536)
+            except OSError:
+                return
+            if not data:
+                return
+            with self.lock:
+                self.stream.feed(data)
+
+    def lines(self) -> list[str]:
+        with self.lock:
+            return list(self.screen.display)
+
+    def status(self) -> str:
+        return self.lines()[-1]
+
+    def live(self) -> bool:
+        return "● live" in self.status()
+
+    def needs_a_person(self) -> bool:
+        text = "\n".join(self.lines())
+        return "press Enter to log in" in text or "Log in to Voki" in text
+
+    def alive(self) -> bool:
+        return _alive(self.pid)
+
+    def stop(self) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self.pid, signal.SIGTERM)
+        for _ in range(100):
+            if not self.alive():
+                break
+            time.sleep(0.05)
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(self.pid, 0)
+        with contextlib.suppress(OSError):
+            os.close(self.fd)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        done, _ = os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        return False
+    return done == 0
+
+
+def usage(pid: int) -> dict[str, float]:
+    """Resident memory (MB) and open file descriptors of ``pid``."""
+    with open(f"/proc/{pid}/status", encoding="ascii") as handle:
+        rss_kb = next(int(line.split()[1]) for line in handle if line.startswith("VmRSS"))
+    return {"rss_mb": round(rss_kb / 1024, 1), "open_fds": len(os.listdir(f"/proc/{pid}/fd"))}
+
+
+@dataclass
+class Cron:
+    """``voki-tui snapshot --json`` every ``CRON_EVERY_S``; exit codes kept."""
+
+    args: list[str]
+    env: dict[str, str]
+    exits: list[tuple[float, int, str]] = field(default_factory=list)
+    stopping: threading.Event = field(default_factory=threading.Event)
+
+    def start(self) -> Cron:
+        threading.Thread(target=self._run, daemon=True).start()
+        return self
+
+    def _run(self) -> None:
+        while not self.stopping.wait(CRON_EVERY_S):
+            done = subprocess.run(
+                [sys.executable, "-m", "voki_tui", "snapshot", "--json", *self.args],
+                env=self.env,
+                capture_output=True,
+                text=True,
+                timeout=120,
+                check=False,
+            )
+            self.exits.append((time.time(), done.returncode, done.stderr.strip()[:200]))
+
+
+# -- faults and recovery --------------------------------------------------------------------
+
+
+@dataclass
+class Outcome:
+    fault: str
+    recovered: bool
+    seconds: dict[str, float]  # client -> seconds from the server back to live
+    mismatches: list[str]
+
+
+def _storm(server: Server) -> float:
+    """Spend the server's auth budget from this address (the clients' address too), then
+    force every client to need the auth endpoints; the time the budget frees again."""
+    retry_after = 0.0
+    with httpx.Client(base_url=server.url, timeout=10) as client:
+        for _ in range(AUTH_PER_MINUTE + 2):
+            answer = client.post(
+                "/api/auth/login",
+                json={"email": EMAIL, "password": "wrong-password", "tenant": DEMO_TENANT},
+            )
+            if answer.status_code == 429:
+                retry_after = max(retry_after, float(answer.headers.get("retry-after", "60")))
+    server.control("POST", "revoke")
+    server.control("POST", "drop")
+    return time.monotonic() + retry_after
+
+
+def inject(fault: str, server: Server) -> float:
+    """Inject ``fault``; the monotonic time the server is reachable (and willing) again."""
+    if fault in ("restart", "restart_forgetting_sessions"):
+        server.stop()
+        server.start(forget_sessions=fault == "restart_forgetting_sessions")
+    elif fault == "down_90s":
+        server.stop()
+        time.sleep(90)
+        server.start()
+    elif fault == "drop":
+        server.control("POST", "drop")
+    elif fault == "silence_45s":
+        server.control("POST", "silence?seconds=45")
+        return time.monotonic() + 45
+    elif fault == "revoke":
+        server.control("POST", "revoke")
+        server.control("POST", "drop")
+    elif fault == "revoke_all":
+        server.control("POST", "revoke-all")
+        server.control("POST", "drop")
+    elif fault == "auth_429_storm":
+        return _storm(server)
+    else:
+        raise ValueError(f"unknown fault {fault!r}")
+    return time.monotonic()
+
+
+@dataclass
+class Box:
+    server: Server
+    wall: Wallboard
+    watch: Watch
+    cron: Cron
+    human_touches: list[str] = field(default_factory=list)
+
+    def watch_agrees(self) -> bool:
+        document = self.watch.snapshot()
+        if document is None or document["connection"]["state"] != "live":
+            return False
+        return not check(document, self.server.state()).problems
+
+    def look_for_human_needs(self) -> None:
+        if self.wall.needs_a_person():
+            note = f"wallboard asks for a person: {self.wall.status().strip()}"
+            if note not in self.human_touches:
+                self.human_touches.append(note)
+        if self.watch.process is not None and self.watch.process.poll() is not None:
+            self.human_touches.append(f"watch exited with {self.watch.process.returncode}")
+        if not self.wall.alive():
+            self.human_touches.append("the wallboard process ended")
+
+    def recover(self, fault: str, back_at: float) -> Outcome:
+        """Wait for every client to be live (and the watch equal to the truth) again."""
+        seen_down = {"wallboard": False, "watch": False}
+        down_by = time.monotonic() + 40.0  # a client that never noticed is still fine
+        seconds: dict[str, float] = {}
+        mismatches: list[str] = []
+        while time.monotonic() < back_at + RECOVERY_TIMEOUT_S:
+            now = time.monotonic()
+            self.look_for_human_needs()
+            wall_live = self.wall.live()
+            watch_live = self.watch_agrees() if self.server.up else False
+            seen_down["wallboard"] |= not wall_live
+            seen_down["watch"] |= not watch_live
+            settled = now >= back_at and (now >= down_by or all(seen_down.values()))
+            if settled:
+                if wall_live and "wallboard" not in seconds:
+                    seconds["wallboard"] = max(0.0, now - back_at)
+                if watch_live and "watch" not in seconds:
+                    seconds["watch"] = max(0.0, now - back_at)
+                if len(seconds) == 2:
+                    break
+            time.sleep(0.1)
+        recovered = len(seconds) == 2
+        if recovered:
+            deadline = time.monotonic() + AGREE_WITHIN_S
+            while not self.watch_agrees() and time.monotonic() < deadline:
+                time.sleep(0.1)
+            document = self.watch.snapshot()
+            if document is not None and not self.watch_agrees():
+                mismatches = check(document, self.server.state()).problems
+        return Outcome(fault, recovered, seconds, mismatches)
+
+
+def _percentile(values: list[float], share: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(share * (len(ordered) - 1))))]
+
+
+def run(
+    minutes: float,
+    seed: int,
+    gap: tuple[float, float] = (20.0, 60.0),
+    faults: Sequence[str] = FAULTS,
+    say: Callable[[str], None] = print,
+) -> dict[str, Any]:
+    rng = random.Random(seed)
+    home = Path(tempfile.mkdtemp(prefix="voki-soak-"))
+    password_file = home / "password"
+    password_file.write_text(DEMO_PASSWORD + "\n")
+    password_file.chmod(0o600)
+    with _free_port() as port:
+        pass
+    server = Server(port, seed)
+    args = _client_args(server, password_file)
+    env = cli_env(home, password=None)
+    started = time.monotonic()
+    # Boot before the server: every client starts against a closed port.
+    wall = Wallboard(["--wallboard", *args], {**env, "TERM": "xterm-256color"})
+    watch = Watch(_Address(server), home, password=None, extra=args[6:]).start()
+    cron = Cron(args, env).start()
+    box = Box(server, wall, watch, cron)
+    outcomes: list[Outcome] = []
+    usage_at: dict[str, dict[str, dict[str, float]]] = {}
+    try:
+        time.sleep(5)
+        server.start()
+        outcomes.append(box.recover("boot_before_the_server", time.monotonic()))
+        say(_line(outcomes[-1]))
+        usage_at["start"] = {"wallboard": usage(wall.pid), "watch": usage(watch.process.pid)}
+        end = started + minutes * 60
+        while time.monotonic() < end:
+            server.control("POST", "resume")
+            time.sleep(rng.uniform(*gap))
+            if time.monotonic() >= end:
+                break
+            server.control("POST", "pause")
+            fault = rng.choice(list(faults))
+            back_at = inject(fault, server)
+            outcomes.append(box.recover(fault, back_at))
+            say(_line(outcomes[-1]))
+        usage_at["end"] = {"wallboard": usage(wall.pid), "watch": usage(watch.process.pid)}
+        box.look_for_human_needs()
+    finally:
+        cron.stopping.set()
+        wall.stop()
+        watch.stop()
+        server.stop()
+    times = [s for outcome in outcomes for s in outcome.seconds.values()]
+    cron_auth_failures = [e for e in cron.exits if e[1] == 3]
+    box.human_touches += [f"cron snapshot: {e[2]}" for e in cron_auth_failures]
+    return {
+        "minutes": round((time.monotonic() - started) / 60, 1),
+        "faults": len(outcomes),
+        "faults_by_kind": _count(o.fault for o in outcomes),
+        "recovered": sum(o.recovered for o in outcomes),
+        "not_recovered": [o.fault for o in outcomes if not o.recovered],
+        "human_touches": len(box.human_touches),
+        "human_touch_notes": box.human_touches,
+        "back_to_live_p50_s": _round(_percentile(times, 0.50)),
+        "back_to_live_p99_s": _round(_percentile(times, 0.99)),
+        "back_to_live_max_s": _round(max(times) if times else None),
+        "slowest": sorted(
+            ((o.fault, client, round(s, 2)) for o in outcomes for client, s in o.seconds.items()),
+            key=lambda item: -item[2],
+        )[:5],
+        "auth_requests_busiest_minute": server.busiest_minute(),
+        "auth_requests_total": len(server.auth_times),
+        "mismatches": sum(len(o.mismatches) for o in outcomes),
+        "mismatch_notes": [m for o in outcomes for m in o.mismatches],
+        "cron_runs": len(cron.exits),
+        "cron_exit_codes": _count(str(code) for _, code, _ in cron.exits),
+        "usage": usage_at,
+    }
+
+
+class _Address:
+    """What ``Watch`` needs of a simulator: its URL (the server may not be up yet)."""
+
+    def __init__(self, server: Server) -> None:
+        self.url = server.url
+        self._server = server
+
+    def control(self, method: str, path: str, **kwargs: Any) -> Any:
+        return self._server.control(method, path, **kwargs)
+
+    def state(self) -> dict[str, Any]:
+        return self._server.state()
+
+
+@contextlib.contextmanager
+def _free_port() -> Any:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        yield probe.getsockname()[1]
+
+
+def _count(items: Iterable[str]) -> dict[str, int]:
+    return dict(sorted(Counter(items).items()))
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 2)
+
+
+def _line(outcome: Outcome) -> str:
+    times = ", ".join(f"{client} {s:.2f} s" for client, s in sorted(outcome.seconds.items()))
+    state = "recovered" if outcome.recovered else "NOT RECOVERED"
+    extra = f"; mismatches: {outcome.mismatches}" if outcome.mismatches else ""
+    return f"{time.strftime('%H:%M:%S')} {outcome.fault:<30} {state}: {times}{extra}"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.soak", description=__doc__)
+    parser.add_argument("--minutes", type=float, default=20.0)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--json", type=Path, help="also write the figures here")
+    args = parser.parse_args(argv)
+    figures = run(args.minutes, args.seed)
+    print(json.dumps(figures, indent=2))
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
