@@ -29,6 +29,7 @@ from voki_tui.live import wire
 from voki_tui.live.feed import LiveFeed
 from voki_tui.live.state import FeedSnapshot, LinkState, Notification
 from voki_tui.phoenix import core
+from voki_tui.retry import Backoff
 from voki_tui.sim import DEMO_EMAILS, DEMO_PASSWORD, DEMO_TENANT
 from voki_tui.sim.testing import SimHandle
 
@@ -38,10 +39,9 @@ SUPERVISOR = DEMO_EMAILS["supervisor"]
 FAST_PHOENIX = core.Settings(
     heartbeat_interval=1.0,
     heartbeat_timeout=1.0,
-    reconnect_steps=(0.05, 0.1, 0.2),
-    reconnect_max=0.5,
-    rejoin_steps=(0.2, 0.5),
-    rejoin_max=1.0,
+    reconnect=Backoff(steps=(0.05, 0.1, 0.2), maximum=0.5),
+    rejoin=Backoff(steps=(0.2, 0.5), maximum=1.0),
+    refused=Backoff(steps=(0.5, 1.0), maximum=2.0),
 )
 
 #: Per department id: (waiting call ids in queue order, sorted (agent id, status, devices)).
@@ -148,9 +148,11 @@ async def live_feed(
     departments: tuple[int, ...] | None = None,
     refresh_interval: float = 1.0,
     transport: httpx.AsyncBaseTransport | None = None,
+    via: str | None = None,
 ) -> AsyncIterator[FeedRun]:
-    """Log in as the demo supervisor and run a ``LiveFeed`` until the block ends."""
-    client = VokiClient(sim.url, DEMO_TENANT, transport=transport)
+    """Log in as the demo supervisor and run a ``LiveFeed`` until the block ends (``via``: the
+    address of a front such as a misbehaving proxy, instead of the sim's own)."""
+    client = VokiClient(via or sim.url, DEMO_TENANT, transport=transport)
     session = Session(client, SUPERVISOR, store=TokenStore(store_dir))
     await session.login(DEMO_PASSWORD)
     listed = [wire.department(item) for item in await client.departments()]

@@ -241,7 +241,7 @@ async def test_429_at_start_counts_down_and_retries(tmp_path: Path) -> None:
 def test_monotonic_jump_probes_the_link_and_drops_a_dead_one() -> None:
     """Laptop suspend: every timer is overdue at once. The core sends one probe heartbeat with
     the short probe deadline instead of trusting the old ones; no answer means reconnect."""
-    settings = core.Settings(heartbeat_interval=30, heartbeat_timeout=30, jitter=0)
+    settings = core.Settings(heartbeat_interval=30, heartbeat_timeout=30)
     client = core.Client(settings, random.Random(1))
     client.connect()
     client.on_open(100.0)

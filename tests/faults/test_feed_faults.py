@@ -183,7 +183,7 @@ async def _restart_loop(sim: InProcessSim, tmp_path: Path, restarts: int) -> Non
     """Restart the sim ``restarts`` times; after each the feed converges, and its connection
     attempts are spaced at least as the jittered backoff table says."""
     settings = FAST_PHOENIX
-    low = 1.0 - settings.jitter
+    low = 1.0 - settings.reconnect.jitter
     async with live_feed(sim, tmp_path, departments=(1, 2)) as run:
         await run.converged()
         attempts = attempt_times(run)
@@ -194,8 +194,7 @@ async def _restart_loop(sim: InProcessSim, tmp_path: Path, restarts: int) -> Non
             await recover(run, "server restart (loop)")
             assert 1 <= len(attempts) <= 2 + _max_tries(settings, time.monotonic() - attempts[0])
             for k, (a, b) in enumerate(itertools.pairwise(attempts), start=1):
-                steps = settings.reconnect_steps
-                step = steps[k - 1] if k <= len(steps) else settings.reconnect_max
+                step = settings.reconnect.base(k)
                 assert b - a >= step * low - 0.01, (k, b - a, step)
 
 
@@ -204,10 +203,9 @@ def _max_tries(settings: object, seconds: float) -> int:
     from voki_tui.phoenix.core import Settings
 
     assert isinstance(settings, Settings)
-    low, elapsed, tries = 1.0 - settings.jitter, 0.0, 0
+    low, elapsed, tries = 1.0 - settings.reconnect.jitter, 0.0, 0
     while True:
-        steps = settings.reconnect_steps
-        step = steps[tries] if tries < len(steps) else settings.reconnect_max
+        step = settings.reconnect.base(tries + 1)
         elapsed += step * low
         if elapsed > seconds:
             return tries

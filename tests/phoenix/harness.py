@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from voki_tui.phoenix.core import (
@@ -17,9 +17,18 @@ from voki_tui.phoenix.core import (
 )
 
 
+def exact(**changes: Any) -> Settings:
+    """Core settings without jitter (tests that check exact times), with ``changes``."""
+    unjittered = {
+        name: replace(getattr(Settings(), name), jitter=0.0)
+        for name in ("reconnect", "rejoin", "refused")
+    }
+    return Settings(**{**unjittered, **changes})
+
+
 @dataclass
 class Harness:
-    settings: Settings = field(default_factory=lambda: Settings(jitter=0.0))
+    settings: Settings = field(default_factory=exact)
     seed: int = 1
     now: float = 1000.0
     client: Client = field(init=False)

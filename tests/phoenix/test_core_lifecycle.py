@@ -10,7 +10,7 @@ import random
 import pytest
 
 from voki_tui.phoenix.core import (
-    RECONNECT_STEPS,
+    RECONNECT,
     AuthFailed,
     ChannelErrored,
     ChannelJoined,
@@ -28,7 +28,7 @@ from voki_tui.phoenix.core import (
     Settings,
 )
 
-from .harness import Harness
+from .harness import Harness, exact
 
 
 @pytest.fixture
@@ -212,7 +212,7 @@ def test_reconnect_table_then_5s_and_reset_on_open() -> None:
         h.now = scheduled.at
         h.client.tick(h.now)
         assert h.pump() == [OpenConnection()]
-    assert delays == [*RECONNECT_STEPS, 5.0, 5.0, 5.0]
+    assert delays == [*RECONNECT.steps, 5.0, 5.0, 5.0]
     h.client.on_open(h.now)
     h.client.on_close(h.now, 1006, "")
     assert h.pump()[-1] == ReconnectScheduled(h.now + 0.01, 1)
@@ -227,7 +227,7 @@ def test_backoff_jitter_within_20_percent(seed: int) -> None:
     for attempt in range(1, 12):
         client.on_connect_failed(now, None)
         (scheduled,) = [o for o in client.drain() if isinstance(o, ReconnectScheduled)]
-        base = RECONNECT_STEPS[attempt - 1] if attempt <= len(RECONNECT_STEPS) else 5.0
+        base = RECONNECT.base(attempt)
         assert base * 0.8 <= scheduled.at - now <= base * 1.2
         now = scheduled.at
         client.tick(now)
@@ -278,7 +278,7 @@ def test_pending_heartbeat_and_pushes_cleared_on_reconnect(h: Harness) -> None:
 
 
 def test_heartbeat_timeout_closes_1000_and_reconnects() -> None:
-    h = Harness(Settings(jitter=0.0, heartbeat_interval=2.0, heartbeat_timeout=3.0))
+    h = Harness(exact(heartbeat_interval=2.0, heartbeat_timeout=3.0))
     h.connect()
     h.join("queue:1")
     h.advance(2.0)
@@ -372,7 +372,7 @@ def test_buffered_push_that_times_out_is_never_sent(h: Harness) -> None:
 
 
 def test_permanent_join_error_retried_slowly_and_on_new_connection() -> None:
-    h = Harness(Settings(jitter=0.0, permanent_rejoin_interval=60.0))
+    h = Harness(exact(permanent_rejoin_interval=60.0))
     h.connect()
     h.client.join("nosuch:1", now=h.now)
     h.pump()
@@ -390,7 +390,7 @@ def test_permanent_join_error_retried_slowly_and_on_new_connection() -> None:
 
 
 def test_permanent_join_error_never_retried_when_disabled() -> None:
-    h = Harness(Settings(jitter=0.0, permanent_rejoin_interval=None))
+    h = Harness(exact(permanent_rejoin_interval=None))
     h.connect()
     h.client.join("queue:x", now=h.now)
     h.pump()
@@ -415,16 +415,36 @@ def test_auth_failure_refresh_once_then_backoff() -> None:
     h.client.on_connect_failed(h.now, 401)
     out = h.pump()
     assert out[0] == AuthFailed(401, refresh_requested=False)
-    assert out[1] == ReconnectScheduled(h.now + 0.05, 2)
+    # Refused again with a fresh token: not a token problem; back off hard (REFUSED).
+    assert out[1] == ReconnectScheduled(h.now + 10.0, 2)
     h.client.auth_refreshed()  # not asked for: no immediate retry loop
     assert h.pump() == []
-    h.advance(0.05)
+    h.advance(10.0)
     assert h.events[-1] == OpenConnection()
     h.client.on_open(h.now)
     h.client.on_close(h.now, 1006, "")
     h.advance(0.01)
     h.client.on_connect_failed(h.now, 403)
     assert h.pump()[0] == AuthFailed(403, refresh_requested=True)  # a fresh run of failures
+
+
+def test_upgrades_refused_with_fresh_tokens_are_retried_rarely() -> None:
+    """A proxy that blocks websockets while REST works answers 403 to every upgrade: after
+    the one refresh, attempts space out to minutes instead of costing a refresh every 5 s."""
+    h = Harness()
+    h.client.connect()
+    h.pump()
+    h.client.on_connect_failed(h.now, 403)
+    h.pump()
+    h.client.auth_refreshed()
+    h.pump()
+    gaps = []
+    for _ in range(6):
+        h.client.on_connect_failed(h.now, 403)
+        (scheduled,) = [o for o in h.pump() if isinstance(o, ReconnectScheduled)]
+        gaps.append(scheduled.at - h.now)
+        h.advance(scheduled.at - h.now)
+    assert gaps == [10.0, 30.0, 60.0, 120.0, 300.0, 300.0]
 
 
 def test_auth_wait_falls_back_to_a_slow_retry() -> None:

@@ -14,6 +14,7 @@ failing the whole list: one malformed call must not blank a queue.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import socket
 import ssl
@@ -62,6 +63,9 @@ M = TypeVar("M", bound=VokiModel)
 
 PAGE_SIZE = 100  # the API's maximum
 MAX_PAGES = 1000  # a server that never says "last page" must not keep us busy forever
+#: A whole request (connect, send, every read of the answer) must be done within this many
+#: times the per-operation timeout.
+DEADLINE_FACTOR = 3
 DEFAULT_RETRY_AFTER_S = 60.0
 #: A ``Retry-After`` beyond this is taken as this: a typo or a hostile ``1e308`` must not
 #: block sign-in for good (the auth limit is per minute; an hour is already generous).
@@ -218,6 +222,7 @@ class VokiClient:
         self.tenant = tenant.strip()
         self.insecure = insecure
         self.timeout_s = timeout_s
+        self.deadline_s = DEADLINE_FACTOR * timeout_s
         self.auth_guard = auth_guard if auth_guard is not None else shared_guard(self.server)
         self.token_source: TokenSource | None = None
         self.skipped_items = 0  # list items dropped because they failed validation
@@ -321,9 +326,17 @@ class VokiClient:
         started = time.monotonic()
         self.requests_sent += 1
         try:
-            response = await self._http.request(
-                method, path, params=params, json=json, headers=headers
-            )
+            async with asyncio.timeout(self.deadline_s):
+                response = await self._http.request(
+                    method, path, params=params, json=json, headers=headers
+                )
+        except TimeoutError:
+            # httpx's timeouts are per read: a server that drips a byte every few seconds
+            # never trips them. The whole request has this deadline.
+            log.info("%s %s: no complete answer within %.0f s", method, path, self.deadline_s)
+            raise NetworkError(
+                f"No complete answer from {self._origin} within {self.deadline_s:g} s"
+            ) from None
         except httpx.TransportError as exc:
             if stamp is not None and isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout):
                 self.auth_guard.refund(stamp)  # never reached the server

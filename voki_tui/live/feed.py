@@ -331,9 +331,16 @@ class LiveFeed:
                         else LinkState.RECONNECTING
                     )
                     self._set_link(state, retry_at=retry_at, attempt=attempt)
-            case core.AuthFailed(status=status):
+            case core.AuthFailed(status=status, refresh_requested=True):
                 log.info("websocket upgrade refused (HTTP %d); refreshing the token", status)
                 self._token_refused = True
+            case core.AuthFailed(status=status):
+                # Refused again with a token just refreshed: not the token (a proxy that
+                # blocks websockets?). The core now backs off hard; say why on screen.
+                log.warning("websocket upgrade refused again (HTTP %d) with a fresh token", status)
+                detail = f"live connection refused (HTTP {status})"
+                self.connection = replace(self.connection, detail=detail)
+                self._changed()
             case core.ChannelJoined(topic=topic, join_ref=join_ref):
                 self._on_joined(topic, join_ref)
             case core.JoinFailed(topic=topic, reason=reason):

@@ -42,6 +42,7 @@ from voki_tui.phoenix.frames import (
     ref_key,
     scan,
 )
+from voki_tui.retry import Backoff
 
 log = logging.getLogger(__name__)
 
@@ -50,11 +51,13 @@ PERMANENT_JOIN_ERRORS = frozenset({"unmatched topic", "unauthorized", "not_found
 #: Events the core handles itself; every other event on a joined channel is a Message.
 _CONTROL_EVENTS = frozenset({"phx_reply", "phx_close", "phx_error"})
 
-#: phoenix.js ``reconnectAfterMs`` and ``rejoinAfterMs``, in seconds.
-RECONNECT_STEPS = (0.01, 0.05, 0.1, 0.15, 0.2, 0.25, 0.5, 1.0, 2.0)
-RECONNECT_MAX = 5.0
-REJOIN_STEPS = (1.0, 2.0, 5.0)
-REJOIN_MAX = 10.0
+#: phoenix.js ``reconnectAfterMs`` and ``rejoinAfterMs``, in seconds, jittered.
+RECONNECT = Backoff(steps=(0.01, 0.05, 0.1, 0.15, 0.2, 0.25, 0.5, 1.0, 2.0), maximum=5.0)
+REJOIN = Backoff(steps=(1.0, 2.0, 5.0), maximum=10.0)
+#: The upgrade refused again right after a token refresh: not a token problem (a proxy that
+#: blocks websockets, an account without socket access), so retrying every few seconds would
+#: only spend a refresh each time. Try again rarely.
+REFUSED = Backoff(steps=(10.0, 30.0, 60.0, 120.0), maximum=300.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,11 +67,11 @@ class Settings:
     heartbeat_interval: float = 30.0
     heartbeat_timeout: float = 30.0
     push_timeout: float = 10.0
-    reconnect_steps: tuple[float, ...] = RECONNECT_STEPS
-    reconnect_max: float = RECONNECT_MAX
-    rejoin_steps: tuple[float, ...] = REJOIN_STEPS
-    rejoin_max: float = REJOIN_MAX
-    jitter: float = 0.2  # each delay is multiplied by uniform(1 - jitter, 1 + jitter)
+    reconnect: Backoff = RECONNECT
+    rejoin: Backoff = REJOIN
+    refused: Backoff = REFUSED
+    #: A channel refused for good (unauthorized, not found) is tried again this often
+    #: (jittered like ``rejoin``): permissions change.
     permanent_rejoin_interval: float | None = 60.0
     #: A timer firing this much later than due means the process was suspended.
     suspend_threshold: float = 5.0
@@ -274,11 +277,6 @@ class _Channel:
     buffer: list[_Push] = field(default_factory=list)
 
 
-def _backoff(steps: tuple[float, ...], maximum: float, tries: int) -> float:
-    """phoenix.js tables: ``steps[tries - 1]``, else ``maximum``."""
-    return steps[tries - 1] if 0 < tries <= len(steps) else maximum
-
-
 class Client:
     """The socket and channel state machine. Not thread-safe; one owner drives it."""
 
@@ -292,6 +290,7 @@ class Client:
         self._reconnect_tries = 0
         self._reconnect_at: float | None = None
         self._auth_refresh_used = False
+        self._auth_refused_runs = 0  # upgrades refused (401/403) in a row
         self._hb_ref: str | None = None
         self._hb_sent_at = 0.0
         self._hb_due: float | None = None  # next heartbeat send time, when none is pending
@@ -430,6 +429,7 @@ class Client:
         self._link = LinkState.OPEN
         self._reconnect_tries = 0
         self._auth_refresh_used = False
+        self._auth_refused_runs = 0
         self._hb_ref = self._hb_deadline = None
         self._hb_due = now + self.settings.heartbeat_interval
         self._emit(Connected())
@@ -445,7 +445,9 @@ class Client:
         self._reconnect_tries += 1
         if status not in (401, 403):
             self._auth_refresh_used = False  # a different failure breaks the run of auth failures
+            self._auth_refused_runs = 0
         else:
+            self._auth_refused_runs += 1
             first = not self._auth_refresh_used
             self._auth_refresh_used = True
             self._emit(AuthFailed(status, refresh_requested=first))
@@ -554,13 +556,10 @@ class Client:
         log.warning("phoenix protocol violation: %s", reason)
         self._emit(ProtocolViolation(reason))
 
-    def _jitter(self, delay: float) -> float:
-        j = self.settings.jitter
-        return delay * self._rng.uniform(1.0 - j, 1.0 + j) if j else delay
-
     def _reconnect_delay(self) -> float:
-        s = self.settings
-        return self._jitter(_backoff(s.reconnect_steps, s.reconnect_max, self._reconnect_tries))
+        if self._auth_refused_runs > 1:  # refused again with a fresh token
+            return self.settings.refused.delay(self._auth_refused_runs - 1, self._rng)
+        return self.settings.reconnect.delay(self._reconnect_tries, self._rng)
 
     def _observe(self, now: float) -> None:
         """Note the time; a timer overdue by far more than scheduling jitter means the
@@ -643,10 +642,9 @@ class Client:
         ch.join_deadline = None
         if permanent:
             interval = s.permanent_rejoin_interval
-            ch.rejoin_at = None if interval is None else now + self._jitter(interval)
+            ch.rejoin_at = None if interval is None else now + s.rejoin.spread(interval, self._rng)
         else:
-            delay = _backoff(s.rejoin_steps, s.rejoin_max, ch.rejoin_tries + 1)
-            ch.rejoin_at = now + self._jitter(delay)
+            ch.rejoin_at = now + s.rejoin.delay(ch.rejoin_tries + 1, self._rng)
 
     def _join_timed_out(self, ch: _Channel, now: float) -> None:
         # Tell the server to drop the late join, so it does not linger as a duplicate.

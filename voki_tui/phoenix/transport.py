@@ -27,7 +27,8 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 from urllib.parse import urlencode
 
-from websockets.asyncio.client import ClientConnection, connect
+from websockets.asyncio.client import ClientConnection
+from websockets.asyncio.client import connect as websocket_connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from voki_tui.phoenix.core import (
@@ -42,6 +43,19 @@ from voki_tui.phoenix.core import (
 )
 
 log = logging.getLogger(__name__)
+
+
+class _connect(websocket_connect):
+    """``websockets``' connect, refusing every redirect of the upgrade.
+
+    The URL carries the access token (``?token=``, as Phoenix wants it), so following a
+    redirect, even one on the same origin, hands the token to wherever the Location points.
+    The REST client never follows redirects either.
+    """
+
+    def process_redirect(self, exc: Exception) -> Exception | str:
+        return exc
+
 
 MAX_MESSAGE_BYTES = 16 * 1024 * 1024
 #: How long a closing handshake may take before the TCP connection is simply dropped. Short:
@@ -225,7 +239,7 @@ class PhoenixClient:
             tls: dict[str, Any] = {}
             if self._ssl_context is not None and url.startswith("wss:"):
                 tls["ssl"] = self._ssl_context  # websockets refuses ssl= for a ws:// URL
-            ws = await connect(
+            ws = await _connect(
                 url,
                 proxy=self._proxy,
                 open_timeout=self._open_timeout,
@@ -236,7 +250,15 @@ class PhoenixClient:
             )
         except InvalidStatus as exc:
             status = exc.response.status_code
-            log.warning("websocket upgrade refused by %s: HTTP %d", redact_url(url), status)
+            if 300 <= status < 400:
+                log.warning(
+                    "websocket upgrade at %s redirected (HTTP %d): not followed, the token "
+                    "goes nowhere else",
+                    redact_url(url),
+                    status,
+                )
+            else:
+                log.warning("websocket upgrade refused by %s: HTTP %d", redact_url(url), status)
             self.core.on_connect_failed(self._clock(), status)
             return
         except Exception as exc:  # network, timeout, handshake, url_provider: retry on schedule

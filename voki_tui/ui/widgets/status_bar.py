@@ -79,6 +79,8 @@ def describe_link(connection: Connection, now: datetime) -> str:
             text = tr("reconnecting")
         if connection.attempt > 1:
             text += f" ({tr('attempt {n}').format(n=connection.attempt)})"
+        if connection.detail:  # why: "connection lost (code 1006)", "… refused (HTTP 403)"
+            text += f" · {clean(connection.detail, 60)}"
     elif state is LinkState.OFFLINE:
         text = (
             tr("offline since {t}").format(t=local_time(connection.since))
