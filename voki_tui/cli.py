@@ -209,8 +209,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     if getattr(args, "print_config", False):
         _print_config(settings, config_path)
         return 0
-    _configure_logging(settings.log_level)
     command: Any = args.command
+    if not command and not (sys.stdin.isatty() and sys.stdout.isatty()):
+        # Without a terminal (systemd, cron, stdin from /dev/null) the dashboard has nothing to
+        # draw on and, in Textual, spins a core waiting for input that never comes.
+        parser.exit(
+            2,
+            "voki-tui: the dashboard needs a terminal; under systemd or cron run it inside "
+            "tmux, or use 'voki-tui watch --json' / 'voki-tui snapshot --json'\n",
+        )
+    _configure_logging(settings.log_level)
     if settings.demo:
         with demo_server(settings) as (demo_settings, store):
             return _dispatch(command, args, demo_settings, store)

@@ -139,3 +139,20 @@ def test_quitting_with_q_exits_zero_and_stops_the_demo_sim(tmp_path: Path) -> No
         if result is None:
             os.kill(pid, signal.SIGKILL)
             os.waitpid(pid, 0)
+
+
+def test_without_a_terminal_the_dashboard_refuses_to_start(tmp_path: Path) -> None:
+    """Seen: started with stdin from /dev/null (systemd, cron) it spun a core at 99 % for
+    ever. It now says what to use instead and exits at once."""
+    env = {**os.environ, "VOKI_TUI_HOME": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, "-m", "voki_tui", "--server", "http://127.0.0.1:9", "--tenant", "t"],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env=env,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert "needs a terminal" in done.stderr and "watch --json" in done.stderr
