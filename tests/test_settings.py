@@ -131,3 +131,10 @@ def test_the_command_line_only_overrides_what_it_was_given(
         assert cli._cli_layer(parser.parse_args(argv)) == {}
     given = cli._cli_layer(parser.parse_args(["--insecure", "snapshot", "--json", "--demo"]))
     assert given == {"insecure": True, "demo": True}
+
+
+def test_a_login_form_never_shows_credentials_from_the_url() -> None:
+    from voki_tui.settings import without_credentials
+
+    assert without_credentials("https://wall:pw@voki.test:8443/x") == "https://voki.test:8443/x"
+    assert without_credentials("https://voki.test") == "https://voki.test"

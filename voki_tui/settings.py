@@ -185,6 +185,15 @@ def mask_url(url: str) -> str:
     return urlunsplit((parts.scheme, f"***@{host}", parts.path, parts.query, parts.fragment))
 
 
+def without_credentials(url: str) -> str:
+    """``https://user:pass@host/x`` -> ``https://host/x`` (for a field the user may edit)."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
+
+
 # -- reading the layers ------------------------------------------------------------------------
 
 

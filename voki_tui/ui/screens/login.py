@@ -28,6 +28,7 @@ from voki_tui.api.errors import (
 from voki_tui.live.state import UserInfo
 from voki_tui.ports import Authenticator
 from voki_tui.resources import styles_dir
+from voki_tui.settings import without_credentials
 from voki_tui.ui.contract import Clock, LiveScreen
 from voki_tui.ui.i18n import register, tr
 from voki_tui.ui.messages import LoggedIn
@@ -82,7 +83,10 @@ class LoginScreen(LiveScreen):
     def compose(self) -> ComposeResult:
         last = self.auth.last()
         options = getattr(self.app, "options", None)
-        server = getattr(options, "server", None) or (last.server if last else "")
+        # Credentials written into the URL are never used (the client drops them) nor shown.
+        server = without_credentials(
+            getattr(options, "server", None) or (last.server if last else "")
+        )
         tenant = getattr(options, "tenant", None) or (last.tenant if last else "")
         email = getattr(options, "email", None) or (last.email if last else "")
         with Center(), Vertical(id="login-box"):
