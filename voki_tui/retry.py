@@ -43,3 +43,7 @@ class Backoff:
 #: every few seconds, like phoenix.js's socket (at most 5 s), so a board is live again within
 #: seconds of its server. A refused TCP connection costs the server nothing.
 SERVER_DOWN = Backoff(steps=(0.5, 1.0, 2.0, 3.0), maximum=4.0)
+
+#: Something that may stay broken for a while and is not urgent (a department's history for
+#: the metrics window): retried every few minutes, not every few seconds.
+HISTORY_RETRY = Backoff(steps=(30.0, 60.0, 120.0), maximum=300.0)

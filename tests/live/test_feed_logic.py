@@ -313,9 +313,15 @@ async def test_a_refused_token_is_refreshed_on_later_attempts_until_it_works() -
     assert await feed._socket_url() == url  # refreshed: no further refresh
     assert session.refreshes == 3
 
+    # Refused again with the fresh token: not a token problem, so no refresh (the core backs
+    # off hard instead), and the reason is shown.
+    feed._on_event(core.AuthFailed(403, refresh_requested=False))
+    assert await feed._socket_url() == url and session.refreshes == 3
+    assert "live connection refused (HTTP 403)" in (feed.connection.detail or "")
+
     session.errors = [AuthError("refused")]
     session.token = "new"
-    feed._on_event(core.AuthFailed(403, refresh_requested=False))
+    feed._on_event(core.AuthFailed(403, refresh_requested=True))  # a new run of refusals
     with pytest.raises(AuthError):
         await feed._socket_url()
     await settle()

@@ -477,3 +477,33 @@ def test_connected_event_and_channel_joined_order() -> None:
     h.reply(h.last_sent(), "ok", {})
     kinds = [type(e) for e in h.events]
     assert kinds == [OpenConnection, Connected, ChannelJoined]
+
+
+def test_rejoin_leaves_the_old_join_and_drops_what_is_addressed_to_it() -> None:
+    """A resync (fresh presence_state) on an open socket: phx_leave for the old join_ref, a new
+    phx_join; the old join's leave reply, phx_close and late events are stale, not news."""
+    h = Harness()
+    h.connect()
+    old = h.join("presence:d1")
+    h.client.rejoin("presence:d1", now=h.now)
+    h.pump()
+    leave, join = h.sent[-2], h.sent[-1]
+    assert (leave[0], leave[3]) == (old, "phx_leave")
+    assert join[3] == "phx_join" and join[0] != old
+    stale = h.client.stats.stale_dropped
+    assert h.reply(leave, "ok", {}) == []
+    assert h.receive([old, None, "presence:d1", "phx_close", {}]) == []
+    assert h.receive([old, None, "presence:d1", "presence_diff", {}]) == []
+    assert h.client.stats.stale_dropped == stale + 3
+    out = h.reply(join, "ok", {})
+    assert out == [ChannelJoined("presence:d1", str(join[0]), {})]
+    assert h.client.join_ref("presence:d1") == str(join[0])
+
+
+def test_rejoin_without_a_socket_waits_for_the_next_open() -> None:
+    h = Harness()
+    h.client.join("queue:d1", now=h.now)
+    h.client.rejoin("queue:d1", now=h.now)
+    assert h.pump() == [] and h.sent == []
+    with pytest.raises(ValueError, match="not joined"):
+        h.client.rejoin("queue:nope")

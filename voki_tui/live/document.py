@@ -7,6 +7,7 @@ One flat, stable shape for scripts and monitoring: ids as strings, times as ISO 
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
@@ -94,13 +95,5 @@ def snapshot_document(snapshot: FeedSnapshot) -> dict[str, Any]:
             "detail": snapshot.connection.detail,
         },
         "departments": [_department(view) for view in snapshot.departments],
-        "counters": {
-            "frames_received": snapshot.counters.frames_received,
-            "malformed_frames": snapshot.counters.malformed_frames,
-            "unknown_events": snapshot.counters.unknown_events,
-            "invalid_payloads": snapshot.counters.invalid_payloads,
-            "reconnects": snapshot.counters.reconnects,
-            "snapshot_failures": snapshot.counters.snapshot_failures,
-            "unrouted_frames": snapshot.counters.unrouted_frames,
-        },
+        "counters": asdict(snapshot.counters),
     }

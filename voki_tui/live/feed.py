@@ -32,10 +32,12 @@ from voki_tui.api.errors import AuthError, VokiError
 from voki_tui.api.session import Session
 from voki_tui.live import wire
 from voki_tui.live.book import DepartmentBook
+from voki_tui.live.resync import RESYNC_EVERY_S, ResyncPlanner
 from voki_tui.live.state import (
     Connection,
     Counters,
     Department,
+    DepartmentView,
     FeedSnapshot,
     LinkState,
     Notification,
@@ -46,7 +48,7 @@ from voki_tui.live.state import (
 from voki_tui.phoenix import core
 from voki_tui.phoenix.presence import PresenceTracker
 from voki_tui.phoenix.transport import PhoenixClient, socket_url
-from voki_tui.retry import SERVER_DOWN
+from voki_tui.retry import HISTORY_RETRY, SERVER_DOWN
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +61,8 @@ FEED_PHOENIX_SETTINGS = core.Settings(heartbeat_interval=15.0, heartbeat_timeout
 #: Under a steady stream, at most 40 snapshots a second: a change reaches the screen within
 #: 25 ms plus one frame, while a burst of events still costs one repaint.
 PUBLISH_INTERVAL_S = 0.025
+#: Loops that wait for a computed moment look at the clock at least this often.
+LONGEST_WAIT_S = 60.0
 
 
 def utc_now() -> datetime:
@@ -103,6 +107,16 @@ class _Department:
         self.presence = Source()
         self.tracker = PresenceTracker()
         self.snapshot_task: asyncio.Task[None] | None = None
+        #: A rejoin for a fresh presence_state is under way: the current agents stay shown
+        #: (and the source synced) until it arrives; then they are compared for drift.
+        self.presence_resync: tuple[tuple[str, str, int], ...] | None = None
+        self.presence_misses = 0  # joins in a row whose presence_state never came
+
+    def agents_key(self) -> tuple[tuple[str, str, int], ...]:
+        return tuple(sorted((a.user_id, a.status, a.devices) for a in self.book.agents.agents()))
+
+    def waiting_ids(self) -> frozenset[str]:
+        return frozenset(c.call_id for c in self.book.queue.waiting())
 
 
 class LiveFeed:
@@ -119,6 +133,7 @@ class LiveFeed:
         window_s: int = 3600,
         publish_interval: float = PUBLISH_INTERVAL_S,
         refresh_interval: float = 5.0,
+        resync_interval: float = RESYNC_EVERY_S,
     ) -> None:
         self.client = client
         self.session = session
@@ -151,6 +166,9 @@ class LiveFeed:
         self._attempt_token: str | None = None  # the token of the last upgrade attempt
         self._tasks: set[asyncio.Task[Any]] = set()
         self._rng = random.Random()  # retry jitter, not security
+        self.resync = ResyncPlanner(resync_interval, rng=self._rng)
+        self._resync_wake = asyncio.Event()
+        self._closes: dict[str, int] = {}  # topic -> server closes in a row
 
     # -- public ------------------------------------------------------------------------------
 
@@ -164,10 +182,12 @@ class LiveFeed:
             self.departments[department.id] = _Department(department, self.window_s)
             self.phoenix.join(f"queue:{department.id}")
             self.phoenix.join(f"presence:{department.id}")
+            self.resync.add(department.id, self.monotonic())
         if self.user is not None:
             self.phoenix.join(f"notification:{self.user.id}")
         self._spawn(self._backfill(), "backfill")
         self._spawn(self._keep_session(), "keep-session")
+        self._spawn(self._resync_loop(), "resync")
         socket_task = asyncio.create_task(self.phoenix.run(), name="phoenix")
         publisher = asyncio.create_task(self._publisher(), name="feed-publisher")
         try:
@@ -188,10 +208,7 @@ class LiveFeed:
         connection = self.connection
         if connection.state is LinkState.LIVE:
             connection = replace(connection, data_as_of=now)
-        views = tuple(
-            entry.book.view(now, queue_source=entry.queue, presence_source=entry.presence)
-            for entry in self.departments.values()
-        )
+        views = tuple(self._view(entry, now) for entry in self.departments.values())
         return FeedSnapshot(
             version=self._version,
             taken_at=now,
@@ -208,6 +225,15 @@ class LiveFeed:
                 unrouted_frames=self.phoenix.core.stats.unrouted,
             ),
         )
+
+    def _view(self, entry: _Department, now: datetime) -> DepartmentView:
+        """One department's view; a failure there costs that department, not the board."""
+        try:
+            return entry.book.view(now, queue_source=entry.queue, presence_source=entry.presence)
+        except Exception:
+            self._internal_error(f"computing the view of {entry.book.department.id}")
+            broken = Source(SourceState.ERROR, detail="internal error; see the log")
+            return DepartmentView(department=entry.book.department, queue=broken, presence=broken)
 
     # -- socket plumbing ---------------------------------------------------------------------
 
@@ -263,9 +289,24 @@ class LiveFeed:
         self._spawn(self.phoenix.close(), "close-after-auth-failure")
 
     def _spawn(self, coro: Any, name: str) -> None:
-        task = asyncio.create_task(coro, name=name)
+        task = asyncio.create_task(self._contained(coro, name), name=name)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    async def _contained(self, coro: Any, name: str) -> None:
+        """Run a task of the feed; a failure nobody expected is logged and counted, not lost
+        silently with the rest of the board waiting for it for ever."""
+        try:
+            await coro
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            self._internal_error(f"task {name}")
+
+    def _internal_error(self, what: str) -> None:
+        log.exception("internal error in %s; carrying on", what)
+        self.counters = replace(self.counters, internal_errors=self.counters.internal_errors + 1)
+        self._changed()
 
     def _changed(self) -> None:
         self._version += 1
@@ -309,6 +350,16 @@ class LiveFeed:
                     setattr(entry, name, replace(source, state=state))
 
     def _on_event(self, event: core.Event) -> None:
+        try:
+            self._handle(event)
+        except Exception:
+            self._internal_error(f"handling {type(event).__name__}")
+            topic = getattr(event, "topic", "")
+            found = self._department_of(topic) if isinstance(topic, str) else None
+            if found is not None:  # half-applied, perhaps: read the truth again soon
+                self._suspect_gap(found[1], f"an error while handling an event on {topic}")
+
+    def _handle(self, event: core.Event) -> None:
         now = self.clock()
         if isinstance(event, core.Message | core.ChannelJoined | core.Connected):
             self._last_rx = now
@@ -345,8 +396,11 @@ class LiveFeed:
                 self._on_joined(topic, join_ref)
             case core.JoinFailed(topic=topic, reason=reason):
                 self._on_join_failed(topic, reason)
-            case core.ChannelErrored(topic=topic) | core.ChannelClosed(topic=topic):
+            case core.ChannelErrored(topic=topic):
                 self._on_channel_down(topic)
+            case core.ChannelClosed(topic=topic):
+                self._on_channel_down(topic)
+                self._spawn(self._join_again(topic), f"rejoin-{topic}")
             case core.Message(topic=topic, event=name, payload=payload, join_ref=join_ref):
                 self._on_message(topic, name, payload, join_ref, now)
             case core.ProtocolViolation(reason=reason):
@@ -370,16 +424,113 @@ class LiveFeed:
         if found is None:
             return
         kind, entry = found
+        self._closes.pop(topic, None)
         if kind == "presence":
             entry.tracker.joined(join_ref)
-            entry.presence = replace(entry.presence, state=SourceState.JOINING, detail=None)
+            if entry.presence_resync is None:
+                entry.presence = replace(entry.presence, state=SourceState.JOINING, detail=None)
+            self._spawn(self._expect_presence_state(entry, topic, join_ref), f"watch-{topic}")
         else:
             entry.queue = replace(entry.queue, state=SourceState.JOINING, detail=None)
-            self._cancel_snapshot(entry)
-            entry.snapshot_task = asyncio.create_task(
-                self._take_snapshot(entry), name=f"snapshot-{topic}"
-            )
+            self._start_snapshot(entry, "join")
         self._changed()
+
+    def _start_snapshot(self, entry: _Department, reason: str) -> None:
+        self._cancel_snapshot(entry)
+        entry.snapshot_task = asyncio.create_task(
+            self._take_snapshot(entry, reason), name=f"snapshot-{entry.book.department.id}"
+        )
+
+    async def _expect_presence_state(self, entry: _Department, topic: str, join_ref: str) -> None:
+        """A join whose ``presence_state`` never comes would say "syncing" for good (or, for a
+        resync, keep old agents as if current): join again, with backoff, and say why."""
+        await asyncio.sleep(self.phoenix.core.settings.push_timeout)
+        tracker = entry.tracker
+        if tracker.join_ref != join_ref or tracker.synced:
+            return
+        entry.presence_misses += 1
+        delay = self.phoenix.core.settings.rejoin.delay(entry.presence_misses, self._rng)
+        log.warning("no presence_state on %s; joining again in %.1f s", topic, delay)
+        entry.presence_resync = None
+        entry.presence = replace(
+            entry.presence, state=SourceState.STALE, detail="no presence state from the server"
+        )
+        self._changed()
+        self._update_liveness()
+        await asyncio.sleep(delay)
+        if tracker.join_ref == join_ref and not tracker.synced:
+            self._count("rejoins", f"joining {topic} again (no presence_state)")
+            with contextlib.suppress(ValueError):  # closed meanwhile: that path rejoins
+                self.phoenix.rejoin(topic)
+
+    async def _join_again(self, topic: str) -> None:
+        """The server closed a channel we still want (``phx_close``): join it again, with a
+        backoff that grows while it keeps doing so."""
+        tries = self._closes[topic] = self._closes.get(topic, 0) + 1
+        delay = self.phoenix.core.settings.rejoin.delay(tries, self._rng)
+        found = self._department_of(topic)
+        if found is not None:
+            kind, entry = found
+            source: Source = getattr(entry, kind)
+            detail = f"closed by the server; joining again in {delay:.0f} s"
+            setattr(entry, kind, replace(source, detail=detail))
+            self._changed()
+        log.warning("%s closed by the server; joining again in %.1f s", topic, delay)
+        await asyncio.sleep(delay)
+        self._count("rejoins", f"joining {topic} again (closed by the server)")
+        with contextlib.suppress(ValueError):  # joined again meanwhile
+            self.phoenix.join(topic)
+
+    # -- drift: re-reading the truth while live ----------------------------------------------
+
+    async def _resync_loop(self) -> None:
+        while True:
+            at = self.resync.next_at()
+            wait = LONGEST_WAIT_S if at is None else max(0.0, at - self.monotonic())
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(min(wait, LONGEST_WAIT_S)):
+                    await self._resync_wake.wait()
+            self._resync_wake.clear()
+            for ident, reason in self.resync.due(self.monotonic()):
+                entry = self.departments.get(ident)
+                if entry is not None:
+                    try:
+                        self._resync(entry, reason)
+                    except Exception:
+                        self._internal_error(f"re-reading {ident}")
+
+    def _resync(self, entry: _Department, reason: str) -> None:
+        """Re-read the department's truth without leaving live: the queue over REST, the
+        presence by joining its channel again (a fresh ``presence_state``)."""
+        if self.connection.state is not LinkState.LIVE:
+            return  # not live: the joins in progress reconcile anyway
+        ident = entry.book.department.id
+        if entry.queue.state is SourceState.SYNCED and (
+            entry.snapshot_task is None or entry.snapshot_task.done()
+        ):
+            self._start_snapshot(entry, reason)
+        if entry.presence.state is SourceState.SYNCED and entry.presence_resync is None:
+            entry.presence_resync = entry.agents_key()
+            with contextlib.suppress(ValueError):
+                self.phoenix.rejoin(f"presence:{ident}")
+
+    def _suspect_gap(self, entry: _Department, why: str) -> None:
+        if self.connection.state is not LinkState.LIVE:
+            return  # still joining: the join's own snapshot settles it
+        ident = entry.book.department.id
+        if self.resync.gap(ident, self.monotonic()):
+            log.info("possible gap in %s (%s): re-reading it soon", ident, why)
+            self._resync_wake.set()
+
+    def _drifted(self, entry: _Department, what: str, gone: int, new: int) -> None:
+        log.warning(
+            "%s of %s had drifted while live (%d to remove, %d to add): repaired",
+            what,
+            entry.book.department.id,
+            gone,
+            new,
+        )
+        self.counters = replace(self.counters, drift_repaired=self.counters.drift_repaired + 1)
 
     def _on_join_failed(self, topic: str, reason: str) -> None:
         found = self._department_of(topic)
@@ -439,8 +590,15 @@ class LiveFeed:
         except wire.InvalidPayload as exc:
             self._count("invalid_payloads", f"{name} on {topic}: {exc}")
             return
+        queue = entry.book.queue
+        before, unknown = len(queue), queue.unknown_ends
         if entry.book.apply(event, now):
             self._changed()
+        if queue.unknown_ends != unknown:
+            self._suspect_gap(entry, f"{name} for a call never seen waiting")
+        position = getattr(event, "position", None)
+        if position is not None and len(queue) == before + 1 and position != len(queue):
+            self._suspect_gap(entry, f"{name} at position {position} of {len(queue)} known")
 
     def _on_presence(
         self,
@@ -460,11 +618,17 @@ class LiveFeed:
             self._count("invalid_payloads", f"malformed {name}")
         if tracker.unknown_leaves != unknown:
             self._count("unknown_events", f"presence leave for an unknown key ({name})")
+            self._suspect_gap(entry, "a presence leave for someone not there")
         if change is None:
             return
         if change.from_state:
             entry.book.set_presence(change.state)
             entry.presence = Source(SourceState.SYNCED, now)
+            entry.presence_misses = 0
+            before, entry.presence_resync = entry.presence_resync, None
+            if before is not None and before != entry.agents_key():
+                after = set(entry.agents_key())
+                self._drifted(entry, "presence", len(set(before) - after), len(after - set(before)))
         else:
             keys = {key for key, _, _ in change.joins} | {key for key, _, _ in change.leaves}
             entry.book.update_presence(change.state, keys)
@@ -489,12 +653,14 @@ class LiveFeed:
 
     # -- REST --------------------------------------------------------------------------------
 
-    async def _take_snapshot(self, entry: _Department) -> None:
-        """The REST truth of the queue after a join; retried with backoff until it works."""
+    async def _take_snapshot(self, entry: _Department, reason: str) -> None:
+        """The REST truth of the queue, after a join (``reason`` "join") or to catch drift
+        while live ("periodic", "gap"); retried with backoff until it works."""
         department_id = entry.book.department.id
         failures = 0
         while True:
             token = entry.book.begin_snapshot()
+            before = entry.waiting_ids()
             try:
                 calls = await self.client.calls(
                     status="queued",
@@ -509,10 +675,13 @@ class LiveFeed:
                 entry.book.abort_snapshot(token)
                 self._lose_session(exc)
                 return
-            except VokiError as exc:
+            except Exception as exc:  # a failed attempt, expected (VokiError) or not
                 entry.book.abort_snapshot(token)
-                self._count("snapshot_failures", f"queue snapshot of {department_id}: {exc}")
-                entry.queue = replace(entry.queue, detail=exc.message)
+                if isinstance(exc, VokiError):
+                    self._count("snapshot_failures", f"queue snapshot of {department_id}: {exc}")
+                    entry.queue = replace(entry.queue, detail=exc.message)
+                else:
+                    self._internal_error(f"the queue snapshot of {department_id}")
                 failures += 1
                 await asyncio.sleep(SERVER_DOWN.delay(failures, self._rng))
                 continue
@@ -523,26 +692,45 @@ class LiveFeed:
                 if call.department_id in (None, department_id)
             ]
             if entry.book.reconcile(items, now, token=token):
+                after = entry.waiting_ids()
+                if reason != "join" and after != before:
+                    self._drifted(entry, "queue", len(before - after), len(after - before))
                 entry.queue = Source(SourceState.SYNCED, now)
                 self._changed()
                 self._update_liveness()
                 return
 
     async def _backfill(self) -> None:
-        """The metrics window from REST, so figures are right from the first second."""
-        since = self.clock() - timedelta(seconds=self.window_s)
-        for department_id, entry in self.departments.items():
-            try:
-                calls = await self.client.calls(department_id=department_id, date_from=since)
-            except AuthError as exc:
-                self._lose_session(exc)
-                return
-            except VokiError as exc:
-                self._count("snapshot_failures", f"history of {department_id}: {exc}")
-                continue
-            records = [wire.call_record(call, department_id) for call in calls]
-            if entry.book.backfill(records):
-                self._changed()
+        """The metrics window from REST, so figures are right from the first second. A
+        department whose history fails is tried again later (``HISTORY_RETRY``); one bad call
+        is skipped, not the department's hour."""
+        pending = list(self.departments.items())
+        failures = 0
+        while pending:
+            since = self.clock() - timedelta(seconds=self.window_s)
+            failed: list[tuple[str, _Department]] = []
+            for department_id, entry in pending:
+                try:
+                    calls = await self.client.calls(department_id=department_id, date_from=since)
+                except AuthError as exc:
+                    self._lose_session(exc)
+                    return
+                except VokiError as exc:
+                    self._count("snapshot_failures", f"history of {department_id}: {exc}")
+                    failed.append((department_id, entry))
+                    continue
+                records = []
+                for call in calls:
+                    try:
+                        records.append(wire.call_record(call, department_id))
+                    except (wire.InvalidPayload, ValueError, OverflowError) as exc:
+                        self._count("invalid_payloads", f"history item of {department_id}: {exc}")
+                if entry.book.backfill(records):
+                    self._changed()
+            pending = failed
+            if pending:
+                failures += 1
+                await asyncio.sleep(HISTORY_RETRY.delay(failures, self._rng))
 
     # -- publishing --------------------------------------------------------------------------
 
@@ -551,7 +739,7 @@ class LiveFeed:
         try:
             self._publish(self.snapshot())
         except Exception:
-            log.exception("publishing a snapshot failed")
+            self._internal_error("publishing a snapshot")
 
     async def _publisher(self) -> None:
         """Coalesce changes: a change after a quiet spell is published at once (leading edge);
@@ -567,9 +755,12 @@ class LiveFeed:
             remaining = self.publish_interval - (loop.time() - last)
             if remaining > 0:
                 await asyncio.sleep(remaining)
-            frames = self.phoenix.core.stats.frames_in
-            if frames != self._frames_seen:
-                self._frames_seen = frames
-                self._last_rx = self.clock()
-            self._emit()
+            try:
+                frames = self.phoenix.core.stats.frames_in
+                if frames != self._frames_seen:
+                    self._frames_seen = frames
+                    self._last_rx = self.clock()
+                self._emit()
+            except Exception:
+                self._internal_error("publishing")
             last = loop.time()

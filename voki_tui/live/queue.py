@@ -102,6 +102,7 @@ class QueueReducer:
         # What was survived, for the counters / logs.
         self.duplicates = 0  # repeated joins or ends of a call
         self.late_joins = 0  # joins of a call already finished (ghosts prevented)
+        self.unknown_ends = 0  # ends of a call never seen waiting: a sign of a lost join
         self.buffer_overflows = 0
         self.stale_snapshots = 0  # reconcile calls whose token was superseded or invalidated
         self.foreign_records = 0  # backfill records of another department
@@ -206,6 +207,8 @@ class QueueReducer:
             del self._arrival[call_id]
             self._version += 1
             queued_at = customer.queued_at
+        elif call_id not in self._finished:
+            self.unknown_ends += 1
         if call_id not in self._finished:
             finished = _Finished(queued_at, outcome, at)
             self._remember(call_id, finished)

@@ -153,17 +153,28 @@ class DepartmentView:
     waiting_history: tuple[tuple[datetime, int], ...] = ()  # (minute, waiting) for sparklines
 
 
+def _counter(label: str) -> int:
+    """A counter field; ``label`` is how help names it (the JSON uses the field name)."""
+    return field(default=0, metadata={"label": label})
+
+
 @dataclass(frozen=True, slots=True)
 class Counters:
-    """What went wrong and was survived; shown in the help screen and the JSON output."""
+    """What went wrong and was survived; shown in the help screen and the JSON output.
 
-    frames_received: int = 0
-    malformed_frames: int = 0
-    unknown_events: int = 0
-    invalid_payloads: int = 0
-    reconnects: int = 0
-    snapshot_failures: int = 0
-    unrouted_frames: int = 0  # frames for a topic we have not joined: dropped
+    One field per counter, with its label: the help page and the JSON read them from here.
+    """
+
+    frames_received: int = _counter("frames received")
+    malformed_frames: int = _counter("malformed frames")
+    unknown_events: int = _counter("unknown events")
+    invalid_payloads: int = _counter("invalid payloads")
+    reconnects: int = _counter("reconnects")
+    snapshot_failures: int = _counter("snapshot failures")
+    unrouted_frames: int = _counter("frames for topics not joined")  # dropped
+    drift_repaired: int = _counter("drift repaired while live")  # a resync found a difference
+    rejoins: int = _counter("channels joined again")  # closed by the server, no state, a resync
+    internal_errors: int = _counter("internal errors survived")
 
 
 @dataclass(frozen=True, slots=True)

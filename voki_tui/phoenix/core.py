@@ -380,6 +380,24 @@ class Client:
         if self._link is LinkState.OPEN:
             self._send_join(ch, self._last_now if now is None else now)
 
+    def rejoin(self, topic: str, *, now: float | None = None) -> None:
+        """Join ``topic`` again on the open socket, for fresh state (a new ``presence_state``).
+
+        The current join is left first, as phoenix.js does when it joins a topic again, so
+        the server does not keep two; whatever is still addressed to the old join_ref (the
+        leave's reply, its ``phx_close``) is then dropped as stale. A channel waiting to
+        rejoin after an error is joined now. Without an open socket nothing happens: every
+        channel is joined again when the socket opens.
+        """
+        ch = self._channels.get(topic)
+        if ch is None:
+            raise ValueError(f"not joined: {topic!r}")
+        if self._link is not LinkState.OPEN:
+            return
+        if ch.join_ref is not None and ch.state in (ChannelState.JOINING, ChannelState.JOINED):
+            self._send(Frame(ch.join_ref, self._make_ref(), topic, "phx_leave", {}))
+        self._send_join(ch, self._last_now if now is None else now)
+
     def leave(self, topic: str) -> None:
         """Leave and forget ``topic``. ChannelClosed is emitted at once (as phoenix.js does);
         the server's late reply and phx_close are then dropped as unrouted or stale."""

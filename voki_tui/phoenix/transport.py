@@ -126,6 +126,10 @@ class PhoenixClient:
         self.core.join(topic, params, now=self._clock())
         self._wake()
 
+    def rejoin(self, topic: str) -> None:
+        self.core.rejoin(topic, now=self._clock())
+        self._wake()
+
     def leave(self, topic: str) -> None:
         self.core.leave(topic)
         self._wake()

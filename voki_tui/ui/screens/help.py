@@ -9,6 +9,7 @@ All text is ours, so it is plain strings; nothing from the server appears here.
 from __future__ import annotations
 
 import textwrap
+from dataclasses import fields
 
 from textual import events
 from textual.app import ComposeResult
@@ -102,6 +103,9 @@ register(
         "reconnects": "reconexões",
         "snapshot failures": "falhas de snapshot",
         "frames for topics not joined": "quadros de tópicos não assinados",
+        "drift repaired while live": "divergências corrigidas ao vivo",
+        "channels joined again": "canais reassinados",
+        "internal errors survived": "erros internos superados",
         "toasts dropped (rate limit)": "avisos descartados (limite)",
         "escape or ? closes": "escape ou ? fecha",
     },
@@ -154,16 +158,8 @@ def help_text(counters: Counters, stale_after_s: float, toasts_dropped: int = 0)
         "",
         tr("Feed counters"),
     ]
-    rows = (
-        ("frames received", counters.frames_received),
-        ("malformed frames", counters.malformed_frames),
-        ("unknown events", counters.unknown_events),
-        ("invalid payloads", counters.invalid_payloads),
-        ("reconnects", counters.reconnects),
-        ("snapshot failures", counters.snapshot_failures),
-        ("frames for topics not joined", counters.unrouted_frames),
-        ("toasts dropped (rate limit)", toasts_dropped),
-    )
+    rows = [(f.metadata["label"], getattr(counters, f.name)) for f in fields(counters)]
+    rows.append(("toasts dropped (rate limit)", toasts_dropped))
     lines += [f"  {tr(name):<32} {value:>8}" for name, value in rows]
     return "\n".join(lines)
 
