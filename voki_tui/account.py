@@ -42,6 +42,7 @@ from voki_tui.api.session import Session, SessionEnded
 from voki_tui.api.tokens import Identity, TokenStore
 from voki_tui.live import wire
 from voki_tui.live.feed import FEED_PHOENIX_SETTINGS, PUBLISH_INTERVAL_S, LiveFeed, user_info
+from voki_tui.live.resync import RESYNC_EVERY_S
 from voki_tui.live.state import Department, UserInfo
 from voki_tui.phoenix import core
 from voki_tui.ports import DepartmentList, LastLogin, Notify, Progress, Publish, Retrying
@@ -218,7 +219,7 @@ class Account:
         if self.settings.heartbeat_s is not None:
             beat = self.settings.heartbeat_s
             settings = replace(settings, heartbeat_interval=beat, heartbeat_timeout=beat)
-        return AccountFeed(self, settings, publish_interval)
+        return AccountFeed(self, settings, publish_interval, self.settings.resync_s)
 
     async def close(self) -> None:
         if self.client is not None:
@@ -302,10 +303,12 @@ class AccountFeed:
         account: Account,
         phoenix_settings: core.Settings = FEED_PHOENIX_SETTINGS,
         publish_interval: float = PUBLISH_INTERVAL_S,
+        resync_s: float = RESYNC_EVERY_S,
     ) -> None:
         self.account = account
         self.phoenix_settings = phoenix_settings
         self.publish_interval = publish_interval
+        self.resync_s = resync_s
         self.current: LiveFeed | None = None
 
     async def run(
@@ -317,5 +320,6 @@ class AccountFeed:
             session,
             phoenix_settings=self.phoenix_settings,
             publish_interval=self.publish_interval,
+            resync_interval=self.resync_s,
         )
         await self.current.run(departments, publish, notify)

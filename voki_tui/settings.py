@@ -30,6 +30,8 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
+from voki_tui.live.resync import RESYNC_EVERY_S
+
 THEMES = ("dark", "light", "high-contrast")
 COLOR_SYSTEMS = ("auto", "standard", "256", "truecolor", "none")
 LANGUAGES = ("en", "pt-BR")
@@ -141,6 +143,14 @@ class Settings:
         flag="--stale-after",
         metavar="SECONDS",
         bounds=(1.0, 3600.0),
+    )
+    resync_s: float = setting(
+        RESYNC_EVERY_S,
+        "while live, re-read each department's queue and presence this often, to repair "
+        "what a lost event left wrong",
+        flag="--resync-every",
+        metavar="SECONDS",
+        bounds=(10.0, 3600.0),
     )
     heartbeat_s: float | None = setting(
         None,

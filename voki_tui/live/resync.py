@@ -21,7 +21,8 @@ import random
 
 from voki_tui.retry import Backoff
 
-#: Re-read every department's truth this often while live (seconds, jittered).
+#: Re-read every department's truth this often while live (seconds, jittered); the default
+#: of the ``resync_s`` setting.
 RESYNC_EVERY_S = 180.0
 #: After a sign of a gap, re-read within this, at most once per this per department.
 GAP_DEBOUNCE_S = 30.0
