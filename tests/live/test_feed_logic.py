@@ -15,6 +15,7 @@ import pytest
 from voki_tui.api.client import VokiClient
 from voki_tui.api.errors import AuthError
 from voki_tui.api.models import Call
+from voki_tui.api.servertime import ServerTime
 from voki_tui.api.session import Session
 from voki_tui.live.feed import LiveFeed, _Department
 from voki_tui.live.state import Department, FeedSnapshot, LinkState, SourceState
@@ -47,6 +48,7 @@ class FakeRest:
         self.release.set()
         self.requests = 0
         self.error: Exception | None = None
+        self.server_time = ServerTime()
 
     async def calls(self, **filters: Any) -> list[Call]:
         self.requests += 1

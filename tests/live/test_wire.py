@@ -188,7 +188,7 @@ def test_call_record_for_backfill() -> None:
             "wait_time": 56,
         }
     )
-    record = wire.call_record(call, "42")
+    record = wire.call_record(call, "42", LATER)
     assert (record.department_id, record.status, record.queued_at, record.wait_s) == (
         "42",
         "completed",
@@ -196,7 +196,9 @@ def test_call_record_for_backfill() -> None:
         56.0,
     )
     assert record.ended_at == datetime(2026, 3, 2, 9, 40, tzinfo=UTC)
-    assert wire.call_record(models.Call.model_validate({"id": "d"}), "42").status == "unknown"
+    assert (
+        wire.call_record(models.Call.model_validate({"id": "d"}), "42", LATER).status == "unknown"
+    )
 
 
 def test_department_from_rest() -> None:
@@ -260,3 +262,40 @@ def test_an_empty_appointment_reminder_is_refused() -> None:
     with pytest.raises(wire.InvalidPayload):
         wire.notification("appointment_reminder", {"department_id": 42})
     assert wire.notification("appointment_reminder", {"title": "Retorno"}).at is None
+
+
+LATER = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    "stamp",
+    [
+        "9999-12-31T23:59:59Z",
+        "0001-01-01T00:00:00Z",
+        "2026-03-02T11:00:00Z",
+        "2025-01-01T00:00:00Z",
+    ],
+)
+def test_implausible_server_times_are_not_believed(stamp: str) -> None:
+    """Seen: one assigned_at of 9999-12-31 wiped the metrics window until a restart, and one
+    queued_at at the edge of the datetime range hid a whole queue. Such a time is replaced
+    (queue) or dropped (history), and the event says so for the counters."""
+    joined = wire.customer_joined(
+        {"call_id": "c", "customer_name": "Ana", "queued_at": stamp}, "42", RECEIVED
+    )
+    assert joined.queued_at == RECEIVED and joined.suspect_time
+    assigned = wire.call_assigned({"call_id": "c", "assigned_at": stamp}, "42", RECEIVED)
+    assert assigned.assigned_at == RECEIVED and assigned.suspect_time
+    record = wire.call_record(
+        models.Call.model_validate({"id": "c", "assigned_at": stamp}), "42", RECEIVED
+    )
+    assert record.assigned_at is None and record.suspect_time
+
+
+def test_plausible_times_are_kept_as_given() -> None:
+    joined = wire.customer_joined(
+        {"call_id": "c", "customer_name": "Ana", "queued_at": "2026-03-02T09:28:04Z"},
+        "42",
+        RECEIVED,
+    )
+    assert joined.queued_at == QUEUED and not joined.suspect_time

@@ -54,6 +54,7 @@ from voki_tui.api.models import (
     VokiModel,
 )
 from voki_tui.api.ratelimit import AuthRateGuard, shared_guard
+from voki_tui.api.servertime import ServerTime
 from voki_tui.api.tokens import normalize_server
 from voki_tui.logs import redact
 
@@ -227,6 +228,7 @@ class VokiClient:
         self.token_source: TokenSource | None = None
         self.skipped_items = 0  # list items dropped because they failed validation
         self.requests_sent = 0
+        self.server_time = ServerTime()  # the server's clock, from every answer's Date
         self._origin = f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"
         self._http = httpx.AsyncClient(
             base_url=self.server,
@@ -350,6 +352,7 @@ class VokiClient:
             response.status_code,
             (time.monotonic() - started) * 1000,
         )
+        self._observe_date(response)
         if not response.is_success:
             raise self._status_error(response, auth_endpoint=auth_endpoint)
         if response.status_code == 204 or not response.content:
@@ -362,6 +365,19 @@ class VokiClient:
                 f"(HTTP {response.status_code})",
                 status=response.status_code,
             ) from None
+
+    def _observe_date(self, response: httpx.Response) -> None:
+        """The server's ``Date`` (its clock, to the second) feeds ``server_time``."""
+        raw = response.headers.get("date")
+        if not raw:
+            return
+        try:
+            when = parsedate_to_datetime(raw)
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        self.server_time.observe(when.timestamp())
 
     async def _authed(
         self,

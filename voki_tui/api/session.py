@@ -155,6 +155,8 @@ class Session:
             self._expires_at = self._refresh_at = None  # opaque: a 401 tells us
             return
         lifetime = exp - iat if iat is not None and iat < exp else None
+        if received_now and iat is not None:
+            self.client.server_time.observe(iat)  # minted just now, by the server's clock
         if received_now and lifetime is not None:
             start, self._expires_at = now, now + lifetime
         elif lifetime is not None:

@@ -88,6 +88,7 @@ def snapshot_document(snapshot: FeedSnapshot) -> dict[str, Any]:
         "server": snapshot.server,
         "tenant": snapshot.tenant,
         "taken_at": iso(snapshot.taken_at),
+        "clock_offset_s": round(snapshot.clock_offset_s, 1),  # the server's clock minus ours
         "user": None if user is None else {"id": user.id, "name": user.name, "role": user.role},
         "connection": {
             "state": str(snapshot.connection.state),

@@ -2,7 +2,8 @@
 
 The feed turns ``queue:{department_id}`` payloads and ``GET /api/v1/calls`` items into these
 small frozen values, so the reducers never see JSON and can be tested without any I/O. Every
-time is a timezone-aware UTC ``datetime``.
+time is a timezone-aware UTC ``datetime``; a time the server gave that cannot be true (days in
+the future, years in the past) is replaced or dropped at parsing, and the event says so.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ class CustomerJoined:
     reason: str | None
     queued_at: datetime
     position: int | None = None
+    suspect_time: bool = False  # the server's time was implausible; ``queued_at`` is ours
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +47,7 @@ class CallAssigned:
     user_id: str | None
     user_name: str | None
     assigned_at: datetime
+    suspect_time: bool = False  # the server's time was implausible; ``assigned_at`` is ours
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +65,7 @@ class CallRecord:
     assigned_at: datetime | None = None
     ended_at: datetime | None = None
     wait_s: float | None = None
+    suspect_time: bool = False  # an implausible time of the server's was dropped (None)
 
 
 QueueEvent = CustomerJoined | CustomerLeft | CallAssigned

@@ -23,7 +23,7 @@ import ssl
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -32,6 +32,7 @@ from voki_tui.api.errors import AuthError, VokiError
 from voki_tui.api.session import Session
 from voki_tui.live import wire
 from voki_tui.live.book import DepartmentBook
+from voki_tui.live.events import CustomerLeft
 from voki_tui.live.resync import RESYNC_EVERY_S, ResyncPlanner
 from voki_tui.live.state import (
     Connection,
@@ -63,10 +64,6 @@ FEED_PHOENIX_SETTINGS = core.Settings(heartbeat_interval=15.0, heartbeat_timeout
 PUBLISH_INTERVAL_S = 0.025
 #: Loops that wait for a computed moment look at the clock at least this often.
 LONGEST_WAIT_S = 60.0
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 def unverified_tls() -> ssl.SSLContext:
@@ -127,7 +124,7 @@ class LiveFeed:
         client: VokiClient,
         session: Session,
         *,
-        clock: WallClock = utc_now,
+        clock: WallClock | None = None,
         monotonic: Callable[[], float] = time.monotonic,
         phoenix_settings: core.Settings = FEED_PHOENIX_SETTINGS,
         window_s: int = 3600,
@@ -137,7 +134,8 @@ class LiveFeed:
     ) -> None:
         self.client = client
         self.session = session
-        self.clock = clock
+        # Ages are ``now - a server timestamp``: "now" is the server's (see ServerTime).
+        self.clock = clock if clock is not None else client.server_time.now_utc
         self.monotonic = monotonic
         self.window_s = window_s
         self.publish_interval = publish_interval
@@ -152,7 +150,7 @@ class LiveFeed:
             ssl_context=unverified_tls() if client.insecure else None,
         )
         self.departments: dict[str, _Department] = {}
-        self.connection = Connection(state=LinkState.CONNECTING, since=clock())
+        self.connection = Connection(state=LinkState.CONNECTING, since=self.clock())
         self.counters = Counters()
         self.user: UserInfo | None = None
         self._version = 0
@@ -217,6 +215,7 @@ class LiveFeed:
             user=self.user,
             connection=connection,
             departments=views,
+            clock_offset_s=self.client.server_time.offset_s,
             counters=replace(
                 self.counters,
                 frames_received=self.phoenix.core.stats.frames_in,
@@ -590,6 +589,8 @@ class LiveFeed:
         except wire.InvalidPayload as exc:
             self._count("invalid_payloads", f"{name} on {topic}: {exc}")
             return
+        if not isinstance(event, CustomerLeft) and event.suspect_time:
+            self._count("outlier_times", f"{name} on {topic}: implausible server time ignored")
         queue = entry.book.queue
         before, unknown = len(queue), queue.unknown_ends
         if entry.book.apply(event, now):
@@ -691,6 +692,9 @@ class LiveFeed:
                 for call in calls
                 if call.department_id in (None, department_id)
             ]
+            for item in items:
+                if item.suspect_time:
+                    self._count("outlier_times", f"queued_at of {item.call_id}: implausible")
             if entry.book.reconcile(items, now, token=token):
                 after = entry.waiting_ids()
                 if reason != "join" and after != before:
@@ -720,11 +724,16 @@ class LiveFeed:
                     failed.append((department_id, entry))
                     continue
                 records = []
+                now = self.clock()
                 for call in calls:
                     try:
-                        records.append(wire.call_record(call, department_id))
+                        record = wire.call_record(call, department_id, now)
                     except (wire.InvalidPayload, ValueError, OverflowError) as exc:
                         self._count("invalid_payloads", f"history item of {department_id}: {exc}")
+                        continue
+                    if record.suspect_time:
+                        self._count("outlier_times", f"history of {department_id}: {call.call_id}")
+                    records.append(record)
                 if entry.book.backfill(records):
                     self._changed()
             pending = failed

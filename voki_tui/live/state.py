@@ -174,6 +174,7 @@ class Counters:
     unrouted_frames: int = _counter("frames for topics not joined")  # dropped
     drift_repaired: int = _counter("drift repaired while live")  # a resync found a difference
     rejoins: int = _counter("channels joined again")  # closed by the server, no state, a resync
+    outlier_times: int = _counter("implausible server times ignored")
     internal_errors: int = _counter("internal errors survived")
 
 
@@ -187,3 +188,6 @@ class FeedSnapshot:
     connection: Connection
     departments: tuple[DepartmentView, ...] = ()
     counters: Counters = field(default_factory=Counters)
+    #: The server's clock minus this box's (``taken_at`` and every age use the server's):
+    #: the screens add it to their own clock, and say so when the box is far off.
+    clock_offset_s: float = 0.0

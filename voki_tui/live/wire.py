@@ -10,7 +10,7 @@ logs it, and carries on. The topic's department is authoritative: an event whose
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError as PydanticValidationError
@@ -31,6 +31,20 @@ NO_NAME = "(no name)"
 
 class InvalidPayload(ValueError):
     """A payload that cannot be used; the message says why (never quoting the payload)."""
+
+
+#: A server time this far ahead of the server's own "now" (the nodes of a cluster drift a
+#: little), or older than ``MAX_AGE``, cannot be a queue's: it is not believed. One
+#: ``assigned_at`` of 9999-12-31 once wiped the metrics window until a restart.
+MAX_AHEAD = timedelta(minutes=5)
+MAX_AGE = timedelta(days=7)
+
+
+def plausible(moment: datetime | None, now: datetime) -> datetime | None:
+    """``moment`` if a queue could have it at ``now`` (the server's clock), else None."""
+    if moment is None or not now - MAX_AGE <= moment <= now + MAX_AHEAD:
+        return None
+    return moment
 
 
 def _call(payload: Mapping[str, Any], department_id: str) -> models.Call:
@@ -67,12 +81,14 @@ def call_assigned(
     payload: Mapping[str, Any], department_id: str, received_at: datetime
 ) -> CallAssigned:
     call = _call(payload, department_id)
+    assigned_at = plausible(call.assigned_at, received_at)
     return CallAssigned(
         call_id=call.call_id,
         department_id=department_id,
         user_id=call.user_id,
         user_name=call.user_name,
-        assigned_at=call.assigned_at if call.assigned_at is not None else received_at,
+        assigned_at=assigned_at if assigned_at is not None else received_at,
+        suspect_time=assigned_at is None and call.assigned_at is not None,
     )
 
 
@@ -83,28 +99,34 @@ QUEUE_PARSERS: dict[str, Callable[[Mapping[str, Any], str, datetime], QueueEvent
 }
 
 
-def call_record(call: models.Call, department_id: str) -> CallRecord:
-    """One REST call of the metrics window, for backfill."""
+def call_record(call: models.Call, department_id: str, now: datetime) -> CallRecord:
+    """One REST call of the metrics window, for backfill (implausible times dropped)."""
+    given = (call.queued_at, call.assigned_at, call.completed_at)
+    queued_at, assigned_at, ended_at = (plausible(moment, now) for moment in given)
     return CallRecord(
         call_id=call.call_id,
         department_id=call.department_id if call.department_id is not None else department_id,
         status=call.status or "unknown",
-        queued_at=call.queued_at,
-        assigned_at=call.assigned_at,
-        ended_at=call.completed_at,
+        queued_at=queued_at,
+        assigned_at=assigned_at,
+        ended_at=ended_at,
         wait_s=float(call.wait_time) if call.wait_time is not None else None,
+        suspect_time=(queued_at, assigned_at, ended_at) != given,
     )
 
 
 def queued_item(call: models.Call, department_id: str, as_of: datetime) -> CustomerJoined:
-    """A waiting customer from a call item; with no queue time, we first saw it ``as_of``."""
+    """A waiting customer from a call item; with no (believable) queue time, we first saw it
+    ``as_of``."""
+    queued_at = plausible(call.queued_at, as_of)
     return CustomerJoined(
         call_id=call.call_id,
         department_id=department_id,
         customer_name=call.customer_name if call.customer_name is not None else NO_NAME,
         reason=call.reason,
-        queued_at=call.queued_at if call.queued_at is not None else as_of,
+        queued_at=queued_at if queued_at is not None else as_of,
         position=call.position,
+        suspect_time=queued_at is None and call.queued_at is not None,
     )
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from textual import on, work
@@ -342,7 +342,7 @@ class VokiApp(App[int]):
     async def _on_snapshot(self, message: SnapshotArrived) -> None:
         snapshot = message.snapshot
         self.snapshot = snapshot
-        now = self.clock()
+        now = self._now()
         if self.options.bell and self.bell_policy.should_ring(snapshot.departments, now):
             self.bell()
         if snapshot.connection.state is LinkState.AUTH_FAILED and self.session_ended is None:
@@ -394,6 +394,12 @@ class VokiApp(App[int]):
         chosen = tuple(views[i] for i in self.wallboard_ids if i in views)
         return replace(snapshot, departments=chosen)
 
+    def _now(self) -> datetime:
+        """Now by the server's clock: every age shown is a server timestamp subtracted from it,
+        so a box whose own clock is off still shows true waits (the feed measures the offset)."""
+        offset = self.snapshot.clock_offset_s if self.snapshot is not None else 0.0
+        return self.clock() + timedelta(seconds=offset)
+
     def _shown(self) -> list[Screen[Any]]:
         """The screens that show live data now: the top one and, under a modal (help, the
         palette, a question), the board it covers, which stays visible and must stay current:
@@ -411,7 +417,7 @@ class VokiApp(App[int]):
 
     def _render_active(self) -> None:
         """Hand the latest snapshot to the shown screens and their status bars, in one repaint."""
-        now = self.clock()
+        now = self._now()
         with self.batch_update():
             for screen in self._shown():
                 snapshot = self._snapshot_for(screen)
@@ -440,7 +446,7 @@ class VokiApp(App[int]):
 
     def _tick(self) -> None:
         """Once a second: ages move on the shown screens only."""
-        now = self.clock()
+        now = self._now()
         with self.batch_update():
             for screen in self._shown():
                 if isinstance(screen, LiveScreen):

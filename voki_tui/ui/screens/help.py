@@ -106,6 +106,7 @@ register(
         "drift repaired while live": "divergências corrigidas ao vivo",
         "channels joined again": "canais reassinados",
         "internal errors survived": "erros internos superados",
+        "implausible server times ignored": "horários implausíveis do servidor ignorados",
         "toasts dropped (rate limit)": "avisos descartados (limite)",
         "escape or ? closes": "escape ou ? fecha",
     },

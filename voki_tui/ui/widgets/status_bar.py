@@ -16,6 +16,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Static
 
+from voki_tui.api.servertime import FAR_OFF_S
 from voki_tui.live.state import Connection, FeedSnapshot, LinkState, UserInfo
 from voki_tui.ui.i18n import register, tr
 from voki_tui.ui.text import clean, format_age, local_time
@@ -33,6 +34,8 @@ register(
         "offline": "offline",
         "session ended — press Enter to log in": "sessão encerrada — tecle Enter para entrar",
         "read-only": "somente leitura",
+        "this clock is {t} behind": "este relógio está {t} atrasado",
+        "this clock is {t} ahead": "este relógio está {t} adiantado",
         "data {age} old": "dados de {age} atrás",
         "no data yet": "sem dados ainda",
         "stale": "desatualizado",
@@ -142,6 +145,7 @@ class StatusBar(Horizontal):
         self.compact = compact
         self.insecure = False
         self.read_only = False
+        self.clock_offset_s = 0.0  # the server's clock minus this box's
         self._connection: Connection | None = None
         self._line = ""
         self._who: tuple[UserInfo | None, str | None] | None = None
@@ -167,6 +171,11 @@ class StatusBar(Horizontal):
         who = describe_who(user, tenant, compact=compact)
         if self.read_only:
             who = f"{tr('read-only')} · {who}"
+        if abs(self.clock_offset_s) > FAR_OFF_S:
+            text = (
+                "this clock is {t} behind" if self.clock_offset_s > 0 else "this clock is {t} ahead"
+            )
+            who = f"⚠ {tr(text).format(t=format_age(abs(self.clock_offset_s)))} · {who}"
         if self.insecure:
             who = f"⚠ {tr('TLS not verified')} · {who}"
         text = f" {who} "
@@ -176,6 +185,7 @@ class StatusBar(Horizontal):
 
     def show_snapshot(self, snapshot: FeedSnapshot, now: datetime, stale: bool) -> None:
         self._connection = snapshot.connection
+        self.clock_offset_s = snapshot.clock_offset_s
         self.show_user(snapshot.user, snapshot.tenant)
         self.tick(now, stale)
 
