@@ -314,10 +314,16 @@ def notification(
 
 
 class FakeFeed:
-    """A ``FeedRunner`` that publishes ``initial`` at once, then whatever the test pushes."""
+    """A ``FeedRunner`` that publishes ``initial`` at once, then whatever the test pushes.
 
-    def __init__(self, initial: Sequence[FeedSnapshot] = ()) -> None:
+    Each exception in ``crashes`` is raised by one run, after publishing (a bug in the feed).
+    """
+
+    def __init__(
+        self, initial: Sequence[FeedSnapshot] = (), crashes: Sequence[Exception] = ()
+    ) -> None:
         self.initial = list(initial)
+        self.crashes = list(crashes)
         self.departments: tuple[Department, ...] | None = None
         self.runs = 0
         self.cancelled = False
@@ -333,6 +339,8 @@ class FakeFeed:
         self._publish, self._notify = publish, notify
         for snap in self.initial:
             publish(snap)
+        if self.crashes:
+            raise self.crashes.pop(0)
         self.running.set()
         try:
             await asyncio.Event().wait()

@@ -8,6 +8,8 @@ import signal
 from collections.abc import Callable
 from typing import Any
 
+from textual.app import ScreenStackError
+from textual.css.query import NoMatches
 from textual.widgets import Button, DataTable, Input, Static
 
 from voki_tui.api.errors import (
@@ -49,9 +51,15 @@ WAIT_S = 10.0  # generous: two cores shared with other test runs
 
 
 async def until(pilot: Any, condition: Callable[[], bool]) -> None:
-    """Poll ``condition`` while letting the app run, up to ``WAIT_S``."""
+    """Poll ``condition`` while letting the app run, up to ``WAIT_S``. A condition that cannot
+    be evaluated yet (the first screen not pushed, a widget not mounted) is not met yet."""
     deadline = asyncio.get_running_loop().time() + WAIT_S
-    while not condition():
+    while True:
+        try:
+            if condition():
+                return
+        except (ScreenStackError, NoMatches):
+            pass
         assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
         await pilot.pause(0.02)
 

@@ -202,3 +202,14 @@ async def test_figures_beneath_an_open_help_page_keep_moving() -> None:
         feed.push(snapshot(views=(view(DEPARTMENTS[0], waiting=waiting[:2]),), version=2))
         await until(pilot, lambda: table_text(board) != before)
         assert isinstance(app.screen, HelpScreen)
+
+
+async def test_a_feed_that_fails_unexpectedly_is_shown_and_started_again() -> None:
+    """Only the app's own error type used to be caught: anything else killed the worker
+    silently and left the last "live" on screen for ever."""
+    feed = FakeFeed([snapshot()], crashes=[TypeError("a bug")])
+    app = VokiApp(options(), FakeAuth(restored=SUPERVISOR), feed, FrozenClock())
+    async with app.run_test(size=(120, 30)) as pilot:
+        await until(pilot, lambda: "internal error (TypeError)" in bar(app))
+        assert "reconnecting" in bar(app)
+        await until(pilot, lambda: feed.runs == 2 and feed.running.is_set())

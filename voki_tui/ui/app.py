@@ -13,6 +13,9 @@ Navigation: login → departments → queue / presence / wallboard, help as a mo
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import random
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -31,6 +34,7 @@ from textual.widgets import Static
 
 from voki_tui.api.errors import VokiError
 from voki_tui.live.state import (
+    Connection,
     Counters,
     Department,
     FeedSnapshot,
@@ -40,6 +44,7 @@ from voki_tui.live.state import (
 )
 from voki_tui.ports import Authenticator, DepartmentList, FeedRunner, Retrying
 from voki_tui.resources import styles_dir
+from voki_tui.retry import SERVER_DOWN
 from voki_tui.settings import Settings
 from voki_tui.ui import i18n, themes
 from voki_tui.ui.alerts import BellPolicy, RateLimiter
@@ -47,6 +52,7 @@ from voki_tui.ui.bindings import translate_bindings
 from voki_tui.ui.contract import Clock, LiveScreen, system_clock
 from voki_tui.ui.i18n import register, tr
 from voki_tui.ui.messages import (
+    FeedFailed,
     LoggedIn,
     LoginWanted,
     NotificationArrived,
@@ -64,6 +70,8 @@ from voki_tui.ui.screens.too_small import TooSmallScreen, fits
 from voki_tui.ui.signals import install_exit_handlers, start_tty_watchdog
 from voki_tui.ui.text import clean
 from voki_tui.ui.widgets.status_bar import StatusBar, is_stale
+
+log = logging.getLogger(__name__)
 
 register(
     "pt-BR",
@@ -200,6 +208,7 @@ class VokiApp(App[int]):
         self.session_ended: str | None = None  # why, while only a person can log in again
         self.bell_policy = BellPolicy()
         self.toasts = RateLimiter()
+        self._rng = random.Random()  # retry jitter, not security
         self._remove_signal_handlers: list[object] = []
         self.register_theme(themes.HIGH_CONTRAST)
         self.theme = themes.resolve(options.theme)
@@ -330,7 +339,49 @@ class VokiApp(App[int]):
 
     @work(exclusive=True, group="feed", exit_on_error=False, description="live feed")
     async def _run_feed(self, departments: tuple[Department, ...]) -> None:
-        await self.feed.run(departments, self._publish, self._notify)
+        """Run the live feed. Should it fail in a way nobody foresaw, the board says so (the
+        figures stay, dimmed) and the feed starts again with backoff: a frozen "live" is the
+        one thing a wall must never show."""
+        failures = 0
+        while True:
+            try:
+                await self.feed.run(departments, self._publish, self._notify)
+                return  # the session ended: the feed published why
+            except Exception as error:
+                failures += 1
+                delay = SERVER_DOWN.delay(failures, self._rng)
+                log.exception("the live feed failed; starting it again in %.1f s", delay)
+                self._feed_failed(error, delay)
+                await asyncio.sleep(delay)
+
+    def _feed_failed(self, error: Exception, delay: float) -> None:
+        """Tell the board, after any snapshot the failed feed published just before."""
+        self.post_message(
+            FeedFailed(f"internal error ({type(error).__name__}); see the log", delay)
+        )
+
+    @on(FeedFailed)
+    def _on_feed_failed(self, message: FeedFailed) -> None:
+        now = self._now()
+        snapshot = self.snapshot or FeedSnapshot(
+            version=0,
+            taken_at=now,
+            server=self.options.server or "",
+            tenant=self.options.tenant or "",
+            user=self.user,
+            connection=Connection(state=LinkState.CONNECTING),
+        )
+        connection = snapshot.connection
+        failed = replace(
+            connection,
+            state=LinkState.RECONNECTING,
+            since=now,
+            retry_at=now + timedelta(seconds=message.retry_in_s),
+            data_as_of=now if connection.state is LinkState.LIVE else connection.data_as_of,
+            detail=message.detail,
+        )
+        self.snapshot = replace(snapshot, connection=failed)
+        self._render_active()
 
     def _publish(self, snapshot: FeedSnapshot) -> None:
         self.post_message(SnapshotArrived(snapshot))

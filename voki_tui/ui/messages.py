@@ -23,6 +23,15 @@ class SnapshotArrived(Message):
         return isinstance(message, SnapshotArrived)
 
 
+class FeedFailed(Message):
+    """The live feed failed unexpectedly; the app starts it again in ``retry_in_s``."""
+
+    def __init__(self, detail: str, retry_in_s: float) -> None:
+        super().__init__()
+        self.detail = detail
+        self.retry_in_s = retry_in_s
+
+
 class NotificationArrived(Message):
     """A notification from ``notification:{user_id}``, to show as a toast."""
 
