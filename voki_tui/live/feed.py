@@ -327,8 +327,10 @@ class LiveFeed:
         """LIVE once connected and every source that can sync has synced."""
         if self.connection.state not in (LinkState.SYNCING, LinkState.LIVE):
             return
+        # A refusal for good (no access, no such department) is an answer, shown as such; a
+        # failure that is retried (a join timeout, "too many channels") is not live data.
         pending = any(
-            source.state is SourceState.JOINING or source.state is SourceState.STALE
+            source.state in (SourceState.JOINING, SourceState.STALE, SourceState.ERROR)
             for entry in self.departments.values()
             for source in (entry.queue, entry.presence)
         )
@@ -533,8 +535,8 @@ class LiveFeed:
 
     def _on_join_failed(self, topic: str, reason: str) -> None:
         found = self._department_of(topic)
+        log.warning("join of %s refused: %s", topic, reason)
         if found is None:
-            log.warning("join of %s refused: %s", topic, reason)
             return
         kind, entry = found
         state = {
