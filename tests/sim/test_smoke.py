@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import socket
 import time
 from typing import Any
 
@@ -278,3 +279,25 @@ def test_subprocess_prints_url_and_serves() -> None:
         assert proc.state()["paused"] is True
         assert len(proc.mfa_secret) == 32
         _login(proc)
+
+
+async def test_accepted_sockets_have_nagle_off(sim: InProcessSim) -> None:
+    """Every accepted connection, HTTP or websocket, has TCP_NODELAY: with Nagle on, each
+    request on a kept-alive connection stalled ~44 ms (head and body written apart, the
+    body waiting for the client's delayed ACK). Timing is left to benchmarks/sim_requests.py."""
+    token = _login(sim)
+    async with httpx.AsyncClient(base_url=sim.url, timeout=WAIT) as http:
+        assert (await http.get("/__sim/state")).status_code == 200
+        async with _socket(sim, token) as ws:
+            await ws.send('[null,"1","phoenix","heartbeat",{}]')
+            await _frame(ws)
+            uvicorn_server = sim.server._server
+            assert uvicorn_server is not None
+            http_sockets = [
+                p.transport.get_extra_info("socket")
+                for p in uvicorn_server.server_state.connections
+            ]
+            ws_sockets = [c.transport.get_extra_info("socket") for c in sim.server.sim.hub.conns]
+            assert len(http_sockets) >= 2 and len(ws_sockets) == 1
+            for sock in http_sockets + ws_sockets:
+                assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0, sock
