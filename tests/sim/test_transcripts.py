@@ -374,6 +374,38 @@ async def test_leave_of_topic_not_joined_is_ok(
         assert await w.recv() == ["60", "61", topic, "phx_reply", OK_EMPTY]
 
 
+async def test_channel_crash_phx_error_empty_then_rejoin(
+    paused_sim: SimHandle, manager: Account, department_ids: list[int]
+) -> None:
+    """Transcript 8: an event the channel has no clause for crashes it. ``phx_error`` carries
+    ``{}`` and the channel's join_ref as both refs; the push gets no reply; the socket stays
+    open and a rejoin with a new join_ref works."""
+    topic = f"queue:{department_ids[0]}"
+    async with wire(paused_sim, manager.access_token) as w:
+        assert await w.join(topic, "30") == ["30", "30", topic, "phx_reply", OK_EMPTY]
+        await w.send(["30", "31", topic, "crash", {}])
+        assert await w.recv() == ["30", "30", topic, "phx_error", {}]
+        await w.quiet()
+        assert await w.join(topic, "32") == ["32", "32", topic, "phx_reply", OK_EMPTY]
+
+
+@pytest.mark.parametrize(("crash", "event"), [(True, "phx_error"), (False, "phx_close")])
+async def test_server_side_close_channel(
+    paused_sim: SimHandle, manager: Account, department_ids: list[int], crash: bool, event: str
+) -> None:
+    topic = f"presence:{department_ids[1]}"
+    async with wire(paused_sim, manager.access_token) as w:
+        await w.join(topic, "7")
+        await w.until(lambda f: f[3] == "presence_state")
+        params = {"topic": topic, "crash": "1"} if crash else {"topic": topic}
+        answer = paused_sim.control("POST", "close-channel", params=params)
+        assert answer.status_code == 200 and answer.json()["channels"] == 1, answer.text
+        frame, _ = await w.until(lambda f: f[3] in ("phx_error", "phx_close"))
+        assert frame == ["7", "7", topic, event, {}]
+        await w.send([None, "8", "phoenix", "heartbeat", {}])
+        assert await w.recv() == [None, "8", "phoenix", "phx_reply", OK_EMPTY]
+
+
 # --- malformed input --------------------------------------------------------------------------
 
 

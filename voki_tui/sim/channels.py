@@ -153,10 +153,11 @@ class Router:
             self.crash(conn, channel)
 
     def crash(self, conn: Conn, channel: Channel) -> None:
+        """``phx_error`` with an empty payload, as the captured Phoenix 1.7 server sent it
+        (phoenix-transcripts.md 8); Phoenix >= 1.8.10 adds ``{"reason": "channel_crash"}``,
+        which clients must accept too, but the sim sends the minimum."""
         self._drop_channel(conn, channel)
-        conn.push(channel.join_ref, channel.join_ref, channel.topic, "phx_error", {
-            "reason": "channel_crash"
-        })  # fmt: skip
+        conn.push(channel.join_ref, channel.join_ref, channel.topic, "phx_error", {})
 
     def close_topic(self, topic: str, crash: bool) -> int:
         """Server-side stop (``phx_close``) or crash (``phx_error``) of a topic on every socket."""
