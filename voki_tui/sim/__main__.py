@@ -54,7 +54,7 @@ def parse_args(argv: Sequence[str] | None) -> SimConfig:
 
 
 def banner(server: SimServer) -> str:
-    mfa = server.sim.world.users[4].mfa_secret
+    mfa = server.sim.mfa_secret
     lines = [
         f"voki-sim listening on {server.url}",
         f"  websocket: {server.ws_url}?token=<access_token>&vsn=2.0.0",

@@ -28,13 +28,13 @@ CUSTOMER_TOKEN_TTL_S = 2 * 3600
 class Claims:
     """The verified identity behind a request or socket."""
 
-    subject: str  # user id as a string, or a call id for customer tokens
+    subject: str  # the user's uuid, or a call id for customer tokens
     tenant: str
     role: str  # attendant | supervisor | manager | customer
 
     @property
-    def user_id(self) -> int | None:
-        return int(self.subject) if self.role != "customer" and self.subject.isdigit() else None
+    def user_id(self) -> str | None:
+        return None if self.role == "customer" else self.subject
 
 
 class TokenAuthority:
@@ -73,7 +73,7 @@ class TokenAuthority:
         now = int(time.time())
         access = self._encode(
             {
-                "sub": str(user.id),
+                "sub": user.id,
                 "tenant": DEMO_TENANT,
                 "role": user.role,
                 "iat": now,
@@ -85,7 +85,7 @@ class TokenAuthority:
         )
         refresh = self._encode(
             {
-                "sub": str(user.id),
+                "sub": user.id,
                 "tenant": DEMO_TENANT,
                 "iat": now,
                 "exp": now + self.refresh_ttl,
@@ -112,7 +112,7 @@ class TokenAuthority:
             return None
         return Claims(str(customer["sub"]), str(customer.get("tenant")), "customer")
 
-    def spend_refresh(self, token: str) -> int | None:
+    def spend_refresh(self, token: str) -> str | None:
         """Consume a refresh token (rotation); the user id if it was valid and unspent."""
         claims = self._decode(token, "refresh")
         if claims is None or int(claims.get("gen", -1)) < self.refresh_generation:
@@ -121,27 +121,25 @@ class TokenAuthority:
         if jti in self._spent:
             return None
         self._spent.add(jti)
-        sub = str(claims["sub"])
-        return int(sub) if sub.isdigit() else None
+        return str(claims["sub"])
 
     def issue_mfa(self, user: User) -> str:
         now = int(time.time())
         return self._encode(
             {
-                "sub": str(user.id),
+                "sub": user.id,
                 "exp": now + MFA_TOKEN_TTL_S,
                 "jti": secrets.token_hex(8),
                 "typ": "mfa",
             }
         )
 
-    def peek_mfa(self, token: str) -> tuple[int, str] | None:
+    def peek_mfa(self, token: str) -> tuple[str, str] | None:
         """(user id, jti) of a valid unspent MFA token, without spending it."""
         claims = self._decode(token, "mfa")
         if claims is None or str(claims.get("jti")) in self._spent:
             return None
-        sub = str(claims["sub"])
-        return (int(sub), str(claims.get("jti"))) if sub.isdigit() else None
+        return str(claims["sub"]), str(claims.get("jti"))
 
     def spend(self, jti: str) -> None:
         self._spent.add(jti)

@@ -98,18 +98,18 @@ class Router:
         if claims.role == "customer":
             allowed = kind == "call" and ident == claims.subject
             return None if allowed else "unauthorized"
-        user = world.users.get(claims.user_id or -1)
+        user = world.users.get(claims.user_id) if claims.user_id is not None else None
         if user is None:
             return "unauthorized"
         if kind in ("queue", "presence"):
-            dept_id = int(ident) if ident.isdigit() else None
-            if dept_id is None or dept_id not in world.departments:
+            # The topic names the department's uuid exactly as broadcasts use it.
+            if ident not in world.departments:
                 return "not_found"
-            if not _sees_all(user.role) and dept_id not in user.department_ids:
+            if not _sees_all(user.role) and ident not in user.department_ids:
                 return "unauthorized"
             return None
         if kind == "notification":
-            return None if ident == str(user.id) else "unauthorized"
+            return None if ident == user.id else "unauthorized"
         call = world.calls.get(ident)
         if call is None:
             return "not_found"
@@ -120,7 +120,7 @@ class Router:
     def _join_reply(self, kind: str, ident: str) -> dict[str, Any]:
         if kind == "queue" and self.sim.config.join_snapshot:
             world = self.sim.world
-            items = [world.calls[cid] for cid in world.queues[int(ident)]]
+            items = [world.calls[cid] for cid in world.queues[ident]]
             return {"queue": [self.sim.scenario.customer_json(c) for c in items]}
         return {}
 

@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from .rest import HTTPFail, detail, invalid, json_body, sim_of
+from .rest import HTTPFail, as_uuid, detail, invalid, json_body, sim_of
 
 if TYPE_CHECKING:
     from .server import Simulator
@@ -97,9 +97,9 @@ async def revoke_all(request: Request, sim: Simulator) -> Response:
 @loopback_only
 async def customers(request: Request, sim: Simulator) -> Response:
     body = await json_body(request)
-    dept_id, name = body.get("department_id"), body.get("customer_name")
+    dept_id, name = as_uuid(body.get("department_id")), body.get("customer_name")
     errors: dict[str, list[str]] = {}
-    if not isinstance(dept_id, int) or isinstance(dept_id, bool):
+    if dept_id is None:  # the department's uuid string; an integer is no id
         errors["department_id"] = ["is invalid"]
     elif dept_id not in sim.world.departments:
         errors["department_id"] = ["does not exist"]
@@ -110,7 +110,7 @@ async def customers(request: Request, sim: Simulator) -> Response:
         errors["reason"] = ["is invalid"]
     if errors:
         raise invalid(errors)
-    assert isinstance(dept_id, int) and isinstance(name, str)
+    assert dept_id is not None and isinstance(name, str)
     call = sim.scenario.add_customer(dept_id, name, reason)
     return JSONResponse({"data": sim.scenario.customer_json(call)})
 

@@ -7,6 +7,7 @@ for 400/401/403/404/429. Rate limits answer 429 with ``Retry-After`` (seconds).
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -29,6 +30,17 @@ CALL_SORTS = ("inserted_at", "assigned_at", "started_at", "completed_at", "wait_
 DEPARTMENT_SORTS = ("name", "id", "inserted_at", "max_queue_size", "max_wait_time")
 MAX_PAGE_SIZE = 100
 WIDGET_FIELDS = ("email", "phone", "reason")
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+
+
+def as_uuid(value: object) -> str | None:
+    """``value`` as a canonical (lower-case) UUID string if it is a hyphenated UUID, else None.
+
+    What Ecto's ``:binary_id`` cast accepts as text; an integer or any other string is not an id.
+    """
+    if not isinstance(value, str) or not _UUID.match(value):
+        return None
+    return value.lower()
 
 
 class HTTPFail(Exception):
@@ -108,7 +120,7 @@ def authenticate(request: Request, sim: Simulator) -> User:
         raise HTTPFail(detail(401, "Invalid or expired token"))
     if request.headers.get("x-tenant") != claims.tenant:
         raise HTTPFail(detail(401, "Tenant mismatch"))
-    user = sim.world.users.get(claims.user_id or -1)
+    user = sim.world.users.get(claims.user_id) if claims.user_id is not None else None
     if user is None:
         raise HTTPFail(detail(401, "Invalid or expired token"))
     return user
@@ -127,6 +139,16 @@ def _int(value: str | None, name: str, errors: dict[str, list[str]]) -> int | No
     except ValueError:
         errors[name] = ["is invalid"]
         return None
+
+
+def _uuid(value: str | None, name: str, errors: dict[str, list[str]]) -> str | None:
+    """An id filter: absent is None; anything but a UUID is a 422 ``is invalid``."""
+    if value is None or value == "":
+        return None
+    ident = as_uuid(value)
+    if ident is None:
+        errors[name] = ["is invalid"]
+    return ident
 
 
 def _time(value: str | None, name: str, errors: dict[str, list[str]], end: bool) -> float | None:
@@ -245,15 +267,15 @@ async def me(request: Request, sim: Simulator) -> Response:
     return JSONResponse({"data": data})
 
 
-def _department_json(sim: Simulator, dept_id: int) -> dict[str, object]:
+def _department_json(sim: Simulator, dept_id: str) -> dict[str, object]:
     return sim.world.departments[dept_id].to_json(len(sim.world.members(dept_id)))
 
 
-def _department_id(request: Request, sim: Simulator) -> int:
-    raw = str(request.path_params["id"])
-    if not raw.isdigit() or int(raw) not in sim.world.departments:
+def _department_id(request: Request, sim: Simulator) -> str:
+    ident = as_uuid(request.path_params["id"])
+    if ident is None or ident not in sim.world.departments:
         raise HTTPFail(detail(404, "Not found"))
-    return int(raw)
+    return ident
 
 
 @endpoint()
@@ -297,8 +319,8 @@ async def calls(request: Request, sim: Simulator) -> Response:
     status = q.get("status") or None
     if status is not None and status not in CALL_STATUSES:
         errors["status"] = ["is invalid"]
-    dept_id = _int(q.get("department_id"), "department_id", errors)
-    user_id = _int(q.get("user_id"), "user_id", errors)
+    dept_id = _uuid(q.get("department_id"), "department_id", errors)
+    user_id = _uuid(q.get("user_id"), "user_id", errors)
     date_from = _time(q.get("date_from"), "date_from", errors, end=False)
     date_to = _time(q.get("date_to"), "date_to", errors, end=True)
     search = (q.get("search") or "").strip().casefold()
@@ -326,7 +348,7 @@ def _haystack(call: Call) -> str:
 @endpoint()
 async def call(request: Request, sim: Simulator) -> Response:
     user = authenticate(request, sim)
-    found = sim.world.calls.get(str(request.path_params["id"]))
+    found = sim.world.calls.get(as_uuid(request.path_params["id"]) or "")
     if found is None or not _visible(user, found):
         return detail(404, "Not found")
     return JSONResponse({"data": sim.world.call_json(found)})
@@ -337,7 +359,7 @@ async def access_links(request: Request, sim: Simulator) -> Response:
     require(authenticate(request, sim), "supervisor")
     q = request.query_params
     errors: dict[str, list[str]] = {}
-    dept_id = _int(q.get("department_id"), "department_id", errors)
+    dept_id = _uuid(q.get("department_id"), "department_id", errors)
     status = q.get("status") or None
     links = [
         sim.world.link_json(link, sim.base_url)
@@ -353,7 +375,7 @@ async def access_links(request: Request, sim: Simulator) -> Response:
 # ---- public widget ------------------------------------------------------------------------
 
 
-def _active_link_department(request: Request, sim: Simulator) -> int:
+def _active_link_department(request: Request, sim: Simulator) -> str:
     link = sim.world.link_by_token(str(request.path_params["token"]))
     if link is None or link.status != "active":
         raise HTTPFail(detail(404, "Not found"))
@@ -403,7 +425,7 @@ async def widget_join(request: Request, sim: Simulator) -> Response:
 
 @endpoint(lambda sim: sim.widget_limiter)
 async def widget_status(request: Request, sim: Simulator) -> Response:
-    found = sim.world.calls.get(str(request.path_params["call_id"]))
+    found = sim.world.calls.get(as_uuid(request.path_params["call_id"]) or "")
     if found is None:
         return detail(404, "Not found")
     data = {"call_id": found.id, "status": found.status, "position": sim.world.position(found)}

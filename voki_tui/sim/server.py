@@ -29,7 +29,7 @@ from .config import SimConfig
 from .hub import Hub
 from .presence import PresenceBook
 from .scenario import Scenario
-from .world import build_world
+from .world import DEMO_EMAILS, build_world
 
 log = logging.getLogger("voki_tui.sim")
 SOCKET_PATH = "/socket/websocket"
@@ -57,9 +57,15 @@ class Simulator:
     def __repr__(self) -> str:
         return f"Simulator(url={self.base_url!r}, seed={self.config.seed})"
 
+    @property
+    def mfa_secret(self) -> str | None:
+        """The TOTP secret of the MFA demo user (printed at start, reported by the state)."""
+        user = self.world.user_by_email(DEMO_EMAILS["mfa"])
+        return user.mfa_secret if user is not None else None
+
     def state(self) -> dict[str, Any]:
         """The ``GET /__sim/state`` body: ground truth plus counters."""
-        mfa = self.world.users[4].mfa_secret
+        mfa = self.mfa_secret
         return {
             "departments": self.scenario.state(),
             "paused": self.scenario.paused,
