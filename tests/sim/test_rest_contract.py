@@ -31,6 +31,7 @@ from .conftest import (
     TENANT,
     Account,
     api_get,
+    attendant_departments,
     is_uuid,
     login,
     resign,
@@ -347,12 +348,29 @@ def test_users_me(paused_sim: SimHandle, email: str) -> None:
     response = api_get(paused_sim, account, "users/me")
     assert response.status_code == 200, response.text
     me = response.json()["data"]
-    assert set(me) >= ME_FIELDS, me
+    # Exactly the documented fields: ``departments`` is undocumented (ASSUMED, optional), so
+    # the sim leaves it out unless started with --me-departments.
+    assert set(me) == ME_FIELDS, me
     assert me["id"] == account.user["id"]
     assert me["email"] == email
     assert me["active"] is True
     parse_time(me["inserted_at"])
     parse_time(me["updated_at"])
+
+
+def test_users_me_departments_only_with_the_flag() -> None:
+    with running_sim(seed=7, auth_rate_limit=1000, paused=True, me_departments=True) as sim:
+        manager, attendant = login(sim, MANAGER), login(sim, ATTENDANT)
+        me = api_get(sim, attendant, "users/me").json()["data"]
+        assert set(me) == ME_FIELDS | {"departments"}, me
+        names = {d["id"]: d["name"] for d in sim.state()["departments"]}
+        listed = {d["id"]: d["name"] for d in me["departments"]}
+        assert all(set(d) == {"id", "name"} for d in me["departments"]), me["departments"]
+        assert set(listed) == attendant_departments(sim, manager, attendant)
+        assert len(listed) == 2 and all(names[i] == n for i, n in listed.items())
+        # A supervisor belongs to no department (they see them all): no list either.
+        supervisor = login(sim, SUPERVISOR)
+        assert "departments" not in api_get(sim, supervisor, "users/me").json()["data"]
 
 
 def test_missing_bearer_401(paused_sim: SimHandle) -> None:

@@ -22,11 +22,12 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from voki_tui.sim import DEMO_EMAILS, DEMO_PASSWORD, DEMO_TENANT
+from voki_tui.sim.__main__ import parse_args
 from voki_tui.sim.auth import RateLimiter
 from voki_tui.sim.config import SimConfig
 from voki_tui.sim.presence import PresenceBook
 from voki_tui.sim.scenario import Scenario
-from voki_tui.sim.testing import InProcessSim, SimHandle, SimProcess, running_sim
+from voki_tui.sim.testing import InProcessSim, SimHandle, SimProcess, cli_args, running_sim
 from voki_tui.sim.totp import totp, verify
 from voki_tui.sim.wire import V1, V2, FrameError, serializer_for, text_frame
 from voki_tui.sim.world import build_world
@@ -301,3 +302,11 @@ async def test_accepted_sockets_have_nagle_off(sim: InProcessSim) -> None:
             assert len(http_sockets) >= 2 and len(ws_sockets) == 1
             for sock in http_sockets + ws_sockets:
                 assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0, sock
+
+
+def test_cli_flags_round_trip() -> None:
+    """Every SimConfig field has its flag: ``cli_args`` (used by SimProcess) parses back."""
+    config = SimConfig(port=0, seed=3, me_departments=True, paused=True, boot=5)
+    assert parse_args(cli_args(config)) == config
+    assert parse_args(["--me-departments"]).me_departments is True
+    assert parse_args([]).me_departments is False

@@ -33,6 +33,11 @@ def parse_args(argv: Sequence[str] | None) -> SimConfig:
     p.add_argument("--idle-timeout", type=float, default=d.idle_timeout, metavar="SECONDS")
     p.add_argument("--paused", action="store_true", help="start with the scenario frozen")
     p.add_argument(
+        "--me-departments",
+        action="store_true",
+        help="/users/me lists an attendant's departments (undocumented; off by default)",
+    )
+    p.add_argument(
         "--boot",
         type=int,
         default=None,

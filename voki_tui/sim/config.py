@@ -27,6 +27,10 @@ class SimConfig:
     secret: str = DEFAULT_SECRET
     idle_timeout: float = 60.0
     paused: bool = False
+    #: ``GET /api/v1/users/me`` lists an attendant's ``departments`` (``[{"id", "name"}]``).
+    #: The docs list no such field (voki-api.md marks it ASSUMED, optional), so by default the
+    #: sim leaves it out and an attendant finds their departments through their calls.
+    me_departments: bool = False
     #: Which start of this server this is. Call ids are drawn from (seed, boot), so a restarted
     #: server never re-issues the ids of an earlier run, as a real server with a database would not.
     boot: int = 0

@@ -260,7 +260,7 @@ async def logout(request: Request, sim: Simulator) -> Response:
 async def me(request: Request, sim: Simulator) -> Response:
     user = authenticate(request, sim)
     data = user.to_json()
-    if user.role == "attendant":
+    if sim.config.me_departments and user.role == "attendant":  # ASSUMED, optional: off
         data["departments"] = [
             {"id": d, "name": sim.world.departments[d].name} for d in user.department_ids
         ]
