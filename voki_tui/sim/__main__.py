@@ -33,6 +33,14 @@ def parse_args(argv: Sequence[str] | None) -> SimConfig:
     p.add_argument("--idle-timeout", type=float, default=d.idle_timeout, metavar="SECONDS")
     p.add_argument("--paused", action="store_true", help="start with the scenario frozen")
     p.add_argument(
+        "--clock-offset",
+        type=float,
+        default=d.clock_offset,
+        metavar="SECONDS",
+        help="skew the server's clock by this much (negative: behind); timestamps, token "
+        "iat/exp and their check, the HTTP Date header",
+    )
+    p.add_argument(
         "--me-departments",
         action="store_true",
         help="/users/me lists an attendant's departments (undocumented; off by default)",

@@ -1,9 +1,10 @@
 """Tokens and rate limits: HS256 JWTs signed with the configured secret.
 
 Access and refresh tokens are self-contained JWTs, so a restarted simulator with the same
-secret still accepts them. Revocation is a generation number carried in each token: ``revoke``
-bumps the server's generation and every token minted before it is refused from then on.
-Refresh tokens rotate: each one can be spent once (tracked by ``jti``).
+secret still accepts them. ``iat``/``exp`` are issued and checked on the server's clock
+(``clock.py``), which may be skewed. Revocation is a generation number carried in each token:
+``revoke`` bumps the server's generation and every token minted before it is refused from then
+on. Refresh tokens rotate: each one can be spent once (tracked by ``jti``).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import math
 import secrets
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,8 +42,15 @@ class Claims:
 class TokenAuthority:
     """Mints and checks every token type the simulator hands out."""
 
-    def __init__(self, secret: str, access_ttl: int, refresh_ttl: int) -> None:
+    def __init__(
+        self,
+        secret: str,
+        access_ttl: int,
+        refresh_ttl: int,
+        now: Callable[[], float] = time.time,
+    ) -> None:
         self._secret = secret
+        self._now = now
         self.access_ttl = access_ttl
         self.refresh_ttl = refresh_ttl
         self.access_generation = 0
@@ -62,15 +71,26 @@ class TokenAuthority:
         """
         try:
             claims: dict[str, Any] = jwt.decode(
-                token, self._secret, algorithms=[ALGORITHM], options={"require": ["exp", "sub"]}
+                token,
+                self._secret,
+                algorithms=[ALGORITHM],
+                # Times are checked below on the server's clock, not on the host's.
+                options={
+                    "require": ["exp", "sub"],
+                    "verify_exp": False,
+                    "verify_iat": False,
+                    "verify_nbf": False,
+                },
             )
         except jwt.PyJWTError:
+            return None
+        if not _times_valid(claims, self._now()):
             return None
         return claims if claims.get("typ", "access") == typ else None
 
     def issue_pair(self, user: User) -> tuple[str, str]:
         """A fresh (access, refresh) pair for ``user``."""
-        now = int(time.time())
+        now = int(self._now())
         access = self._encode(
             {
                 "sub": user.id,
@@ -124,7 +144,7 @@ class TokenAuthority:
         return str(claims["sub"])
 
     def issue_mfa(self, user: User) -> str:
-        now = int(time.time())
+        now = int(self._now())
         return self._encode(
             {
                 "sub": user.id,
@@ -145,7 +165,7 @@ class TokenAuthority:
         self._spent.add(jti)
 
     def issue_customer(self, call_id: str) -> str:
-        now = int(time.time())
+        now = int(self._now())
         return self._encode(
             {
                 "sub": call_id,
@@ -162,6 +182,17 @@ class TokenAuthority:
     def revoke_all(self) -> None:
         self.access_generation += 1
         self.refresh_generation += 1
+
+
+def _times_valid(claims: dict[str, Any], now: float) -> bool:
+    """PyJWT's checks, on ``now``: ``exp`` after now; ``iat`` and ``nbf``, if any, not after."""
+    try:
+        exp = int(claims["exp"])
+        iat = int(claims["iat"]) if "iat" in claims else None
+        nbf = int(claims["nbf"]) if "nbf" in claims else None
+    except (TypeError, ValueError, OverflowError):
+        return False
+    return exp > now and (iat is None or iat <= now) and (nbf is None or nbf <= now)
 
 
 class RateLimiter:

@@ -193,12 +193,13 @@ async def socket_endpoint(sim: Simulator, scope: Scope, receive: Receive, send: 
     claims = sim.auth.verify_access(_query_param(scope, "token"))
     protocol = getattr(send, "__self__", None)
     transport = getattr(protocol, "transport", None)
+    date = (b"date", sim.clock.http_date().encode("ascii"))
     if serializer is None or claims is None or transport is None:
         if transport is None:
             log.error("websocket refused: the server protocol exposes no transport")
-        await send({"type": "websocket.close"})  # before accept: HTTP 403, empty body
+        await _refuse(scope, send, date)
         return
-    await send({"type": "websocket.accept"})
+    await send({"type": "websocket.accept", "headers": [date]})
     loop = asyncio.get_running_loop()
     conn = Conn(claims, serializer, cast(asyncio.Transport, transport), send, loop.time())
     _watch_incoming_bytes(protocol, conn, loop)
@@ -207,6 +208,20 @@ async def socket_endpoint(sim: Simulator, scope: Scope, receive: Receive, send: 
         await _serve(sim, conn, receive)
     finally:
         sim.hub.remove(conn)
+
+
+async def _refuse(scope: Scope, send: Send, date: tuple[bytes, bytes]) -> None:
+    """HTTP 403 with an empty body, as Phoenix refuses an upgrade, dated by the server's clock."""
+    if "websocket.http.response" not in scope.get("extensions", {}):
+        await send({"type": "websocket.close"})  # before accept: uvicorn answers 403
+        return
+    headers = [
+        date,
+        (b"content-length", b"0"),
+        (b"cache-control", b"max-age=0, private, must-revalidate"),
+    ]
+    await send({"type": "websocket.http.response.start", "status": 403, "headers": headers})
+    await send({"type": "websocket.http.response.body", "body": b""})
 
 
 def _watch_incoming_bytes(protocol: Any, conn: Conn, loop: asyncio.AbstractEventLoop) -> None:

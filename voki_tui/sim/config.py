@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -31,6 +32,8 @@ class SimConfig:
     #: The docs list no such field (voki-api.md marks it ASSUMED, optional), so by default the
     #: sim leaves it out and an attendant finds their departments through their calls.
     me_departments: bool = False
+    #: Seconds added to the host's time wherever the server reads "now" (``sim/clock.py``).
+    clock_offset: float = 0.0
     #: Which start of this server this is. Call ids are drawn from (seed, boot), so a restarted
     #: server never re-issues the ids of an earlier run, as a real server with a database would not.
     boot: int = 0
@@ -44,6 +47,8 @@ class SimConfig:
             raise ValueError("speed must be > 0")
         if self.idle_timeout <= 0:
             raise ValueError("idle_timeout must be > 0")
+        if not math.isfinite(self.clock_offset):
+            raise ValueError("clock_offset must be a finite number of seconds")
 
     def __repr__(self) -> str:  # the signing secret never appears in logs or reprs
         shown = ", ".join(

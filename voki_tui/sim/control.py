@@ -7,6 +7,7 @@ simulator on another interface never exposes these.
 from __future__ import annotations
 
 import ipaddress
+import math
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +16,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from .rest import HTTPFail, as_uuid, detail, invalid, json_body, sim_of
+from .world import iso
 
 if TYPE_CHECKING:
     from .server import Simulator
@@ -47,6 +49,17 @@ def _positive_number(request: Request, name: str, allow_zero: bool) -> float:
         value = None
     if value is None or value != value or value < 0 or (value == 0 and not allow_zero):
         raise invalid({name: ["must be a positive number"]})
+    return value
+
+
+def _finite_number(request: Request, name: str) -> float:
+    raw = request.query_params.get(name)
+    try:
+        value = float(raw) if raw is not None else math.nan
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value):
+        raise invalid({name: ["must be a number"]})
     return value
 
 
@@ -130,6 +143,13 @@ async def rate(request: Request, sim: Simulator) -> Response:
 
 
 @loopback_only
+async def clock(request: Request, sim: Simulator) -> Response:
+    """Skew the server's clock: its "now" becomes the host's time plus ``offset`` seconds."""
+    sim.clock.offset = _finite_number(request, "offset")
+    return _ok(offset=sim.clock.offset, now=iso(sim.clock.now()))
+
+
+@loopback_only
 async def close_channel(request: Request, sim: Simulator) -> Response:
     topic = request.query_params.get("topic")
     if not topic:
@@ -150,4 +170,5 @@ ROUTES = [
     Route("/__sim/raw", raw, methods=["POST"]),
     Route("/__sim/rate", rate, methods=["POST"]),
     Route("/__sim/close-channel", close_channel, methods=["POST"]),
+    Route("/__sim/clock", clock, methods=["POST"]),
 ]

@@ -227,7 +227,7 @@ async def mfa_verify(request: Request, sim: Simulator) -> Response:
     user = sim.world.users.get(pending[0]) if pending else None
     if pending is None or user is None or user.mfa_secret is None:
         return detail(401, "Invalid or expired MFA token")
-    if not verify_totp(user.mfa_secret, code.strip()):
+    if not verify_totp(user.mfa_secret, code.strip(), at=sim.clock.now()):
         return detail(401, "Invalid code")
     sim.auth.spend(pending[1])
     return _session(sim, user)

@@ -2,7 +2,8 @@
 
 Time is split in two. The scenario runs on its own clock (``sim_now``), advanced by the real
 elapsed time times ``speed`` and frozen while paused, so one seed always yields the same
-sequence of events. Every timestamp it publishes is wall-clock time, as on a real server.
+sequence of events. Every timestamp it publishes is the server's wall-clock time (``wall``:
+the host's time plus ``--clock-offset``, see ``clock.py``), as on a real server.
 
 Outcomes of a waiting customer: an available agent of the department takes the call
 (``call_assigned``), the customer gives up (``customer_left`` reason ``abandoned``, or

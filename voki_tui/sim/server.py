@@ -12,7 +12,6 @@ import contextlib
 import logging
 import random
 import socket
-import time
 from typing import Any
 
 import uvicorn
@@ -20,11 +19,12 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from . import control, rest
 from .auth import RateLimiter, TokenAuthority
 from .channels import Router, socket_endpoint
+from .clock import Clock
 from .config import SimConfig
 from .hub import Hub
 from .presence import PresenceBook
@@ -42,14 +42,19 @@ class Simulator:
         self.config = config
         self.base_url = base_url
         self.ws_url = base_url.replace("http", "ws", 1) + SOCKET_PATH
+        self.clock = Clock(config.clock_offset)  # the one source of "now" (clock.py)
         rng = random.Random(config.seed)
-        self.world = build_world(config, rng, time.time())
-        self.auth = TokenAuthority(config.secret, config.access_ttl, config.refresh_ttl)
+        self.world = build_world(config, rng, self.clock.now())
+        self.auth = TokenAuthority(
+            config.secret, config.access_ttl, config.refresh_ttl, now=self.clock.now
+        )
         self.auth_limiter: RateLimiter = RateLimiter(config.auth_rate_limit)
         self.widget_limiter: RateLimiter = RateLimiter(config.widget_rate_limit)
         self.hub = Hub()
-        self.presence = PresenceBook(self.hub.broadcast)
-        self.scenario = Scenario(config, self.world, rng, self.presence, self.hub.broadcast)
+        self.presence = PresenceBook(self.hub.broadcast, now_ns=self.clock.now_ns)
+        self.scenario = Scenario(
+            config, self.world, rng, self.presence, self.hub.broadcast, wall=self.clock.now
+        )
         self.scenario.seed()
         self.router = Router(self)
         self.bad_frames = 0
@@ -75,6 +80,7 @@ class Simulator:
             "frames_sent": sum(c.frames_sent for c in self.hub.conns),
             "sockets": len(self.hub.conns),
             "bad_frames": self.bad_frames,
+            "clock_offset": self.clock.offset,
             "mfa_totp_secret": mfa,
         }
 
@@ -101,7 +107,17 @@ def build_app(sim: Simulator) -> Any:
                 await receive()
                 await send({"type": "websocket.close"})
             return
-        await http(scope, receive, send)
+
+        async def send_dated(message: Message) -> None:
+            """Every HTTP response gets exactly one ``Date``, from the server's clock
+            (uvicorn's own is turned off: it would read the host's)."""
+            if message["type"] == "http.response.start":
+                headers = [h for h in message.get("headers", []) if h[0].lower() != b"date"]
+                headers.append((b"date", sim.clock.http_date().encode("ascii")))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await http(scope, receive, send_dated if scope["type"] == "http" else send)
 
     return app
 
@@ -150,6 +166,7 @@ class SimServer:
             ws_ping_interval=None,  # Phoenix does not ping clients
             ws_ping_timeout=None,
             lifespan="off",
+            date_header=False,  # build_app adds Date from the server's (maybe skewed) clock
             log_level="warning",
             access_log=False,
             timeout_graceful_shutdown=2,

@@ -1,0 +1,166 @@
+"""voki-sim's fault controls that model a real server going wrong without going away.
+
+A skewed server clock (``--clock-offset``, ``POST /__sim/clock``), sessions lost on a restart
+(``--forget-sessions-on-restart``, ``POST /__sim/forget-sessions``) and broadcasts lost
+between cluster nodes (``POST /__sim/lose``). Each is checked through what a client can see:
+HTTP headers, token claims, timestamps in payloads, status codes and frames.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from datetime import datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import httpx
+import jwt
+import pytest
+from websockets.asyncio.client import connect
+from websockets.exceptions import InvalidStatus
+
+from voki_tui.sim.testing import SimHandle, SimProcess, running_sim
+
+from .conftest import HTTP_TIMEOUT, MANAGER, SECRET, api_get, login
+from .test_transcripts import WAIT, socket_url
+
+IMF_FIXDATE = re.compile(
+    r"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) "
+    r"\d{4} \d{2}:\d{2}:\d{2} GMT$"
+)
+OFFSET = -7200.0  # the server believes it is two hours earlier than it is
+SLACK = 5.0  # seconds: the test's own pace, whole-second timestamps
+
+
+def date_of(response: httpx.Response) -> float:
+    """The one ``Date`` header of ``response`` (RFC 7231 IMF-fixdate), as epoch seconds."""
+    dates = response.headers.get_list("date")
+    assert len(dates) == 1, response.headers
+    assert IMF_FIXDATE.match(dates[0]), dates[0]
+    return parsedate_to_datetime(dates[0]).timestamp()
+
+
+def claims_of(token: str) -> dict[str, Any]:
+    """Signature-checked claims; times are judged by the test, not by PyJWT's host clock."""
+    options = {"verify_exp": False, "verify_iat": False, "verify_nbf": False}
+    claims: dict[str, Any] = jwt.decode(token, SECRET, algorithms=["HS256"], options=options)
+    return claims
+
+
+def epoch(iso_z: str) -> float:
+    return datetime.fromisoformat(iso_z.replace("Z", "+00:00")).timestamp()
+
+
+def near(value: float, expected: float) -> bool:
+    return abs(value - expected) <= SLACK
+
+
+@pytest.fixture(scope="module")
+def skewed() -> Iterator[SimHandle]:
+    with running_sim(
+        seed=7, auth_rate_limit=1000, secret=SECRET, paused=True, clock_offset=OFFSET
+    ) as sim:
+        yield sim
+
+
+# --- the server's clock ------------------------------------------------------------------------
+
+
+def test_every_rest_response_has_one_date_header_from_the_server_clock(
+    paused_sim: SimHandle, skewed: SimHandle
+) -> None:
+    for sim, offset in ((paused_sim, 0.0), (skewed, OFFSET)):
+        account = login(sim, MANAGER)
+        responses = [
+            api_get(sim, account, "users/me"),  # 200
+            httpx.get(f"{sim.url}/api/v1/users/me", timeout=HTTP_TIMEOUT),  # 401
+            httpx.get(f"{sim.url}/api/v1/no-such-thing", timeout=HTTP_TIMEOUT),  # 404
+            httpx.post(f"{sim.url}/api/auth/login", json={}, timeout=HTTP_TIMEOUT),  # 422
+            sim.control("GET", "state"),
+            sim.control("POST", "pause"),
+        ]
+        for response in responses:
+            assert near(date_of(response), time.time() + offset), (sim, response.request.url)
+
+
+def test_tokens_and_timestamps_follow_the_skewed_clock(skewed: SimHandle) -> None:
+    account = login(skewed, MANAGER)
+    claims = claims_of(account.access_token)
+    assert near(claims["iat"], time.time() + OFFSET), claims
+    assert claims["exp"] - claims["iat"] == 900, claims
+    refresh = claims_of(account.refresh_token)
+    assert near(refresh["iat"], time.time() + OFFSET), refresh
+    # The token expired by the host's clock (an hour after its exp) but not by the server's.
+    assert claims["exp"] < time.time()
+    assert api_get(skewed, account, "users/me").status_code == 200
+
+    department = skewed.state()["departments"][0]["id"]
+    added = skewed.control(
+        "POST", "customers", json={"department_id": department, "customer_name": "Clock Cleo"}
+    )
+    assert added.status_code == 200, added.text
+    assert near(epoch(added.json()["data"]["queued_at"]), time.time() + OFFSET)
+    call = api_get(skewed, account, f"calls/{added.json()['data']['call_id']}").json()["data"]
+    assert near(epoch(call["inserted_at"]), time.time() + OFFSET), call
+    # The seeded history and presence end at the server's "now", two hours ago for the host.
+    history = api_get(skewed, account, "calls", page_size=100).json()["data"]
+    assert history and all(epoch(c["inserted_at"]) <= time.time() + OFFSET + SLACK for c in history)
+    agents = [a for d in skewed.state()["departments"] for a in d["agents"]]
+    assert agents and all(epoch(a["since"]) <= time.time() + OFFSET + SLACK for a in agents)
+    assert min(epoch(a["since"]) for a in agents) < time.time() + OFFSET - 5  # not "now" either
+
+
+async def test_refused_upgrade_is_dated_by_the_server_clock(skewed: SimHandle) -> None:
+    with pytest.raises(InvalidStatus) as refused:
+        async with connect(socket_url(skewed, "not-a-token"), open_timeout=WAIT):
+            pass
+    response = refused.value.response
+    assert response.status_code == 403 and not response.body
+    date = response.headers.get_all("date")
+    assert len(date) == 1 and near(parsedate_to_datetime(date[0]).timestamp(), time.time() + OFFSET)
+
+
+async def test_a_token_issued_ahead_of_the_host_is_accepted_on_the_socket() -> None:
+    """iat an hour in the host's future: the server checks it against its own clock."""
+    with running_sim(seed=7, secret=SECRET, paused=True, clock_offset=3600) as sim:
+        token = login(sim, MANAGER).access_token
+        assert jwt.decode(token, options={"verify_signature": False})["iat"] > time.time() + 3000
+        async with connect(socket_url(sim, token), open_timeout=WAIT) as ws:
+            await ws.send('[null,"1","phoenix","heartbeat",{}]')
+            assert '"phx_reply"' in str(await ws.recv())
+
+
+def test_clock_set_at_run_time_moves_date_issue_and_expiry_check() -> None:
+    with running_sim(seed=7, auth_rate_limit=1000, secret=SECRET, paused=True) as sim:
+        account = login(sim, MANAGER)  # exp = now + 900 s
+        assert api_get(sim, account, "users/me").status_code == 200
+        moved = sim.control("POST", "clock", params={"offset": 1000})
+        assert moved.status_code == 200, moved.text
+        assert moved.json()["ok"] is True and moved.json()["offset"] == 1000
+        assert near(epoch(moved.json()["now"]), time.time() + 1000)
+        assert near(date_of(moved), time.time() + 1000)
+        assert sim.state()["clock_offset"] == 1000
+        # 1000 s later by the server's clock, the 900 s access token has expired.
+        assert api_get(sim, account, "users/me").status_code == 401
+        fresh = login(sim, MANAGER)
+        iat = claims_of(fresh.access_token)["iat"]
+        assert near(iat, time.time() + 1000)
+        assert sim.control("POST", "clock?offset=0").status_code == 200
+        assert api_get(sim, account, "users/me").status_code == 200  # back in its lifetime
+        assert near(date_of(sim.control("GET", "state")), time.time())
+
+
+@pytest.mark.parametrize("query", ["", "offset=", "offset=x", "offset=nan", "offset=inf"])
+def test_clock_rejects_a_bad_offset(paused_sim: SimHandle, query: str) -> None:
+    response = paused_sim.control("POST", f"clock?{query}")
+    assert response.status_code == 422, response.text
+    assert "offset" in response.json()["errors"]
+    assert paused_sim.state()["clock_offset"] == 0
+
+
+def test_clock_offset_flag_of_the_cli() -> None:
+    with SimProcess(seed=2, paused=True, auth_rate_limit=100, clock_offset=-86400) as proc:
+        assert proc.state()["clock_offset"] == -86400
+        assert near(date_of(proc.control("GET", "state")), time.time() - 86400)
