@@ -23,7 +23,7 @@ from websockets.exceptions import InvalidStatus
 
 from voki_tui.sim.testing import SimHandle, SimProcess, running_sim
 
-from .conftest import HTTP_TIMEOUT, MANAGER, SECRET, api_get, login
+from .conftest import HTTP_TIMEOUT, MANAGER, SECRET, SUPERVISOR, api_get, login
 from .test_transcripts import WAIT, socket_url
 
 IMF_FIXDATE = re.compile(
@@ -164,3 +164,58 @@ def test_clock_offset_flag_of_the_cli() -> None:
     with SimProcess(seed=2, paused=True, auth_rate_limit=100, clock_offset=-86400) as proc:
         assert proc.state()["clock_offset"] == -86400
         assert near(date_of(proc.control("GET", "state")), time.time() - 86400)
+
+
+# --- sessions that do not survive a restart --------------------------------------------------
+
+
+def refresh(sim: SimHandle, token: str) -> httpx.Response:
+    return httpx.post(
+        f"{sim.url}/api/auth/refresh", json={"refresh_token": token}, timeout=HTTP_TIMEOUT
+    )
+
+
+def test_plain_restart_keeps_sessions() -> None:
+    with running_sim(seed=7, auth_rate_limit=1000, secret=SECRET, paused=True) as sim:
+        account = login(sim, MANAGER)
+        sim.restart()
+        assert refresh(sim, account.refresh_token).status_code == 200
+
+
+def test_restart_forgets_sessions_with_the_flag() -> None:
+    with running_sim(
+        seed=7, auth_rate_limit=1000, secret=SECRET, paused=True, forget_sessions_on_restart=True
+    ) as sim:
+        before = login(sim, MANAGER)
+        spare = login(sim, MANAGER)
+        rotated = refresh(sim, before.refresh_token)  # a session survives within one run
+        assert rotated.status_code == 200, rotated.text
+        sim.restart()
+        for token in (spare.refresh_token, rotated.json()["data"]["refresh_token"]):
+            assert refresh(sim, token).status_code == 401
+        # Access tokens are self-contained JWTs: valid until their exp.
+        assert api_get(sim, before, "users/me").status_code == 200
+        after = login(sim, MANAGER)
+        assert refresh(sim, after.refresh_token).status_code == 200
+
+
+def test_subprocess_restart_forgets_sessions_with_the_flag() -> None:
+    with SimProcess(
+        seed=7, auth_rate_limit=1000, secret=SECRET, paused=True, forget_sessions_on_restart=True
+    ) as proc:
+        account = login(proc, MANAGER)
+        proc.restart()
+        assert refresh(proc, account.refresh_token).status_code == 401
+        assert api_get(proc, account, "users/me").status_code == 200
+        assert refresh(proc, login(proc, MANAGER).refresh_token).status_code == 200
+
+
+def test_forget_sessions_refuses_every_refresh_token_so_far() -> None:
+    with running_sim(seed=7, auth_rate_limit=1000, secret=SECRET, paused=True) as sim:
+        manager, supervisor = login(sim, MANAGER), login(sim, SUPERVISOR)
+        answer = sim.control("POST", "forget-sessions")
+        assert answer.status_code == 200 and answer.json() == {"ok": True}, answer.text
+        for account in (manager, supervisor):
+            assert refresh(sim, account.refresh_token).status_code == 401
+            assert api_get(sim, account, "users/me").status_code == 200  # unlike revoke-all
+        assert refresh(sim, login(sim, MANAGER).refresh_token).status_code == 200

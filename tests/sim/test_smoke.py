@@ -307,7 +307,13 @@ async def test_accepted_sockets_have_nagle_off(sim: InProcessSim) -> None:
 def test_cli_flags_round_trip() -> None:
     """Every SimConfig field has its flag: ``cli_args`` (used by SimProcess) parses back."""
     config = SimConfig(
-        port=0, seed=3, me_departments=True, paused=True, boot=5, clock_offset=-3600.5
+        port=0,
+        seed=3,
+        me_departments=True,
+        paused=True,
+        boot=5,
+        clock_offset=-3600.5,
+        forget_sessions_on_restart=True,
     )
     assert parse_args(cli_args(config)) == config
     assert parse_args(["--me-departments"]).me_departments is True

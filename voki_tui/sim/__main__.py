@@ -41,6 +41,11 @@ def parse_args(argv: Sequence[str] | None) -> SimConfig:
         "iat/exp and their check, the HTTP Date header",
     )
     p.add_argument(
+        "--forget-sessions-on-restart",
+        action="store_true",
+        help="after a restart, refresh tokens of an earlier run are refused (401)",
+    )
+    p.add_argument(
         "--me-departments",
         action="store_true",
         help="/users/me lists an attendant's departments (undocumented; off by default)",
@@ -49,8 +54,9 @@ def parse_args(argv: Sequence[str] | None) -> SimConfig:
         "--boot",
         type=int,
         default=None,
-        help="salt of the call ids (default: the start time, so a restarted server never hands "
-        "out an earlier run's ids; give a number for a fully reproducible run)",
+        help="id of this run: salts the call ids and stamps the refresh tokens (default: the "
+        "start time, so a restarted server never hands out an earlier run's ids and "
+        "--forget-sessions-on-restart tells runs apart; give a number for a reproducible run)",
     )
     p.add_argument("-v", "--verbose", action="store_true", help="log protocol warnings")
     args = p.parse_args(argv)

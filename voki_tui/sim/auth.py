@@ -5,6 +5,12 @@ secret still accepts them. ``iat``/``exp`` are issued and checked on the server'
 (``clock.py``), which may be skewed. Revocation is a generation number carried in each token:
 ``revoke`` bumps the server's generation and every token minted before it is refused from then
 on. Refresh tokens rotate: each one can be spent once (tracked by ``jti``).
+
+Sessions: every refresh token carries the ``boot`` (run id) of the server that issued it.
+With ``forget_sessions_on_restart`` a server refuses refresh tokens of any other run, like a
+real server that lost its session table in a restart; ``forget_sessions`` refuses every
+refresh token issued so far. Access tokens are untouched by both: they are self-contained
+JWTs, valid until their ``exp``.
 """
 
 from __future__ import annotations
@@ -48,9 +54,14 @@ class TokenAuthority:
         access_ttl: int,
         refresh_ttl: int,
         now: Callable[[], float] = time.time,
+        *,
+        boot: int = 0,
+        forget_sessions_on_restart: bool = False,
     ) -> None:
         self._secret = secret
         self._now = now
+        self.boot = boot
+        self.forget_sessions_on_restart = forget_sessions_on_restart
         self.access_ttl = access_ttl
         self.refresh_ttl = refresh_ttl
         self.access_generation = 0
@@ -112,6 +123,7 @@ class TokenAuthority:
                 "jti": secrets.token_hex(12),
                 "typ": "refresh",
                 "gen": self.refresh_generation,
+                "boot": self.boot,
             }
         )
         return access, refresh
@@ -137,6 +149,8 @@ class TokenAuthority:
         claims = self._decode(token, "refresh")
         if claims is None or int(claims.get("gen", -1)) < self.refresh_generation:
             return None
+        if self.forget_sessions_on_restart and claims.get("boot") != self.boot:
+            return None  # issued by an earlier run: its session is gone
         jti = str(claims.get("jti"))
         if jti in self._spent:
             return None
@@ -181,6 +195,10 @@ class TokenAuthority:
 
     def revoke_all(self) -> None:
         self.access_generation += 1
+        self.refresh_generation += 1
+
+    def forget_sessions(self) -> None:
+        """Every refresh token issued so far is refused; access tokens stay valid."""
         self.refresh_generation += 1
 
 

@@ -32,10 +32,15 @@ class SimConfig:
     #: The docs list no such field (voki-api.md marks it ASSUMED, optional), so by default the
     #: sim leaves it out and an attendant finds their departments through their calls.
     me_departments: bool = False
+    #: After a restart, refuse (401) every refresh token an earlier run issued: a server that
+    #: lost its session table. Runs are told apart by ``boot``, which every restart bumps.
+    forget_sessions_on_restart: bool = False
     #: Seconds added to the host's time wherever the server reads "now" (``sim/clock.py``).
     clock_offset: float = 0.0
     #: Which start of this server this is. Call ids are drawn from (seed, boot), so a restarted
-    #: server never re-issues the ids of an earlier run, as a real server with a database would not.
+    #: server never re-issues the ids of an earlier run, as a real server with a database would not;
+    #: refresh tokens carry it for ``forget_sessions_on_restart``. Both restarts in
+    #: ``testing.py`` bump it.
     boot: int = 0
 
     def __post_init__(self) -> None:

@@ -108,6 +108,14 @@ async def revoke_all(request: Request, sim: Simulator) -> Response:
 
 
 @loopback_only
+async def forget_sessions(request: Request, sim: Simulator) -> Response:
+    """The session table is lost: every refresh token issued so far is refused from now on;
+    access tokens stay valid until their ``exp`` (``revoke-all`` kills those too)."""
+    sim.auth.forget_sessions()
+    return _ok()
+
+
+@loopback_only
 async def customers(request: Request, sim: Simulator) -> Response:
     body = await json_body(request)
     dept_id, name = as_uuid(body.get("department_id")), body.get("customer_name")
@@ -166,6 +174,7 @@ ROUTES = [
     Route("/__sim/silence", silence, methods=["POST"]),
     Route("/__sim/revoke", revoke, methods=["POST"]),
     Route("/__sim/revoke-all", revoke_all, methods=["POST"]),
+    Route("/__sim/forget-sessions", forget_sessions, methods=["POST"]),
     Route("/__sim/customers", customers, methods=["POST"]),
     Route("/__sim/raw", raw, methods=["POST"]),
     Route("/__sim/rate", rate, methods=["POST"]),

@@ -46,7 +46,12 @@ class Simulator:
         rng = random.Random(config.seed)
         self.world = build_world(config, rng, self.clock.now())
         self.auth = TokenAuthority(
-            config.secret, config.access_ttl, config.refresh_ttl, now=self.clock.now
+            config.secret,
+            config.access_ttl,
+            config.refresh_ttl,
+            now=self.clock.now,
+            boot=config.boot,
+            forget_sessions_on_restart=config.forget_sessions_on_restart,
         )
         self.auth_limiter: RateLimiter = RateLimiter(config.auth_rate_limit)
         self.widget_limiter: RateLimiter = RateLimiter(config.widget_rate_limit)
