@@ -8,6 +8,7 @@ HTTP headers, token claims, timestamps in payloads, status codes and frames.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 from collections.abc import Iterator
@@ -24,7 +25,7 @@ from websockets.exceptions import InvalidStatus
 from voki_tui.sim.testing import SimHandle, SimProcess, running_sim
 
 from .conftest import HTTP_TIMEOUT, MANAGER, SECRET, SUPERVISOR, api_get, login
-from .test_transcripts import WAIT, socket_url
+from .test_transcripts import OK_EMPTY, WAIT, Wire, socket_url, wire
 
 IMF_FIXDATE = re.compile(
     r"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) "
@@ -219,3 +220,157 @@ def test_forget_sessions_refuses_every_refresh_token_so_far() -> None:
             assert refresh(sim, account.refresh_token).status_code == 401
             assert api_get(sim, account, "users/me").status_code == 200  # unlike revoke-all
         assert refresh(sim, login(sim, MANAGER).refresh_token).status_code == 200
+
+
+# --- broadcasts lost between nodes --------------------------------------------------------------
+
+
+@pytest.fixture
+def lossy() -> Iterator[SimHandle]:
+    with running_sim(seed=7, auth_rate_limit=1000, secret=SECRET, paused=True) as sim:
+        yield sim
+
+
+def add(sim: SimHandle, department_id: str, name: str) -> str:
+    body = {"department_id": department_id, "customer_name": name}
+    response = sim.control("POST", "customers", json=body)
+    assert response.status_code == 200, response.text
+    call_id: str = response.json()["data"]["call_id"]
+    return call_id
+
+
+def lose(sim: SimHandle, **params: Any) -> dict[str, Any]:
+    response = sim.control("POST", "lose", params=params)
+    assert response.status_code == 200, response.text
+    answer: dict[str, Any] = response.json()
+    return answer
+
+
+async def heartbeat(w: Wire, ref: str) -> None:
+    await w.send([None, ref, "phoenix", "heartbeat", {}])
+    assert await w.recv() == [None, ref, "phoenix", "phx_reply", OK_EMPTY]
+
+
+async def test_lost_broadcasts_leave_the_socket_open_and_the_world_moving(
+    lossy: SimHandle,
+) -> None:
+    dept = lossy.department_ids()[0]
+    topic = f"queue:{dept}"
+    manager = login(lossy, MANAGER)
+    async with wire(lossy, manager.access_token) as w:
+        await w.join(topic, "1")
+        answer = lose(lossy, seconds=60)
+        assert answer == {"ok": True, "seconds": 60, "share": 1.0, "topic": None}
+        assert lossy.state()["losing"]["share"] == 1.0
+        lost = [add(lossy, dept, f"Lost {n}") for n in range(3)]
+        await heartbeat(w, "h1")  # replies still flow; nothing else arrived before this one
+        await w.quiet(0.3)
+        state = lossy.state()
+        assert state["events_lost"] == 3
+        waiting = next(d["waiting"] for d in state["departments"] if d["id"] == dept)
+        assert waiting[-3:] == lost  # the world changed
+        queued = api_get(lossy, manager, "calls", status="queued", department_id=dept)
+        assert set(lost) <= {c["id"] for c in queued.json()["data"]}  # REST tells the truth
+        # A join during the window is answered (a reply, not a broadcast).
+        presence = f"presence:{dept}"
+        assert (await w.join(presence, "2"))[4] == OK_EMPTY
+        state_frame, _ = await w.until(lambda f: f[3] == "presence_state")
+        assert state_frame[:3] == ["2", None, presence]
+        # Once the window is over, broadcasts arrive again on the same socket.
+        assert lose(lossy, seconds=0)["seconds"] == 0  # ends the window at once
+        assert lossy.state()["losing"] is None
+        found = add(lossy, dept, "Delivered")
+        frame, skipped = await w.until(lambda f: f[3] == "customer_joined")
+        assert frame[2] == topic and frame[4]["call_id"] == found
+        assert all(f[3] == "presence_diff" for f in skipped), skipped
+        await heartbeat(w, "h2")
+    assert lossy.state()["events_lost"] == 3
+
+
+async def test_presence_diffs_are_lost_too(lossy: SimHandle) -> None:
+    dept = lossy.department_ids()[0]
+    topic = f"presence:{dept}"
+    manager = login(lossy, MANAGER)
+    async with wire(lossy, manager.access_token) as w:
+        await w.join(topic, "1")
+        await w.until(lambda f: f[3] == "presence_state")
+        before = lossy.state()
+        lose(lossy, seconds=60)
+        lossy.control("POST", "rate", params={"events_per_second": 200})
+        lossy.control("POST", "resume")
+        deadline = time.monotonic() + WAIT
+        while lossy.state()["events_lost"] < 50:
+            assert time.monotonic() < deadline
+            await asyncio.sleep(0.05)
+        lossy.control("POST", "pause")
+        await heartbeat(w, "h1")
+        await w.quiet(0.3)
+        after = lossy.state()
+        assert after["events_lost"] == after["events_sent"] - before["events_sent"]
+        agents = {d["id"]: d["agents"] for d in after["departments"]}
+        assert agents != {d["id"]: d["agents"] for d in before["departments"]}
+
+
+async def test_loss_window_ends_by_itself(lossy: SimHandle) -> None:
+    dept = lossy.department_ids()[0]
+    manager = login(lossy, MANAGER)
+    async with wire(lossy, manager.access_token) as w:
+        await w.join(f"queue:{dept}", "1")
+        lose(lossy, seconds=0.5)
+        deadline = time.monotonic() + WAIT
+        while lossy.state()["losing"] is not None:
+            assert time.monotonic() < deadline, "the loss window never ended"
+            await asyncio.sleep(0.05)
+        found = add(lossy, dept, "After the window")
+        frame = await w.recv()
+        assert frame[3] == "customer_joined" and frame[4]["call_id"] == found
+    assert lossy.state()["events_lost"] == 0
+
+
+async def test_loss_of_one_topic_only(lossy: SimHandle) -> None:
+    first, second = lossy.department_ids()[:2]
+    manager = login(lossy, MANAGER)
+    async with wire(lossy, manager.access_token) as w:
+        await w.join(f"queue:{first}", "1")
+        await w.join(f"queue:{second}", "2")
+        lose(lossy, seconds=60, topic=f"queue:{first}")
+        add(lossy, first, "Lost")
+        delivered = add(lossy, second, "Kept")
+        frame = await w.recv()
+        assert frame[2:4] == [f"queue:{second}", "customer_joined"]
+        assert frame[4]["call_id"] == delivered
+        await heartbeat(w, "h1")
+        assert lossy.state()["events_lost"] == 1
+
+
+@pytest.mark.parametrize("share", [0.0, 0.5])
+async def test_loss_share(lossy: SimHandle, share: float) -> None:
+    dept = lossy.department_ids()[0]
+    manager = login(lossy, MANAGER)
+    async with wire(lossy, manager.access_token) as w:
+        await w.join(f"queue:{dept}", "1")
+        lose(lossy, seconds=60, share=share)
+        sent = [add(lossy, dept, f"Customer {n}") for n in range(40)]
+        # Everything delivered was written before the reply to this later heartbeat.
+        await w.send([None, "h1", "phoenix", "heartbeat", {}])
+        _, before_reply = await w.until(lambda f: f[1] == "h1")
+        assert all(f[3] == "customer_joined" for f in before_reply), before_reply
+        received = [f[4]["call_id"] for f in before_reply]
+        await w.quiet(0.3)
+        lost = lossy.state()["events_lost"]
+    assert lost + len(received) == len(sent)
+    assert set(received) <= set(sent)
+    if share == 0.0:
+        assert lost == 0
+    else:
+        assert 0 < lost < len(sent)
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["", "seconds=-1", "seconds=x", "seconds=inf", "seconds=1&share=1.5", "seconds=1&share=-0.1"],
+)
+def test_lose_rejects_bad_values(paused_sim: SimHandle, query: str) -> None:
+    response = paused_sim.control("POST", f"lose?{query}")
+    assert response.status_code == 422, response.text
+    assert paused_sim.state()["losing"] is None

@@ -47,7 +47,7 @@ def _positive_number(request: Request, name: str, allow_zero: bool) -> float:
         value = float(raw) if raw is not None else None
     except ValueError:
         value = None
-    if value is None or value != value or value < 0 or (value == 0 and not allow_zero):
+    if value is None or not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
         raise invalid({name: ["must be a positive number"]})
     return value
 
@@ -93,6 +93,21 @@ async def drop(request: Request, sim: Simulator) -> Response:
 async def silence(request: Request, sim: Simulator) -> Response:
     seconds = _positive_number(request, "seconds", allow_zero=False)
     return _ok(sockets=sim.hub.silence(seconds), seconds=seconds)
+
+
+@loopback_only
+async def lose(request: Request, sim: Simulator) -> Response:
+    """For ``seconds``, broadcasts (on ``topic`` only, if given) are not delivered, each with
+    probability ``share`` (default 1); the world and ``/__sim/state`` still change."""
+    seconds = _positive_number(request, "seconds", allow_zero=True)
+    share = 1.0
+    if "share" in request.query_params:
+        share = _positive_number(request, "share", allow_zero=True)
+        if share > 1:
+            raise invalid({"share": ["must be between 0 and 1"]})
+    topic = request.query_params.get("topic") or None
+    sim.hub.lose(seconds, share, topic)
+    return _ok(seconds=seconds, share=share, topic=topic)
 
 
 @loopback_only
@@ -172,6 +187,7 @@ ROUTES = [
     Route("/__sim/resume", resume, methods=["POST"]),
     Route("/__sim/drop", drop, methods=["POST"]),
     Route("/__sim/silence", silence, methods=["POST"]),
+    Route("/__sim/lose", lose, methods=["POST"]),
     Route("/__sim/revoke", revoke, methods=["POST"]),
     Route("/__sim/revoke-all", revoke_all, methods=["POST"]),
     Route("/__sim/forget-sessions", forget_sessions, methods=["POST"]),

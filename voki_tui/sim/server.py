@@ -55,7 +55,7 @@ class Simulator:
         )
         self.auth_limiter: RateLimiter = RateLimiter(config.auth_rate_limit)
         self.widget_limiter: RateLimiter = RateLimiter(config.widget_rate_limit)
-        self.hub = Hub()
+        self.hub = Hub(loss_rng=random.Random(f"{config.seed}-lose"))
         self.presence = PresenceBook(self.hub.broadcast, now_ns=self.clock.now_ns)
         self.scenario = Scenario(
             config, self.world, rng, self.presence, self.hub.broadcast, wall=self.clock.now
@@ -82,6 +82,8 @@ class Simulator:
             "speed": self.scenario.speed,
             "events_per_second": self.scenario.rate,
             "events_sent": self.hub.events_sent,
+            "events_lost": self.hub.events_lost,
+            "losing": self.hub.losing(),
             "frames_sent": sum(c.frames_sent for c in self.hub.conns),
             "sockets": len(self.hub.conns),
             "bad_frames": self.bad_frames,
