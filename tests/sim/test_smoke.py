@@ -12,6 +12,7 @@ import json
 import random
 import socket
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -22,9 +23,10 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from voki_tui.sim import DEMO_EMAILS, DEMO_PASSWORD, DEMO_TENANT
-from voki_tui.sim.__main__ import parse_args
+from voki_tui.sim.__main__ import build_parser, parse_args
 from voki_tui.sim.auth import RateLimiter
 from voki_tui.sim.config import SimConfig
+from voki_tui.sim.control import ROUTES as CONTROL_ROUTES
 from voki_tui.sim.presence import PresenceBook
 from voki_tui.sim.scenario import Scenario
 from voki_tui.sim.testing import InProcessSim, SimHandle, SimProcess, cli_args, running_sim
@@ -319,3 +321,19 @@ def test_cli_flags_round_trip() -> None:
     assert parse_args(["--me-departments"]).me_departments is True
     assert parse_args([]).me_departments is False
     assert parse_args(["--clock-offset", "-90"]).clock_offset == -90.0
+
+
+def test_readme_lists_every_flag_and_control_endpoint() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## voki-sim: a local Voki server", 1)[1].split("\n## ", 1)[0]
+    flags = [
+        option
+        for action in build_parser()._actions
+        for option in action.option_strings
+        if option.startswith("--") and option != "--help"
+    ]
+    assert flags and [f for f in flags if f"`{f}" not in section] == []
+    endpoints = [route.path.removeprefix("/__sim/") for route in CONTROL_ROUTES]
+    missing = [e for e in endpoints if f"`POST {e}" not in section and f"`GET {e}" not in section]
+    missing = [e for e in missing if f", `{e}`" not in section]  # "`POST pause`, `resume`"
+    assert len(endpoints) >= 14 and missing == []

@@ -15,7 +15,7 @@ from .server import SimServer
 from .world import DEMO_EMAILS, DEMO_PASSWORD, DEMO_TENANT
 
 
-def parse_args(argv: Sequence[str] | None) -> SimConfig:
+def build_parser() -> argparse.ArgumentParser:
     d = SimConfig()
     p = argparse.ArgumentParser(prog="voki-sim", description=__doc__)
     p.add_argument("--host", default=d.host, help="interface to listen on (default 127.0.0.1)")
@@ -59,6 +59,11 @@ def parse_args(argv: Sequence[str] | None) -> SimConfig:
         "--forget-sessions-on-restart tells runs apart; give a number for a reproducible run)",
     )
     p.add_argument("-v", "--verbose", action="store_true", help="log protocol warnings")
+    return p
+
+
+def parse_args(argv: Sequence[str] | None) -> SimConfig:
+    p = build_parser()
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING)
     options = vars(args)
