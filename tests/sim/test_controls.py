@@ -129,6 +129,10 @@ async def test_a_token_issued_ahead_of_the_host_is_accepted_on_the_socket() -> N
         token = login(sim, MANAGER).access_token
         assert jwt.decode(token, options={"verify_signature": False})["iat"] > time.time() + 3000
         async with connect(socket_url(sim, token), open_timeout=WAIT) as ws:
+            assert ws.response is not None
+            date = ws.response.headers.get_all("date")  # the 101 is dated by the server too
+            assert len(date) == 1
+            assert near(parsedate_to_datetime(date[0]).timestamp(), time.time() + 3600)
             await ws.send('[null,"1","phoenix","heartbeat",{}]')
             assert '"phx_reply"' in str(await ws.recv())
 
