@@ -20,6 +20,7 @@ from urllib.parse import parse_qs
 from starlette.types import Receive, Scope, Send
 
 from .auth import Claims
+from .clock import Clock
 from .hub import Channel, Conn
 from .wire import FrameError, Message, serializer_for
 from .world import role_rank
@@ -193,12 +194,12 @@ async def socket_endpoint(sim: Simulator, scope: Scope, receive: Receive, send: 
     claims = sim.auth.verify_access(_query_param(scope, "token"))
     protocol = getattr(send, "__self__", None)
     transport = getattr(protocol, "transport", None)
-    date = (b"date", sim.clock.http_date().encode("ascii"))
     if serializer is None or claims is None or transport is None:
         if transport is None:
             log.error("websocket refused: the server protocol exposes no transport")
-        await _refuse(scope, send, date)
+        await refuse_upgrade(scope, send, sim.clock)
         return
+    date = (b"date", sim.clock.http_date().encode("ascii"))
     await send({"type": "websocket.accept", "headers": [date]})
     loop = asyncio.get_running_loop()
     conn = Conn(claims, serializer, cast(asyncio.Transport, transport), send, loop.time())
@@ -210,13 +211,13 @@ async def socket_endpoint(sim: Simulator, scope: Scope, receive: Receive, send: 
         sim.hub.remove(conn)
 
 
-async def _refuse(scope: Scope, send: Send, date: tuple[bytes, bytes]) -> None:
+async def refuse_upgrade(scope: Scope, send: Send, clock: Clock) -> None:
     """HTTP 403 with an empty body, as Phoenix refuses an upgrade, dated by the server's clock."""
     if "websocket.http.response" not in scope.get("extensions", {}):
         await send({"type": "websocket.close"})  # before accept: uvicorn answers 403
         return
     headers = [
-        date,
+        (b"date", clock.http_date().encode("ascii")),
         (b"content-length", b"0"),
         (b"cache-control", b"max-age=0, private, must-revalidate"),
     ]

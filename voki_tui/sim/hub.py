@@ -129,7 +129,7 @@ class Conn:
 
 
 class Hub:
-    """Sockets, subscriptions, broadcasts and the socket-wide faults (drop, silence, raw)."""
+    """Sockets, subscriptions, broadcasts and the socket-wide faults (drop, silence, raw, lose)."""
 
     def __init__(self, loss_rng: random.Random | None = None) -> None:
         self.conns: set[Conn] = set()

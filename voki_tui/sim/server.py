@@ -23,7 +23,7 @@ from starlette.types import Message, Receive, Scope, Send
 
 from . import control, rest
 from .auth import RateLimiter, TokenAuthority
-from .channels import Router, socket_endpoint
+from .channels import Router, refuse_upgrade, socket_endpoint
 from .clock import Clock
 from .config import SimConfig
 from .hub import Hub
@@ -112,7 +112,7 @@ def build_app(sim: Simulator) -> Any:
                 await socket_endpoint(sim, scope, receive, send)
             else:
                 await receive()
-                await send({"type": "websocket.close"})
+                await refuse_upgrade(scope, send, sim.clock)
             return
 
         async def send_dated(message: Message) -> None:
