@@ -378,3 +378,27 @@ def test_lose_rejects_bad_values(paused_sim: SimHandle, query: str) -> None:
     response = paused_sim.control("POST", f"lose?{query}")
     assert response.status_code == 422, response.text
     assert paused_sim.state()["losing"] is None
+
+
+# --- the auth log -------------------------------------------------------------------------------
+
+
+def test_auth_log_lists_every_auth_request_with_its_status() -> None:
+    with running_sim(seed=7, auth_rate_limit=3, secret=SECRET, paused=True) as sim:
+        started = time.time()
+        account = login(sim, MANAGER)
+        assert refresh(sim, "not-a-token").status_code == 401
+        assert api_get(sim, account, "users/me").status_code == 200  # not an auth request
+        bad = httpx.post(f"{sim.url}/api/auth/login", json={}, timeout=HTTP_TIMEOUT)
+        assert bad.status_code == 422
+        limited = refresh(sim, account.refresh_token)
+        assert limited.status_code == 429
+        log = sim.control("GET", "auth-log").json()["requests"]
+    assert [(e["path"], e["status"]) for e in log] == [
+        ("/api/auth/login", 200),
+        ("/api/auth/refresh", 401),
+        ("/api/auth/login", 422),
+        ("/api/auth/refresh", 429),
+    ]
+    times = [e["at"] for e in log]
+    assert times == sorted(times) and started - 1 <= times[0] <= times[-1] <= time.time() + 1

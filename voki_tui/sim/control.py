@@ -73,6 +73,13 @@ async def state(request: Request, sim: Simulator) -> Response:
 
 
 @loopback_only
+async def auth_log(request: Request, sim: Simulator) -> Response:
+    """Every ``/api/auth/*`` request this run answered, 429s included, oldest first:
+    ``{"requests": [{"at": <host epoch seconds>, "path", "status"}]}``."""
+    return JSONResponse({"requests": list(sim.auth_log)})
+
+
+@loopback_only
 async def pause(request: Request, sim: Simulator) -> Response:
     sim.scenario.paused = True
     return _ok(paused=True)
@@ -183,6 +190,7 @@ async def close_channel(request: Request, sim: Simulator) -> Response:
 
 ROUTES = [
     Route("/__sim/state", state),
+    Route("/__sim/auth-log", auth_log),
     Route("/__sim/pause", pause, methods=["POST"]),
     Route("/__sim/resume", resume, methods=["POST"]),
     Route("/__sim/drop", drop, methods=["POST"]),

@@ -12,6 +12,7 @@ import contextlib
 import logging
 import random
 import socket
+from collections import deque
 from typing import Any
 
 import uvicorn
@@ -33,6 +34,7 @@ from .world import DEMO_EMAILS, build_world
 
 log = logging.getLogger("voki_tui.sim")
 SOCKET_PATH = "/socket/websocket"
+AUTH_LOG_MAX = 100_000
 
 
 class Simulator:
@@ -63,6 +65,8 @@ class Simulator:
         self.scenario.seed()
         self.router = Router(self)
         self.bad_frames = 0
+        #: Every ``/api/auth/*`` request answered (``GET /__sim/auth-log``), newest last.
+        self.auth_log: deque[dict[str, Any]] = deque(maxlen=AUTH_LOG_MAX)
 
     def __repr__(self) -> str:
         return f"Simulator(url={self.base_url!r}, seed={self.config.seed})"
