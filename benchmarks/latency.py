@@ -131,7 +131,8 @@ def measure_rate(
     departments = max(1, round(rate / 10))
     result = RateResult(rate, departments, 0.0)
     with SimProcess(departments=departments, paused=True) as sim, app_env() as env:
-        order = [arg for d in range(1, departments + 1) for arg in ("--department", str(d))]
+        ids = sim.department_ids()
+        order = [arg for d in ids for arg in ("--department", d)]
         argv = app_argv(sim.url, *order, publish_interval=publish_interval)
         child = PtyChild(argv, 120, 40, env)  # department 1 comes first
         try:
@@ -156,7 +157,7 @@ def measure_rate(
                     n += 1
                     marker = f"Zq{n:04d}k".encode()
                     watcher.expect(marker)
-                    body = {"department_id": 1, "customer_name": marker.decode()}
+                    body = {"department_id": ids[0], "customer_name": marker.decode()}
                     sent[marker] = time.monotonic()
                     http.post("/__sim/customers", json=body).raise_for_status()
                     time.sleep(max(0.0, t0 + n * 0.5 - time.monotonic()))

@@ -197,11 +197,12 @@ def state_memory() -> tuple[list[DepartmentBook], float]:
 def snapshot_command(customers: int) -> dict[str, Any]:
     with SimProcess(departments=DEPARTMENTS, agents=AGENTS, paused=True) as sim, app_env() as env:
         started = time.perf_counter()
+        ids = sim.department_ids()
         with httpx.Client(base_url=sim.url, timeout=30) as client:
             for n in range(customers):
                 client.post(
                     "/__sim/customers",
-                    json={"department_id": n % DEPARTMENTS + 1, "customer_name": f"Scale {n}"},
+                    json={"department_id": ids[n % DEPARTMENTS], "customer_name": f"Scale {n}"},
                 ).raise_for_status()
         inject_s = time.perf_counter() - started
         argv = [*voki_tui(), "snapshot", "--json", "--server", sim.url, "--tenant", "demo",

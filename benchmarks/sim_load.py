@@ -247,7 +247,7 @@ def main(argv: list[str] | None = None) -> int:
 
     with SimProcess(seed=args.seed, auth_rate_limit=100_000, paused=True) as sim:
         token = login(sim.url)
-        departments = [int(d["id"]) for d in sim.state()["departments"]]
+        departments = sim.department_ids()
         plans: list[list[str]] = []
         for i in range(args.sockets):
             chosen = [

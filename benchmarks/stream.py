@@ -66,8 +66,8 @@ def login(base: str, email: str = EMAIL) -> str:
     return str(body.get("data", body)["access_token"])
 
 
-def department_ids(sim: SimProcess) -> list[int]:
-    return [int(entry["id"]) for entry in sim.state()["departments"]]
+def department_ids(sim: SimProcess) -> list[str]:
+    return sim.department_ids()
 
 
 async def _record(sim: SimProcess, frames: int, rate: float) -> Recording:

@@ -67,7 +67,7 @@ def _inject(name: str, sim: SimProcess, rng: random.Random, silence_s: float) ->
         "silence": lambda: sim.control("POST", f"silence?seconds={silence_s:g}"),
         "revoke": lambda: (sim.control("POST", "revoke"), sim.control("POST", "drop")),
         "restart": sim.restart,
-        "raw": lambda: send_raw(sim, garbage_frames(str(rng.randint(1, 4)))),
+        "raw": lambda: send_raw(sim, garbage_frames(rng.choice(sim.department_ids()))),
         "burst": lambda: burst(sim, events_per_second=1000, seconds=1.0),
     }
     actions[name]()

@@ -145,7 +145,7 @@ async def live_feed(
     store_dir: Path,
     *,
     settings: core.Settings = FAST_PHOENIX,
-    departments: tuple[int, ...] | None = None,
+    departments: tuple[str, ...] | None = None,
     refresh_interval: float = 1.0,
     transport: httpx.AsyncBaseTransport | None = None,
     via: str | None = None,
@@ -157,7 +157,7 @@ async def live_feed(
     await session.login(DEMO_PASSWORD)
     listed = [wire.department(item) for item in await client.departments()]
     if departments is not None:
-        listed = [d for d in listed if int(d.id) in departments]
+        listed = [d for d in listed if d.id in departments]
     feed = LiveFeed(
         client,
         session,

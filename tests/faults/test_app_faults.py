@@ -120,7 +120,8 @@ async def test_app_survives_drop_and_restart_with_a_truthful_status_bar(
                 return link(app) is not LinkState.LIVE
 
             await wait_for(down, 10, step=0.01)
-            sim.control("POST", "customers", json={"department_id": 1, "customer_name": fault})
+            body = {"department_id": sim.department_ids()[0], "customer_name": fault}
+            sim.control("POST", "customers", json=body)
             seconds = await shows_truth(app, sim)
             record(f"app: {fault}", True, seconds)
         assert app.is_running

@@ -30,8 +30,9 @@ def sim() -> Iterator[InProcessSim]:
         yield h
 
 
-def add_customer(sim: InProcessSim, name: str, department: int = 1) -> None:
-    body = {"department_id": department, "customer_name": name}
+def add_customer(sim: InProcessSim, name: str) -> None:
+    """A waiting customer in the first department."""
+    body = {"department_id": sim.department_ids()[0], "customer_name": name}
     sim.control("POST", "customers", json=body).raise_for_status()
 
 
@@ -161,7 +162,8 @@ class FlakyCalls(httpx.AsyncBaseTransport):
 
 async def test_rest_snapshot_5xx_and_timeouts(sim: InProcessSim, tmp_path: Path) -> None:
     flaky = FlakyCalls(failures=3)
-    async with live_feed(sim, tmp_path, transport=flaky, departments=(1,)) as run:
+    first = tuple(sim.department_ids()[:1])
+    async with live_feed(sim, tmp_path, transport=flaky, departments=first) as run:
         await wait_for(lambda: flaky.failed >= 1)
         assert run.fresh().connection.state is not LinkState.LIVE  # not live without the REST truth
         add_customer(sim, "while REST fails")
@@ -184,7 +186,7 @@ async def _restart_loop(sim: InProcessSim, tmp_path: Path, restarts: int) -> Non
     attempts are spaced at least as the jittered backoff table says."""
     settings = FAST_PHOENIX
     low = 1.0 - settings.reconnect.jitter
-    async with live_feed(sim, tmp_path, departments=(1, 2)) as run:
+    async with live_feed(sim, tmp_path, departments=tuple(sim.department_ids()[:2])) as run:
         await run.converged()
         attempts = attempt_times(run)
         for n in range(restarts):

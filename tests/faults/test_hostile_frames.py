@@ -23,9 +23,6 @@ from .harness import FeedRun, live_feed, wait_for
 
 pytestmark = pytest.mark.faults
 
-DEPT = 1
-TOPIC = f"queue:{DEPT}"
-
 
 @pytest.fixture
 def sim() -> Iterator[InProcessSim]:
@@ -33,13 +30,25 @@ def sim() -> Iterator[InProcessSim]:
         yield h
 
 
+@pytest.fixture
+def dept(sim: InProcessSim) -> str:
+    """The first department's id (a uuid), from the sim's ground truth."""
+    return sim.department_ids()[0]
+
+
+@pytest.fixture
+def topic(dept: str) -> str:
+    return f"queue:{dept}"
+
+
 def frame(topic: str, event: str, payload: Any, join_ref: Any = None) -> str:
     return json.dumps([join_ref, None, topic, event, payload])
 
 
 def customer(sim: SimHandle, name: str = "Ana") -> dict[str, Any]:
-    """Add a real waiting customer; the sim broadcasts its ``customer_joined``."""
-    response = sim.control("POST", "customers", json={"department_id": DEPT, "customer_name": name})
+    """Add a real waiting customer to the first department; the sim broadcasts it."""
+    body = {"department_id": sim.department_ids()[0], "customer_name": name}
+    response = sim.control("POST", "customers", json=body)
     response.raise_for_status()
     data: dict[str, Any] = response.json()["data"]
     return data
@@ -65,33 +74,35 @@ def logged(caplog: pytest.LogCaptureFixture, *needles: str) -> bool:
     return all(needle in text for needle in needles)
 
 
-def huge_payload() -> str:
-    return frame(TOPIC, "customer_joined", {"customer_name": "x" * (10 * 1024 * 1024)})
+def huge_payload(topic: str) -> str:
+    return frame(topic, "customer_joined", {"customer_name": "x" * (10 * 1024 * 1024)})
 
 
 NESTING = 100_000
 
-MALFORMED: dict[str, str] = {
-    "not-json": "{this is not json",
-    "not-an-array": json.dumps({"topic": TOPIC, "event": "customer_joined"}),
-    "wrong-arity": json.dumps([None, None, TOPIC, "customer_joined"]),
-    "topic-not-string": json.dumps([None, None, 42, "customer_joined", {}]),
-    "payload-not-object": json.dumps([None, None, TOPIC, "customer_joined", [1, 2]]),
-    "ref-is-bool": json.dumps([True, None, TOPIC, "customer_joined", {}]),
-    "nan-constant": f'[null,null,"{TOPIC}","customer_joined",{{"position":NaN}}]',
-    "deeply-nested": f'[null,null,"{TOPIC}","x",{{"a":' + "[" * NESTING + "]" * NESTING + "}]",
-}
+
+def malformed(topic: str) -> dict[str, str]:
+    return {
+        "not-json": "{this is not json",
+        "not-an-array": json.dumps({"topic": topic, "event": "customer_joined"}),
+        "wrong-arity": json.dumps([None, None, topic, "customer_joined"]),
+        "topic-not-string": json.dumps([None, None, 42, "customer_joined", {}]),
+        "payload-not-object": json.dumps([None, None, topic, "customer_joined", [1, 2]]),
+        "ref-is-bool": json.dumps([True, None, topic, "customer_joined", {}]),
+        "nan-constant": f'[null,null,"{topic}","customer_joined",{{"position":NaN}}]',
+        "deeply-nested": f'[null,null,"{topic}","x",{{"a":' + "[" * NESTING + "]" * NESTING + "}]",
+    }
 
 
-@pytest.mark.parametrize("name", sorted(MALFORMED))
+@pytest.mark.parametrize("name", sorted(malformed("queue:any")))
 async def test_malformed_frame_is_counted_logged_and_survived(
-    name: str, sim: InProcessSim, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    name: str, sim: InProcessSim, topic: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO)
     async with live_feed(sim, tmp_path) as run:
         await run.converged()
         reconnects = run.fresh().counters.reconnects
-        delta = await inject(run, MALFORMED[name])
+        delta = await inject(run, malformed(topic)[name])
         assert delta.get("malformed_frames") == 1, delta
         assert logged(caplog, "protocol violation")
         # The connection survives where the protocol allows: a bad text frame is not a drop.
@@ -102,14 +113,14 @@ async def test_malformed_frame_is_counted_logged_and_survived(
 
 
 async def test_ten_megabyte_frame(
-    sim: InProcessSim, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    sim: InProcessSim, topic: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Under the 16 MiB limit: parsed, found invalid (no call_id), counted; nothing else moves."""
     async with live_feed(sim, tmp_path) as run:
         await run.converged()
-        delta = await inject(run, huge_payload())
+        delta = await inject(run, huge_payload(topic))
         assert delta.get("invalid_payloads") == 1, delta
-        assert logged(caplog, "customer_joined on queue:1")
+        assert logged(caplog, f"customer_joined on {topic}")
         # The log line must not carry the 10 MB of text.
         assert max(len(r.getMessage()) for r in caplog.records) < 10_000
         customer(sim)
@@ -117,11 +128,11 @@ async def test_ten_megabyte_frame(
 
 
 async def test_unknown_event(
-    sim: InProcessSim, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    sim: InProcessSim, topic: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     async with live_feed(sim, tmp_path) as run:
         await run.converged()
-        delta = await inject(run, frame(TOPIC, "queue_exploded", {"why": "because"}))
+        delta = await inject(run, frame(topic, "queue_exploded", {"why": "because"}))
         assert delta.get("unknown_events") == 1, delta
         assert logged(caplog, "queue_exploded")
         await run.converged()
@@ -138,13 +149,17 @@ async def test_unknown_event(
     ids=["empty", "object-id", "wrong-types", "nulls"],
 )
 async def test_payload_failing_validation(
-    payload: dict[str, Any], sim: InProcessSim, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    payload: dict[str, Any],
+    sim: InProcessSim,
+    topic: str,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     async with live_feed(sim, tmp_path) as run:
         await run.converged()
-        delta = await inject(run, frame(TOPIC, "customer_joined", payload))
+        delta = await inject(run, frame(topic, "customer_joined", payload))
         assert delta.get("invalid_payloads") == 1, delta
-        assert logged(caplog, "customer_joined on queue:1")
+        assert logged(caplog, f"customer_joined on {topic}")
         await run.converged()
 
 
@@ -153,7 +168,8 @@ UNKNOWN_LEAVE = {"joins": {}, "leaves": {"no-such-user": {"metas": [{"phx_ref": 
 
 async def _unknown_presence_leave(run: FeedRun) -> dict[str, int]:
     await run.converged()
-    delta = await inject(run, frame(f"presence:{DEPT}", "presence_diff", UNKNOWN_LEAVE))
+    dept = run.sim.department_ids()[0]
+    delta = await inject(run, frame(f"presence:{dept}", "presence_diff", UNKNOWN_LEAVE))
     await run.converged()
     return delta
 
@@ -176,46 +192,49 @@ async def test_presence_diff_leave_for_unknown_key_is_counted(
 
 
 async def _stray_department_event(run: FeedRun) -> dict[str, int]:
-    """Department 2 exists but is not watched: send it an event on its topic."""
+    """The second department exists but is not watched: send it an event on its topic."""
     await run.converged()
-    payload = {**customer(run.sim), "department_id": 2, "call_id": "stray"}
+    other = run.sim.department_ids()[1]
+    payload = {**customer(run.sim), "department_id": other, "call_id": "stray"}
     await run.converged()
-    delta = await inject(run, frame("queue:2", "customer_joined", payload))
+    delta = await inject(run, frame(f"queue:{other}", "customer_joined", payload))
     await run.converged()
     return delta
 
 
 async def test_event_for_a_department_not_joined_changes_nothing(
-    sim: InProcessSim, tmp_path: Path
+    sim: InProcessSim, dept: str, tmp_path: Path
 ) -> None:
-    async with live_feed(sim, tmp_path, departments=(DEPT,)) as run:
+    async with live_feed(sim, tmp_path, departments=(dept,)) as run:
         await _stray_department_event(run)
-        assert [v.department.id for v in run.fresh().departments] == [str(DEPT)]
+        assert [v.department.id for v in run.fresh().departments] == [dept]
         assert all(c.call_id != "stray" for v in run.fresh().departments for c in v.waiting)
 
 
 async def test_event_for_a_department_not_joined_is_counted(
-    sim: InProcessSim, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    sim: InProcessSim, dept: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    async with live_feed(sim, tmp_path, departments=(DEPT,)) as run:
+    async with live_feed(sim, tmp_path, departments=(dept,)) as run:
         delta = await _stray_department_event(run)
         assert set(delta) - {"frames_received"}, f"not counted: {delta}"
-        assert logged(caplog, "queue:2")
+        assert logged(caplog, f"queue:{sim.department_ids()[1]}")
 
 
-async def test_duplicate_join_is_idempotent(sim: InProcessSim, tmp_path: Path) -> None:
+async def test_duplicate_join_is_idempotent(sim: InProcessSim, topic: str, tmp_path: Path) -> None:
     async with live_feed(sim, tmp_path) as run:
         await run.converged()
         data = customer(sim, "Bia")
         await run.converged()
         for _ in range(3):
-            await inject(run, frame(TOPIC, "customer_joined", data))
+            await inject(run, frame(topic, "customer_joined", data))
         await run.converged()
         waiting = [c.call_id for v in run.fresh().departments for c in v.waiting]
         assert waiting.count(data["call_id"]) == 1
 
 
-async def test_leave_that_overtakes_its_join(sim: InProcessSim, tmp_path: Path) -> None:
+async def test_leave_that_overtakes_its_join(
+    sim: InProcessSim, dept: str, topic: str, tmp_path: Path
+) -> None:
     """Out of order: ``customer_left`` then the (late) ``customer_joined`` of the same call.
     The sim never had that call waiting: the late join must not resurrect a ghost."""
     async with live_feed(sim, tmp_path) as run:
@@ -223,20 +242,20 @@ async def test_leave_that_overtakes_its_join(sim: InProcessSim, tmp_path: Path) 
         template = customer(sim, "Caio")
         await run.converged()
         ghost = {**template, "call_id": "late-ghost", "customer_name": "Ghost"}
-        left = {"call_id": "late-ghost", "department_id": DEPT, "reason": "abandoned"}
-        await inject(run, frame(TOPIC, "customer_left", left))
-        await inject(run, frame(TOPIC, "customer_joined", ghost))
+        left = {"call_id": "late-ghost", "department_id": dept, "reason": "abandoned"}
+        await inject(run, frame(topic, "customer_left", left))
+        await inject(run, frame(topic, "customer_joined", ghost))
         await run.converged()
         assert all(c.call_id != "late-ghost" for v in run.fresh().departments for c in v.waiting)
 
 
-async def test_stale_join_ref_is_dropped(sim: InProcessSim, tmp_path: Path) -> None:
+async def test_stale_join_ref_is_dropped(sim: InProcessSim, topic: str, tmp_path: Path) -> None:
     """A push carrying an old join_ref (a previous incarnation of the channel) is ignored."""
     async with live_feed(sim, tmp_path) as run:
         await run.converged()
         ghost = {**customer(sim, "Duda"), "call_id": "stale-ref"}
         await run.converged()
-        await inject(run, frame(TOPIC, "customer_joined", ghost, join_ref="999999"))
+        await inject(run, frame(topic, "customer_joined", ghost, join_ref="999999"))
         await run.converged()
         assert run.feed.phoenix.core.stats.stale_dropped >= 1
 

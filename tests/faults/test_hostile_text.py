@@ -60,8 +60,9 @@ def visible(raw: bytes) -> str:
 @pytest.fixture
 def sim() -> Iterator[InProcessSim]:
     with running_sim(seed=23, paused=True, auth_rate_limit=1000, widget_rate_limit=1000) as h:
+        first = h.department_ids()[0]
         for name, reason, _, _ in HOSTILE:
-            body = {"department_id": 1, "customer_name": name, "reason": reason}
+            body = {"department_id": first, "customer_name": name, "reason": reason}
             h.control("POST", "customers", json=body).raise_for_status()
         yield h
 
@@ -88,7 +89,8 @@ def test_hostile_text_in_a_real_terminal(sim: InProcessSim, tmp_path: Path) -> N
     }
     env.pop("NO_COLOR", None)
     argv = [sys.executable, "-m", "voki_tui", "--server", sim.url, "--tenant", DEMO_TENANT]
-    argv += ["--email", SUPERVISOR, "--department", "1", "--lang", "en", "--insecure"]
+    first = sim.department_ids()[0]
+    argv += ["--email", SUPERVISOR, "--department", first, "--lang", "en", "--insecure"]
     child = PtyChild(argv, 200, 50, env)
     try:
         wanted = [literal for _, _, _, literal in HOSTILE] + ["TLS not verified"]
@@ -121,7 +123,8 @@ def test_hostile_text_in_a_real_terminal(sim: InProcessSim, tmp_path: Path) -> N
 
 
 async def test_hostile_text_in_the_app_with_a_real_feed(sim: InProcessSim, tmp_path: Path) -> None:
-    options = Settings(sim.url, DEMO_TENANT, SUPERVISOR, ("1",), password=DEMO_PASSWORD, lang="en")
+    first = tuple(sim.department_ids()[:1])
+    options = Settings(sim.url, DEMO_TENANT, SUPERVISOR, first, password=DEMO_PASSWORD, lang="en")
     account = Account(options, TokenStore(tmp_path))
     app = VokiApp(options, account, AccountFeed(account, FAST_PHOENIX))
     try:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from voki_tui.sim import DEMO_EMAILS
 from voki_tui.sim.testing import InProcessSim, SimProcess, running_sim
 
 from .harness import Watch, burst, check, converge, garbage_frames, poll, run_cli, send_raw
@@ -77,7 +78,9 @@ def test_snapshot_equals_truth_for_supervisor(tmp_path: Path) -> None:
 
 def test_snapshot_equals_truth_for_attendant_in_their_departments(tmp_path: Path) -> None:
     with running_sim(seed=5, paused=True, auth_rate_limit=1000) as sim:
-        members = sorted(str(i) for i in sim.server.sim.world.users[3].department_ids)
+        attendant = sim.server.sim.world.user_by_email(DEMO_EMAILS["attendant"])
+        assert attendant is not None
+        members = sorted(attendant.department_ids)
         result = run_cli("snapshot", sim, tmp_path, role="attendant")
         assert result.returncode == 0, result.stderr
         document = json.loads(result.stdout)
@@ -105,7 +108,8 @@ def test_watch_refreshes_and_continues_after_revoke(sim: InProcessSim, watch: Wa
     """Revoked access tokens: the REST snapshot after a channel crash and the reconnect after
     a drop both meet a refused token, refresh once and carry on."""
     sim.control("POST", "revoke")
-    assert sim.control("POST", "close-channel?topic=queue:1&crash=1").json()["channels"] >= 1
+    topic = f"queue:{sim.department_ids()[0]}"
+    assert sim.control("POST", f"close-channel?topic={topic}&crash=1").json()["channels"] >= 1
     _recovered(watch, sim)
     sim.control("POST", "resume")
     sim.control("POST", "revoke")
@@ -116,7 +120,7 @@ def test_watch_refreshes_and_continues_after_revoke(sim: InProcessSim, watch: Wa
 
 def test_watch_survives_raw_garbage_and_counts_it(sim: InProcessSim, watch: Watch) -> None:
     before = _counters(watch)
-    send_raw(sim, garbage_frames("1"))
+    send_raw(sim, garbage_frames(sim.department_ids()[0]))
     sim.control("POST", "resume")
     time.sleep(0.5)
     _recovered(watch, sim)
@@ -167,8 +171,8 @@ def test_the_sim_truth_lists_waiting_customers_oldest_first(tmp_path: Path) -> N
 def test_a_restarted_sim_never_reuses_a_call_id() -> None:
     """Voki's call ids are UUIDs, unique for ever; a client rightly ignores a join for a call
     it saw finish, so a restarted voki-sim must not hand out an earlier run's ids again."""
-    customer = {"department_id": 1, "customer_name": "Probe"}
     with running_sim(seed=11, paused=True) as sim:
+        customer = {"department_id": sim.department_ids()[0], "customer_name": "Probe"}
         before = sim.control("POST", "customers", json=customer).json()["data"]["call_id"]
         sim.restart()
         after = sim.control("POST", "customers", json=customer).json()["data"]["call_id"]

@@ -208,7 +208,7 @@ async function main() {
     state = await http("GET", "/__sim/state");
     return views.every(([, channels]) =>
       Object.entries(channels).every(
-        ([id, c]) => c.isSynced() && sameSummary(summarize(c.presence), truthOf(state, Number(id))),
+        ([id, c]) => c.isSynced() && sameSummary(summarize(c.presence), truthOf(state, id)),
       ),
     );
   }, 3 * STEP_MS, 200);

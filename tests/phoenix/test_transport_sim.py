@@ -87,8 +87,8 @@ async def running(sim: InProcessSim) -> AsyncIterator[tuple[PhoenixClient, Recor
         await task
 
 
-def department_id(sim: InProcessSim) -> int:
-    dep: int = sim.state()["departments"][0]["id"]
+def department_id(sim: InProcessSim) -> str:
+    dep: str = sim.department_ids()[0]
     return dep
 
 

@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import struct
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -42,8 +43,9 @@ class Account:
     user: dict[str, Any]
 
     @property
-    def id(self) -> int:
-        return int(self.user["id"])
+    def id(self) -> str:
+        """The user's id: a uuid string (voki-api.md section 5: ``notification:{user_id}``)."""
+        return str(self.user["id"])
 
     def headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.access_token}", "X-Tenant": TENANT}
@@ -102,16 +104,26 @@ def wait_for(condition: Callable[[], Any], timeout: float = 10.0, interval: floa
         time.sleep(interval)
 
 
-def attendant_departments(sim: SimHandle, manager: Account, attendant: Account) -> set[int]:
+def attendant_departments(sim: SimHandle, manager: Account, attendant: Account) -> set[str]:
     """The departments whose member list (as the manager sees it) contains the attendant."""
     departments = api_get(sim, manager, "departments", page_size=100).json()["data"]
-    mine: set[int] = set()
+    mine: set[str] = set()
     for department in departments:
         members = api_get(sim, manager, f"departments/{department['id']}/users", page_size=100)
         assert members.status_code == 200, members.text
-        if any(int(u["id"]) == attendant.id for u in members.json()["data"]):
-            mine.add(int(department["id"]))
+        if any(u["id"] == attendant.id for u in members.json()["data"]):
+            mine.add(department["id"])
     return mine
+
+
+def is_uuid(value: object) -> bool:
+    """A hyphenated UUID string in canonical lower case (how Ecto renders ``:binary_id``)."""
+    if not isinstance(value, str):
+        return False
+    try:
+        return str(uuid.UUID(value)) == value
+    except ValueError:
+        return False
 
 
 @pytest.fixture(scope="module")
@@ -139,15 +151,15 @@ def attendant(paused_sim: SimHandle) -> Account:
 
 
 @pytest.fixture(scope="module")
-def department_ids(paused_sim: SimHandle) -> list[int]:
-    """Department ids from the ground truth of ``GET /__sim/state``."""
-    return [int(d["id"]) for d in paused_sim.state()["departments"]]
+def department_ids(paused_sim: SimHandle) -> list[str]:
+    """Department ids (uuids) from the ground truth of ``GET /__sim/state``, in its order."""
+    return [str(d["id"]) for d in paused_sim.state()["departments"]]
 
 
 @pytest.fixture(scope="module")
 def attendant_split(
-    paused_sim: SimHandle, manager: Account, attendant: Account, department_ids: list[int]
-) -> tuple[list[int], list[int]]:
+    paused_sim: SimHandle, manager: Account, attendant: Account, department_ids: list[str]
+) -> tuple[list[str], list[str]]:
     """(the attendant's departments, the others), as the documented REST API reports them."""
     mine = attendant_departments(paused_sim, manager, attendant)
     return sorted(mine), [d for d in department_ids if d not in mine]

@@ -21,7 +21,7 @@ import pytest
 
 from voki_tui.sim.testing import running_sim
 
-from .conftest import CUSTOMER_JOINED
+from .conftest import CUSTOMER_JOINED, is_uuid
 
 pytestmark = pytest.mark.node
 
@@ -85,7 +85,7 @@ def test_queue_events_reach_the_js_client(report: dict[str, Any]) -> None:
         event = report["events"][key]
         assert event is not None, f"{key}: no customer_joined received"
         payload = event["payload"]
-        department_id = int(key.split(":")[1])
+        department_id = key.split(":", 1)[1]
         assert set(payload) == CUSTOMER_JOINED, payload
         assert payload["department_id"] == department_id
         uuid.UUID(payload["call_id"])
@@ -103,6 +103,13 @@ def test_presence_list_equals_ground_truth(report: dict[str, Any]) -> None:
         assert seen["synced"], f"{view}: Presence never synced"
         truth = {
             str(a["user_id"]): [a["status"], a["devices"]]
-            for a in departments[int(view.split(":")[1])]["agents"]
+            for a in departments[view.split(":", 1)[1]]["agents"]
         }
         assert seen["list"] == truth, view
+
+
+def test_ids_are_uuids_on_the_js_side(report: dict[str, Any]) -> None:
+    """Department ids (and so topics) and presence keys as phoenix.js saw them are uuids."""
+    assert report["departments"] and all(is_uuid(d) for d in report["departments"])
+    keys = [key for view in report["presence"].values() for key in view["list"]]
+    assert keys and all(is_uuid(key) for key in keys), keys

@@ -31,6 +31,8 @@ from .conftest import (
     TENANT,
     Account,
     api_get,
+    attendant_departments,
+    is_uuid,
     login,
     resign,
     totp,
@@ -196,7 +198,7 @@ def test_login_answers_wrapped_data_with_user(paused_sim: SimHandle) -> None:
     assert {"access_token", "refresh_token", "user"} <= set(data)
     user = data["user"]
     assert set(user) >= USER_FIELDS, user
-    assert type(user["id"]) is int
+    assert is_uuid(user["id"]), user
     assert user["email"] == MANAGER
     assert user["role"] == "manager"
     assert user["mfa_enabled"] is False
@@ -204,7 +206,7 @@ def test_login_answers_wrapped_data_with_user(paused_sim: SimHandle) -> None:
     assert header["alg"] == "HS256"
     claims = jwt.decode(data["access_token"], SECRET, algorithms=["HS256"])
     assert {"sub", "tenant", "role", "exp"} <= set(claims)
-    assert str(claims["sub"]) == str(user["id"])
+    assert claims["sub"] == user["id"], "sub is the user's uuid"
     assert claims["tenant"] == TENANT
     assert claims["role"] == "manager"
     # Access tokens live 15 minutes by default (voki-api.md section 3).
@@ -346,12 +348,29 @@ def test_users_me(paused_sim: SimHandle, email: str) -> None:
     response = api_get(paused_sim, account, "users/me")
     assert response.status_code == 200, response.text
     me = response.json()["data"]
-    assert set(me) >= ME_FIELDS, me
+    # Exactly the documented fields: ``departments`` is undocumented (ASSUMED, optional), so
+    # the sim leaves it out unless started with --me-departments.
+    assert set(me) == ME_FIELDS, me
     assert me["id"] == account.user["id"]
     assert me["email"] == email
     assert me["active"] is True
     parse_time(me["inserted_at"])
     parse_time(me["updated_at"])
+
+
+def test_users_me_departments_only_with_the_flag() -> None:
+    with running_sim(seed=7, auth_rate_limit=1000, paused=True, me_departments=True) as sim:
+        manager, attendant = login(sim, MANAGER), login(sim, ATTENDANT)
+        me = api_get(sim, attendant, "users/me").json()["data"]
+        assert set(me) == ME_FIELDS | {"departments"}, me
+        names = {d["id"]: d["name"] for d in sim.state()["departments"]}
+        listed = {d["id"]: d["name"] for d in me["departments"]}
+        assert all(set(d) == {"id", "name"} for d in me["departments"]), me["departments"]
+        assert set(listed) == attendant_departments(sim, manager, attendant)
+        assert len(listed) == 2 and all(names[i] == n for i, n in listed.items())
+        # A supervisor belongs to no department (they see them all): no list either.
+        supervisor = login(sim, SUPERVISOR)
+        assert "departments" not in api_get(sim, supervisor, "users/me").json()["data"]
 
 
 def test_missing_bearer_401(paused_sim: SimHandle) -> None:
@@ -401,7 +420,7 @@ def test_tenant_mismatch_401(paused_sim: SimHandle, manager: Account) -> None:
 
 @pytest.mark.parametrize("path", ["departments", "departments/{id}", "access-links"])
 def test_attendant_forbidden_on_supervisor_resources(
-    paused_sim: SimHandle, attendant: Account, department_ids: list[int], path: str
+    paused_sim: SimHandle, attendant: Account, department_ids: list[str], path: str
 ) -> None:
     response = api_get(paused_sim, attendant, path.format(id=department_ids[0]))
     assert_detail_error(response, 403)
@@ -428,7 +447,8 @@ def test_departments_list(paused_sim: SimHandle, supervisor: Account) -> None:
     assert names == sorted(names)
     for item in items:
         assert set(item) >= DEPARTMENT_FIELDS, item
-        assert type(item["id"]) is int
+        assert is_uuid(item["id"]), item
+        assert is_uuid(item["sector_id"]), item
         assert type(item["max_wait_time"]) is int
         assert type(item["max_queue_size"]) is int
         assert type(item["user_count"]) is int
@@ -456,7 +476,7 @@ def test_departments_paging_and_clamp(paused_sim: SimHandle, manager: Account) -
 
 
 def test_department_get_and_404(
-    paused_sim: SimHandle, manager: Account, department_ids: list[int]
+    paused_sim: SimHandle, manager: Account, department_ids: list[str]
 ) -> None:
     response = api_get(paused_sim, manager, f"departments/{department_ids[0]}")
     assert response.status_code == 200, response.text
@@ -464,13 +484,14 @@ def test_department_get_and_404(
     assert department["id"] == department_ids[0]
     assert set(department) >= DEPARTMENT_FIELDS
     assert_detail_error(api_get(paused_sim, manager, "departments/999999"), 404)
+    assert_detail_error(api_get(paused_sim, manager, f"departments/{uuid.uuid4()}"), 404)
 
 
 def test_department_users(
     paused_sim: SimHandle,
     manager: Account,
     attendant: Account,
-    attendant_split: tuple[list[int], list[int]],
+    attendant_split: tuple[list[str], list[str]],
 ) -> None:
     mine, others = attendant_split
     assert len(mine) == 2, "the demo attendant belongs to exactly two departments"
@@ -479,10 +500,11 @@ def test_department_users(
     members, meta = assert_paged(api_get(paused_sim, manager, f"departments/{department_id}/users"))
     for member in members:
         assert {"id", "name", "email", "role"} <= set(member), member
-        assert type(member["id"]) is int
+        assert is_uuid(member["id"]), member
     listed = api_get(paused_sim, manager, f"departments/{department_id}").json()["data"]
     assert listed["user_count"] == meta["total_count"]
     assert_detail_error(api_get(paused_sim, manager, "departments/999999/users"), 404)
+    assert_detail_error(api_get(paused_sim, manager, f"departments/{uuid.uuid4()}/users"), 404)
 
 
 # --- calls -----------------------------------------------------------------------------------
@@ -532,8 +554,8 @@ def test_calls_list_shape_and_default_order(
         assert set(item) >= CALL_FIELDS, item
         uuid.UUID(item["id"])
         assert item["status"] in CALL_STATUSES
-        assert type(item["department_id"]) is int
-        assert item["user_id"] is None or type(item["user_id"]) is int
+        assert is_uuid(item["department_id"]), item
+        assert item["user_id"] is None or is_uuid(item["user_id"]), item
         parse_time(item["inserted_at"])
         assert item["wait_time"] is None or type(item["wait_time"]) is int
         assert item["duration"] is None or type(item["duration"]) is int
@@ -643,12 +665,12 @@ def test_attendant_can_list_calls(history_sim: SimHandle) -> None:
 
 
 def test_access_links(
-    paused_sim: SimHandle, supervisor: Account, department_ids: list[int]
+    paused_sim: SimHandle, supervisor: Account, department_ids: list[str]
 ) -> None:
     links, _ = assert_paged(api_get(paused_sim, supervisor, "access-links", page_size=100))
     for link in links:
         assert set(link) >= ACCESS_LINK_FIELDS, link
-        assert type(link["department_id"]) is int
+        assert is_uuid(link["id"]) and is_uuid(link["department_id"]), link
     for department_id in department_ids:
         filtered, _ = assert_paged(
             api_get(paused_sim, supervisor, "access-links", department_id=department_id)
@@ -668,7 +690,7 @@ def test_access_links(
 
 
 def test_widget_validate(
-    paused_sim: SimHandle, manager: Account, department_ids: list[int]
+    paused_sim: SimHandle, manager: Account, department_ids: list[str]
 ) -> None:
     department_id = department_ids[0]
     link = active_link(paused_sim, manager, department_id)
@@ -686,7 +708,7 @@ def test_widget_validate(
 
 
 def test_widget_join_and_status(
-    paused_sim: SimHandle, manager: Account, department_ids: list[int]
+    paused_sim: SimHandle, manager: Account, department_ids: list[str]
 ) -> None:
     department_id = department_ids[-1]
     link = active_link(paused_sim, manager, department_id)
@@ -772,18 +794,18 @@ def test_control_state_shape(paused_sim: SimHandle) -> None:
     assert state["departments"]
     for department in state["departments"]:
         assert {"id", "name", "waiting", "agents"} <= set(department)
-        assert type(department["id"]) is int
+        assert is_uuid(department["id"]), department
         for call_id in department["waiting"]:
             uuid.UUID(call_id)
         for agent in department["agents"]:
             assert {"user_id", "status", "devices"} <= set(agent)
-            # The presence key (the user id as a string, as Phoenix.Presence keys are), so the
-            # ground truth compares directly with what a Presence client lists.
-            assert type(agent["user_id"]) is str and agent["user_id"].isdigit()
+            # The presence key (the user's uuid), so the ground truth compares directly with
+            # what a Presence client lists.
+            assert is_uuid(agent["user_id"]), agent
             assert type(agent["devices"]) is int and agent["devices"] >= 1
 
 
-def test_control_customers_and_pause(paused_sim: SimHandle, department_ids: list[int]) -> None:
+def test_control_customers_and_pause(paused_sim: SimHandle, department_ids: list[str]) -> None:
     department_id = department_ids[0]
 
     def waiting() -> list[str]:
@@ -820,6 +842,77 @@ def test_same_seed_same_world() -> None:
             ]
 
     assert world(5) == world(5)
+
+
+def directory_ids(sim: SimHandle) -> dict[str, Any]:
+    """Every directory id the documented REST API shows a manager, and the demo users' ids."""
+    users = {email: login(sim, email).user["id"] for email in (MANAGER, SUPERVISOR, ATTENDANT)}
+    manager = login(sim, MANAGER)
+    departments = api_get(sim, manager, "departments", page_size=100).json()["data"]
+    members = {
+        d["id"]: sorted(
+            u["id"]
+            for u in api_get(sim, manager, f"departments/{d['id']}/users", page_size=100).json()[
+                "data"
+            ]
+        )
+        for d in departments
+    }
+    links = api_get(sim, manager, "access-links", page_size=100).json()["data"]
+    return {
+        "users": users,
+        "departments": sorted((d["name"], d["id"], d["sector_id"]) for d in departments),
+        "members": members,
+        "links": sorted((link["id"], link["department_id"]) for link in links),
+    }
+
+
+def test_ids_are_uuids_and_the_same_for_one_seed() -> None:
+    """Voki's ids are uuids (``queue:department_uuid``); one seed gives one set of ids."""
+    with running_sim(seed=5, auth_rate_limit=1000, paused=True) as sim:
+        first = directory_ids(sim)
+        state_ids = [d["id"] for d in sim.state()["departments"]]
+    with running_sim(seed=5, auth_rate_limit=1000, paused=True) as sim:
+        assert directory_ids(sim) == first
+    with running_sim(seed=6, auth_rate_limit=1000, paused=True) as sim:
+        other = directory_ids(sim)
+    assert sorted(state_ids) == sorted(d[1] for d in first["departments"])
+    ids = [
+        *first["users"].values(),
+        *first["members"],
+        *(i for m in first["members"].values() for i in m),
+    ]
+    ids += [x for d in first["departments"] for x in d[1:]] + [
+        x for link in first["links"] for x in link
+    ]
+    assert ids and all(is_uuid(i) for i in ids), ids
+    assert set(first["users"].values()).isdisjoint(other["users"].values())
+    assert {d[1] for d in first["departments"]}.isdisjoint(d[1] for d in other["departments"])
+
+
+@pytest.mark.parametrize(
+    "department_id",
+    [1, "1", True, None, "not-a-uuid", "00000000-0000-4000-8000-000000000000"],
+    ids=["int", "digit-string", "bool", "null", "text", "unknown-uuid"],
+)
+def test_control_customers_takes_a_department_uuid(
+    paused_sim: SimHandle, department_id: object
+) -> None:
+    response = paused_sim.control(
+        "POST", "customers", json={"department_id": department_id, "customer_name": "Nobody"}
+    )
+    assert_field_errors(response, {"department_id"})
+
+
+def test_id_filters_take_uuids(history_sim: SimHandle, history_manager: Account) -> None:
+    for path, name in (
+        ("calls", "department_id"),
+        ("calls", "user_id"),
+        ("access-links", "department_id"),
+    ):
+        assert_field_errors(api_get(history_sim, history_manager, path, **{name: "1"}), {name})
+        unknown = api_get(history_sim, history_manager, path, **{name: str(uuid.uuid4())})
+        assert assert_paged(unknown)[0] == [], (path, name)
 
 
 def test_control_rate_and_resume() -> None:

@@ -10,7 +10,9 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import socket
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -21,11 +23,13 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from voki_tui.sim import DEMO_EMAILS, DEMO_PASSWORD, DEMO_TENANT
+from voki_tui.sim.__main__ import build_parser, parse_args
 from voki_tui.sim.auth import RateLimiter
 from voki_tui.sim.config import SimConfig
+from voki_tui.sim.control import ROUTES as CONTROL_ROUTES
 from voki_tui.sim.presence import PresenceBook
 from voki_tui.sim.scenario import Scenario
-from voki_tui.sim.testing import InProcessSim, SimHandle, SimProcess, running_sim
+from voki_tui.sim.testing import InProcessSim, SimHandle, SimProcess, cli_args, running_sim
 from voki_tui.sim.totp import totp, verify
 from voki_tui.sim.wire import V1, V2, FrameError, serializer_for, text_frame
 from voki_tui.sim.world import build_world
@@ -278,3 +282,58 @@ def test_subprocess_prints_url_and_serves() -> None:
         assert proc.state()["paused"] is True
         assert len(proc.mfa_secret) == 32
         _login(proc)
+
+
+async def test_accepted_sockets_have_nagle_off(sim: InProcessSim) -> None:
+    """Every accepted connection, HTTP or websocket, has TCP_NODELAY: with Nagle on, each
+    request on a kept-alive connection stalled ~44 ms (head and body written apart, the
+    body waiting for the client's delayed ACK). Timing is left to benchmarks/sim_requests.py."""
+    token = _login(sim)
+    async with httpx.AsyncClient(base_url=sim.url, timeout=WAIT) as http:
+        assert (await http.get("/__sim/state")).status_code == 200
+        async with _socket(sim, token) as ws:
+            await ws.send('[null,"1","phoenix","heartbeat",{}]')
+            await _frame(ws)
+            uvicorn_server = sim.server._server
+            assert uvicorn_server is not None
+            http_sockets = [
+                p.transport.get_extra_info("socket")
+                for p in uvicorn_server.server_state.connections
+            ]
+            ws_sockets = [c.transport.get_extra_info("socket") for c in sim.server.sim.hub.conns]
+            assert len(http_sockets) >= 2 and len(ws_sockets) == 1
+            for sock in http_sockets + ws_sockets:
+                assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0, sock
+
+
+def test_cli_flags_round_trip() -> None:
+    """Every SimConfig field has its flag: ``cli_args`` (used by SimProcess) parses back."""
+    config = SimConfig(
+        port=0,
+        seed=3,
+        me_departments=True,
+        paused=True,
+        boot=5,
+        clock_offset=-3600.5,
+        forget_sessions_on_restart=True,
+    )
+    assert parse_args(cli_args(config)) == config
+    assert parse_args(["--me-departments"]).me_departments is True
+    assert parse_args([]).me_departments is False
+    assert parse_args(["--clock-offset", "-90"]).clock_offset == -90.0
+
+
+def test_readme_lists_every_flag_and_control_endpoint() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## voki-sim: a local Voki server", 1)[1].split("\n## ", 1)[0]
+    flags = [
+        option
+        for action in build_parser()._actions
+        for option in action.option_strings
+        if option.startswith("--") and option != "--help"
+    ]
+    assert flags and [f for f in flags if f"`{f}" not in section] == []
+    endpoints = [route.path.removeprefix("/__sim/") for route in CONTROL_ROUTES]
+    missing = [e for e in endpoints if f"`POST {e}" not in section and f"`GET {e}" not in section]
+    missing = [e for e in missing if f", `{e}`" not in section]  # "`POST pause`, `resume`"
+    assert len(endpoints) >= 14 and missing == []

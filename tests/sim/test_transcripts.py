@@ -35,6 +35,7 @@ from .conftest import (
     SECRET,
     Account,
     api_get,
+    is_uuid,
     login,
     resign,
 )
@@ -125,7 +126,7 @@ async def wire(sim: SimHandle, token: str | None) -> AsyncIterator[Wire]:
         yield Wire(ws)
 
 
-def customer(sim: SimHandle, department_id: int, name: str, reason: str = "billing") -> None:
+def customer(sim: SimHandle, department_id: str, name: str, reason: str = "billing") -> None:
     response = sim.control(
         "POST",
         "customers",
@@ -134,11 +135,11 @@ def customer(sim: SimHandle, department_id: int, name: str, reason: str = "billi
     assert response.status_code < 300, response.text
 
 
-def waiting_of(sim: SimHandle, department_id: int) -> list[str]:
+def waiting_of(sim: SimHandle, department_id: str) -> list[str]:
     return next(d["waiting"] for d in sim.state()["departments"] if d["id"] == department_id)
 
 
-def agents_of(state: dict[str, Any], department_id: int) -> dict[str, tuple[str, int]]:
+def agents_of(state: dict[str, Any], department_id: str) -> dict[str, tuple[str, int]]:
     department = next(d for d in state["departments"] if d["id"] == department_id)
     return {str(a["user_id"]): (a["status"], a["devices"]) for a in department["agents"]}
 
@@ -242,7 +243,7 @@ async def test_unknown_event_on_phoenix_topic(paused_sim: SimHandle, manager: Ac
 
 
 async def test_join_queue_ok(
-    paused_sim: SimHandle, manager: Account, department_ids: list[int]
+    paused_sim: SimHandle, manager: Account, department_ids: list[str]
 ) -> None:
     topic = f"queue:{department_ids[0]}"
     async with wire(paused_sim, manager.access_token) as w:
@@ -251,7 +252,7 @@ async def test_join_queue_ok(
 
 
 async def test_join_numeric_refs_and_null_payload(
-    paused_sim: SimHandle, manager: Account, department_ids: list[int]
+    paused_sim: SimHandle, manager: Account, department_ids: list[str]
 ) -> None:
     first, second = (f"queue:{d}" for d in department_ids[:2])
     async with wire(paused_sim, manager.access_token) as w:
@@ -279,7 +280,7 @@ async def test_join_snapshot_option() -> None:
 
 
 async def test_unmatched_topic_and_push_to_topic_not_joined(
-    paused_sim: SimHandle, manager: Account, department_ids: list[int]
+    paused_sim: SimHandle, manager: Account, department_ids: list[str]
 ) -> None:
     async with wire(paused_sim, manager.access_token) as w:
         await w.send(["21", "21", "nosuch:topic", "phx_join", {}])
@@ -293,7 +294,7 @@ async def test_unmatched_topic_and_push_to_topic_not_joined(
 async def test_attendant_refused_on_foreign_department(
     paused_sim: SimHandle,
     attendant: Account,
-    attendant_split: tuple[list[int], list[int]],
+    attendant_split: tuple[list[str], list[str]],
     prefix: str,
 ) -> None:
     mine, others = attendant_split
@@ -313,11 +314,13 @@ async def test_attendant_refused_on_foreign_department(
         assert reply[4]["status"] == "ok"
 
 
+@pytest.mark.parametrize("ident", ["999999", "1", "unknown-uuid"])
 @pytest.mark.parametrize("prefix", ["queue", "presence"])
 async def test_unknown_department_not_found(
-    paused_sim: SimHandle, manager: Account, prefix: str
+    paused_sim: SimHandle, manager: Account, prefix: str, ident: str
 ) -> None:
-    topic = f"{prefix}:999999"
+    """Topics name a department's uuid; an integer or an unknown uuid is no department."""
+    topic = f"{prefix}:{uuid.uuid4() if ident == 'unknown-uuid' else ident}"
     async with wire(paused_sim, manager.access_token) as w:
         assert await w.join(topic, "3") == [
             "3",
@@ -328,14 +331,20 @@ async def test_unknown_department_not_found(
         ]
 
 
-async def test_notification_topic_of_own_user(paused_sim: SimHandle, manager: Account) -> None:
+async def test_notification_topic_of_own_user(
+    paused_sim: SimHandle, manager: Account, attendant: Account
+) -> None:
+    assert is_uuid(manager.id)
     topic = f"notification:{manager.id}"
+    refused = {"status": "error", "response": {"reason": "unauthorized"}}
     async with wire(paused_sim, manager.access_token) as w:
         assert await w.join(topic, "4") == ["4", "4", topic, "phx_reply", OK_EMPTY]
+        other = f"notification:{attendant.id}"
+        assert await w.join(other, "5") == ["5", "5", other, "phx_reply", refused]
 
 
 async def test_duplicate_join_reply_first_then_close_old(
-    paused_sim: SimHandle, manager: Account, department_ids: list[int]
+    paused_sim: SimHandle, manager: Account, department_ids: list[str]
 ) -> None:
     topic = f"queue:{department_ids[0]}"
     async with wire(paused_sim, manager.access_token) as w:
@@ -350,7 +359,7 @@ async def test_duplicate_join_reply_first_then_close_old(
 
 
 async def test_leave_reply_then_close(
-    paused_sim: SimHandle, manager: Account, department_ids: list[int]
+    paused_sim: SimHandle, manager: Account, department_ids: list[str]
 ) -> None:
     topic = f"queue:{department_ids[1]}"
     async with wire(paused_sim, manager.access_token) as w:
@@ -366,12 +375,44 @@ async def test_leave_reply_then_close(
 
 
 async def test_leave_of_topic_not_joined_is_ok(
-    paused_sim: SimHandle, manager: Account, department_ids: list[int]
+    paused_sim: SimHandle, manager: Account, department_ids: list[str]
 ) -> None:
     topic = f"queue:{department_ids[0]}"
     async with wire(paused_sim, manager.access_token) as w:
         await w.send(["60", "61", topic, "phx_leave", {}])
         assert await w.recv() == ["60", "61", topic, "phx_reply", OK_EMPTY]
+
+
+async def test_channel_crash_phx_error_empty_then_rejoin(
+    paused_sim: SimHandle, manager: Account, department_ids: list[str]
+) -> None:
+    """Transcript 8: an event the channel has no clause for crashes it. ``phx_error`` carries
+    ``{}`` and the channel's join_ref as both refs; the push gets no reply; the socket stays
+    open and a rejoin with a new join_ref works."""
+    topic = f"queue:{department_ids[0]}"
+    async with wire(paused_sim, manager.access_token) as w:
+        assert await w.join(topic, "30") == ["30", "30", topic, "phx_reply", OK_EMPTY]
+        await w.send(["30", "31", topic, "crash", {}])
+        assert await w.recv() == ["30", "30", topic, "phx_error", {}]
+        await w.quiet()
+        assert await w.join(topic, "32") == ["32", "32", topic, "phx_reply", OK_EMPTY]
+
+
+@pytest.mark.parametrize(("crash", "event"), [(True, "phx_error"), (False, "phx_close")])
+async def test_server_side_close_channel(
+    paused_sim: SimHandle, manager: Account, department_ids: list[str], crash: bool, event: str
+) -> None:
+    topic = f"presence:{department_ids[1]}"
+    async with wire(paused_sim, manager.access_token) as w:
+        await w.join(topic, "7")
+        await w.until(lambda f: f[3] == "presence_state")
+        params = {"topic": topic, "crash": "1"} if crash else {"topic": topic}
+        answer = paused_sim.control("POST", "close-channel", params=params)
+        assert answer.status_code == 200 and answer.json()["channels"] == 1, answer.text
+        frame, _ = await w.until(lambda f: f[3] in ("phx_error", "phx_close"))
+        assert frame == ["7", "7", topic, event, {}]
+        await w.send([None, "8", "phoenix", "heartbeat", {}])
+        assert await w.recv() == [None, "8", "phoenix", "phx_reply", OK_EMPTY]
 
 
 # --- malformed input --------------------------------------------------------------------------
@@ -399,7 +440,7 @@ async def test_malformed_frame_closes_1011(
 
 @pytest.mark.parametrize("vsn", ["1.0.0", None], ids=["vsn-1.0.0", "no-vsn"])
 async def test_v1_serializer_objects(
-    paused_sim: SimHandle, manager: Account, department_ids: list[int], vsn: str | None
+    paused_sim: SimHandle, manager: Account, department_ids: list[str], vsn: str | None
 ) -> None:
     url = f"{paused_sim.ws_url}?token={manager.access_token}"
     if vsn is not None:
@@ -423,7 +464,7 @@ async def test_v1_serializer_objects(
 
 
 async def test_injected_customer_broadcast(
-    paused_sim: SimHandle, manager: Account, department_ids: list[int]
+    paused_sim: SimHandle, manager: Account, department_ids: list[str]
 ) -> None:
     department_id = department_ids[0]
     topic = f"queue:{department_id}"
@@ -446,7 +487,7 @@ async def test_injected_customer_broadcast(
 
 
 async def test_widget_customer_broadcast(
-    paused_sim: SimHandle, manager: Account, department_ids: list[int]
+    paused_sim: SimHandle, manager: Account, department_ids: list[str]
 ) -> None:
     department_id = department_ids[-1]
     topic = f"queue:{department_id}"
@@ -472,7 +513,7 @@ async def test_widget_customer_broadcast(
 
 
 async def test_presence_state_pushed_after_join_reply(
-    paused_sim: SimHandle, manager: Account, department_ids: list[int]
+    paused_sim: SimHandle, manager: Account, department_ids: list[str]
 ) -> None:
     department_id = department_ids[0]
     topic = f"presence:{department_id}"
@@ -485,7 +526,7 @@ async def test_presence_state_pushed_after_join_reply(
         presences = state_frame[4]
         refs: list[str] = []
         for key, presence in presences.items():
-            int(key)  # presence keys are user ids as strings
+            assert is_uuid(key), key  # presence keys are user ids: uuids
             assert presence["metas"], key
             for meta in presence["metas"]:
                 assert_meta(meta)
@@ -506,8 +547,8 @@ async def test_presence_state_pushed_after_join_reply(
 class Recording:
     """What one manager socket saw while the scenario ran, plus the ground truth afterwards."""
 
-    initial_waiting: dict[int, list[str]]
-    presence_states: dict[int, dict[str, Any]] = field(default_factory=dict)
+    initial_waiting: dict[str, list[str]]
+    presence_states: dict[str, dict[str, Any]] = field(default_factory=dict)
     frames: list[Frame] = field(default_factory=list)
     final_state: dict[str, Any] = field(default_factory=dict)
 
@@ -602,7 +643,7 @@ def test_scenario_call_assigned_payload(recording: Recording) -> None:
         assert set(payload) == CALL_ASSIGNED, payload
         assert frame[2] == f"queue:{payload['department_id']}"
         uuid.UUID(payload["call_id"])
-        assert type(payload["user_id"]) is int
+        assert is_uuid(payload["user_id"]), payload
         assert isinstance(payload["user_name"], str)
         assert ISO_Z.match(payload["assigned_at"])
 
@@ -647,7 +688,7 @@ def test_some_agent_has_several_devices(recording: Recording) -> None:
 def test_scenario_replayed_queues_match_ground_truth(recording: Recording) -> None:
     waiting = {d: list(ids) for d, ids in recording.initial_waiting.items()}
     for frame in recording.frames:
-        department_id = int(frame[2].split(":")[1])
+        department_id = frame[2].split(":", 1)[1]
         if frame[3] == "customer_joined":
             waiting[department_id].append(frame[4]["call_id"])
         elif frame[3] in ("customer_left", "call_assigned"):
@@ -663,7 +704,7 @@ def test_scenario_replayed_presence_matches_ground_truth(recording: Recording) -
         for d, presences in recording.presence_states.items()
     }
     for frame in recording.events("presence_diff"):
-        apply_diff(states[int(frame[2].split(":")[1])], frame[4])
+        apply_diff(states[frame[2].split(":", 1)[1]], frame[4])
     for department_id, state in states.items():
         replayed = presence_summary({k: {"metas": m} for k, m in state.items()})
         assert replayed == agents_of(recording.final_state, department_id), department_id

@@ -15,7 +15,7 @@ from .server import SimServer
 from .world import DEMO_EMAILS, DEMO_PASSWORD, DEMO_TENANT
 
 
-def parse_args(argv: Sequence[str] | None) -> SimConfig:
+def build_parser() -> argparse.ArgumentParser:
     d = SimConfig()
     p = argparse.ArgumentParser(prog="voki-sim", description=__doc__)
     p.add_argument("--host", default=d.host, help="interface to listen on (default 127.0.0.1)")
@@ -33,13 +33,37 @@ def parse_args(argv: Sequence[str] | None) -> SimConfig:
     p.add_argument("--idle-timeout", type=float, default=d.idle_timeout, metavar="SECONDS")
     p.add_argument("--paused", action="store_true", help="start with the scenario frozen")
     p.add_argument(
+        "--clock-offset",
+        type=float,
+        default=d.clock_offset,
+        metavar="SECONDS",
+        help="skew the server's clock by this much (negative: behind); timestamps, token "
+        "iat/exp and their check, the HTTP Date header",
+    )
+    p.add_argument(
+        "--forget-sessions-on-restart",
+        action="store_true",
+        help="after a restart, refresh tokens of an earlier run are refused (401)",
+    )
+    p.add_argument(
+        "--me-departments",
+        action="store_true",
+        help="/users/me lists an attendant's departments (undocumented; off by default)",
+    )
+    p.add_argument(
         "--boot",
         type=int,
         default=None,
-        help="salt of the call ids (default: the start time, so a restarted server never hands "
-        "out an earlier run's ids; give a number for a fully reproducible run)",
+        help="id of this run: salts the call ids and stamps the refresh tokens (default: the "
+        "start time, so a restarted server never hands out an earlier run's ids and "
+        "--forget-sessions-on-restart tells runs apart; give a number for a reproducible run)",
     )
     p.add_argument("-v", "--verbose", action="store_true", help="log protocol warnings")
+    return p
+
+
+def parse_args(argv: Sequence[str] | None) -> SimConfig:
+    p = build_parser()
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING)
     options = vars(args)
@@ -54,7 +78,7 @@ def parse_args(argv: Sequence[str] | None) -> SimConfig:
 
 
 def banner(server: SimServer) -> str:
-    mfa = server.sim.world.users[4].mfa_secret
+    mfa = server.sim.mfa_secret
     lines = [
         f"voki-sim listening on {server.url}",
         f"  websocket: {server.ws_url}?token=<access_token>&vsn=2.0.0",

@@ -1,9 +1,16 @@
 """Tokens and rate limits: HS256 JWTs signed with the configured secret.
 
 Access and refresh tokens are self-contained JWTs, so a restarted simulator with the same
-secret still accepts them. Revocation is a generation number carried in each token: ``revoke``
-bumps the server's generation and every token minted before it is refused from then on.
-Refresh tokens rotate: each one can be spent once (tracked by ``jti``).
+secret still accepts them. ``iat``/``exp`` are issued and checked on the server's clock
+(``clock.py``), which may be skewed. Revocation is a generation number carried in each token:
+``revoke`` bumps the server's generation and every token minted before it is refused from then
+on. Refresh tokens rotate: each one can be spent once (tracked by ``jti``).
+
+Sessions: every refresh token carries the ``boot`` (run id) of the server that issued it.
+With ``forget_sessions_on_restart`` a server refuses refresh tokens of any other run, like a
+real server that lost its session table in a restart; ``forget_sessions`` refuses every
+refresh token issued so far. Access tokens are untouched by both: they are self-contained
+JWTs, valid until their ``exp``.
 """
 
 from __future__ import annotations
@@ -12,6 +19,7 @@ import math
 import secrets
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,20 +36,32 @@ CUSTOMER_TOKEN_TTL_S = 2 * 3600
 class Claims:
     """The verified identity behind a request or socket."""
 
-    subject: str  # user id as a string, or a call id for customer tokens
+    subject: str  # the user's uuid, or a call id for customer tokens
     tenant: str
     role: str  # attendant | supervisor | manager | customer
 
     @property
-    def user_id(self) -> int | None:
-        return int(self.subject) if self.role != "customer" and self.subject.isdigit() else None
+    def user_id(self) -> str | None:
+        return None if self.role == "customer" else self.subject
 
 
 class TokenAuthority:
     """Mints and checks every token type the simulator hands out."""
 
-    def __init__(self, secret: str, access_ttl: int, refresh_ttl: int) -> None:
+    def __init__(
+        self,
+        secret: str,
+        access_ttl: int,
+        refresh_ttl: int,
+        now: Callable[[], float] = time.time,
+        *,
+        boot: int = 0,
+        forget_sessions_on_restart: bool = False,
+    ) -> None:
         self._secret = secret
+        self._now = now
+        self.boot = boot
+        self.forget_sessions_on_restart = forget_sessions_on_restart
         self.access_ttl = access_ttl
         self.refresh_ttl = refresh_ttl
         self.access_generation = 0
@@ -62,18 +82,29 @@ class TokenAuthority:
         """
         try:
             claims: dict[str, Any] = jwt.decode(
-                token, self._secret, algorithms=[ALGORITHM], options={"require": ["exp", "sub"]}
+                token,
+                self._secret,
+                algorithms=[ALGORITHM],
+                # Times are checked below on the server's clock, not on the host's.
+                options={
+                    "require": ["exp", "sub"],
+                    "verify_exp": False,
+                    "verify_iat": False,
+                    "verify_nbf": False,
+                },
             )
         except jwt.PyJWTError:
+            return None
+        if not _times_valid(claims, self._now()):
             return None
         return claims if claims.get("typ", "access") == typ else None
 
     def issue_pair(self, user: User) -> tuple[str, str]:
         """A fresh (access, refresh) pair for ``user``."""
-        now = int(time.time())
+        now = int(self._now())
         access = self._encode(
             {
-                "sub": str(user.id),
+                "sub": user.id,
                 "tenant": DEMO_TENANT,
                 "role": user.role,
                 "iat": now,
@@ -85,13 +116,14 @@ class TokenAuthority:
         )
         refresh = self._encode(
             {
-                "sub": str(user.id),
+                "sub": user.id,
                 "tenant": DEMO_TENANT,
                 "iat": now,
                 "exp": now + self.refresh_ttl,
                 "jti": secrets.token_hex(12),
                 "typ": "refresh",
                 "gen": self.refresh_generation,
+                "boot": self.boot,
             }
         )
         return access, refresh
@@ -112,42 +144,42 @@ class TokenAuthority:
             return None
         return Claims(str(customer["sub"]), str(customer.get("tenant")), "customer")
 
-    def spend_refresh(self, token: str) -> int | None:
+    def spend_refresh(self, token: str) -> str | None:
         """Consume a refresh token (rotation); the user id if it was valid and unspent."""
         claims = self._decode(token, "refresh")
         if claims is None or int(claims.get("gen", -1)) < self.refresh_generation:
             return None
+        if self.forget_sessions_on_restart and claims.get("boot") != self.boot:
+            return None  # issued by an earlier run: its session is gone
         jti = str(claims.get("jti"))
         if jti in self._spent:
             return None
         self._spent.add(jti)
-        sub = str(claims["sub"])
-        return int(sub) if sub.isdigit() else None
+        return str(claims["sub"])
 
     def issue_mfa(self, user: User) -> str:
-        now = int(time.time())
+        now = int(self._now())
         return self._encode(
             {
-                "sub": str(user.id),
+                "sub": user.id,
                 "exp": now + MFA_TOKEN_TTL_S,
                 "jti": secrets.token_hex(8),
                 "typ": "mfa",
             }
         )
 
-    def peek_mfa(self, token: str) -> tuple[int, str] | None:
+    def peek_mfa(self, token: str) -> tuple[str, str] | None:
         """(user id, jti) of a valid unspent MFA token, without spending it."""
         claims = self._decode(token, "mfa")
         if claims is None or str(claims.get("jti")) in self._spent:
             return None
-        sub = str(claims["sub"])
-        return (int(sub), str(claims.get("jti"))) if sub.isdigit() else None
+        return str(claims["sub"]), str(claims.get("jti"))
 
     def spend(self, jti: str) -> None:
         self._spent.add(jti)
 
     def issue_customer(self, call_id: str) -> str:
-        now = int(time.time())
+        now = int(self._now())
         return self._encode(
             {
                 "sub": call_id,
@@ -164,6 +196,21 @@ class TokenAuthority:
     def revoke_all(self) -> None:
         self.access_generation += 1
         self.refresh_generation += 1
+
+    def forget_sessions(self) -> None:
+        """Every refresh token issued so far is refused; access tokens stay valid."""
+        self.refresh_generation += 1
+
+
+def _times_valid(claims: dict[str, Any], now: float) -> bool:
+    """PyJWT's checks, on ``now``: ``exp`` after now; ``iat`` and ``nbf``, if any, not after."""
+    try:
+        exp = int(claims["exp"])
+        iat = int(claims["iat"]) if "iat" in claims else None
+        nbf = int(claims["nbf"]) if "nbf" in claims else None
+    except (TypeError, ValueError, OverflowError):
+        return False
+    return exp > now and (iat is None or iat <= now) and (nbf is None or nbf <= now)
 
 
 class RateLimiter:

@@ -20,6 +20,7 @@ from urllib.parse import parse_qs
 from starlette.types import Receive, Scope, Send
 
 from .auth import Claims
+from .clock import Clock
 from .hub import Channel, Conn
 from .wire import FrameError, Message, serializer_for
 from .world import role_rank
@@ -98,18 +99,18 @@ class Router:
         if claims.role == "customer":
             allowed = kind == "call" and ident == claims.subject
             return None if allowed else "unauthorized"
-        user = world.users.get(claims.user_id or -1)
+        user = world.users.get(claims.user_id) if claims.user_id is not None else None
         if user is None:
             return "unauthorized"
         if kind in ("queue", "presence"):
-            dept_id = int(ident) if ident.isdigit() else None
-            if dept_id is None or dept_id not in world.departments:
+            # The topic names the department's uuid exactly as broadcasts use it.
+            if ident not in world.departments:
                 return "not_found"
-            if not _sees_all(user.role) and dept_id not in user.department_ids:
+            if not _sees_all(user.role) and ident not in user.department_ids:
                 return "unauthorized"
             return None
         if kind == "notification":
-            return None if ident == str(user.id) else "unauthorized"
+            return None if ident == user.id else "unauthorized"
         call = world.calls.get(ident)
         if call is None:
             return "not_found"
@@ -120,7 +121,7 @@ class Router:
     def _join_reply(self, kind: str, ident: str) -> dict[str, Any]:
         if kind == "queue" and self.sim.config.join_snapshot:
             world = self.sim.world
-            items = [world.calls[cid] for cid in world.queues[int(ident)]]
+            items = [world.calls[cid] for cid in world.queues[ident]]
             return {"queue": [self.sim.scenario.customer_json(c) for c in items]}
         return {}
 
@@ -153,10 +154,11 @@ class Router:
             self.crash(conn, channel)
 
     def crash(self, conn: Conn, channel: Channel) -> None:
+        """``phx_error`` with an empty payload, as the captured Phoenix 1.7 server sent it
+        (phoenix-transcripts.md 8); Phoenix >= 1.8.10 adds ``{"reason": "channel_crash"}``,
+        which clients must accept too, but the sim sends the minimum."""
         self._drop_channel(conn, channel)
-        conn.push(channel.join_ref, channel.join_ref, channel.topic, "phx_error", {
-            "reason": "channel_crash"
-        })  # fmt: skip
+        conn.push(channel.join_ref, channel.join_ref, channel.topic, "phx_error", {})
 
     def close_topic(self, topic: str, crash: bool) -> int:
         """Server-side stop (``phx_close``) or crash (``phx_error``) of a topic on every socket."""
@@ -195,9 +197,10 @@ async def socket_endpoint(sim: Simulator, scope: Scope, receive: Receive, send: 
     if serializer is None or claims is None or transport is None:
         if transport is None:
             log.error("websocket refused: the server protocol exposes no transport")
-        await send({"type": "websocket.close"})  # before accept: HTTP 403, empty body
+        await refuse_upgrade(scope, send, sim.clock)
         return
-    await send({"type": "websocket.accept"})
+    date = (b"date", sim.clock.http_date().encode("ascii"))
+    await send({"type": "websocket.accept", "headers": [date]})
     loop = asyncio.get_running_loop()
     conn = Conn(claims, serializer, cast(asyncio.Transport, transport), send, loop.time())
     _watch_incoming_bytes(protocol, conn, loop)
@@ -206,6 +209,20 @@ async def socket_endpoint(sim: Simulator, scope: Scope, receive: Receive, send: 
         await _serve(sim, conn, receive)
     finally:
         sim.hub.remove(conn)
+
+
+async def refuse_upgrade(scope: Scope, send: Send, clock: Clock) -> None:
+    """HTTP 403 with an empty body, as Phoenix refuses an upgrade, dated by the server's clock."""
+    if "websocket.http.response" not in scope.get("extensions", {}):
+        await send({"type": "websocket.close"})  # before accept: uvicorn answers 403
+        return
+    headers = [
+        (b"date", clock.http_date().encode("ascii")),
+        (b"content-length", b"0"),
+        (b"cache-control", b"max-age=0, private, must-revalidate"),
+    ]
+    await send({"type": "websocket.http.response.start", "status": 403, "headers": headers})
+    await send({"type": "websocket.http.response.body", "body": b""})
 
 
 def _watch_incoming_bytes(protocol: Any, conn: Conn, loop: asyncio.AbstractEventLoop) -> None:

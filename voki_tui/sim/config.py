@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -27,8 +28,19 @@ class SimConfig:
     secret: str = DEFAULT_SECRET
     idle_timeout: float = 60.0
     paused: bool = False
+    #: ``GET /api/v1/users/me`` lists an attendant's ``departments`` (``[{"id", "name"}]``).
+    #: The docs list no such field (voki-api.md marks it ASSUMED, optional), so by default the
+    #: sim leaves it out and an attendant finds their departments through their calls.
+    me_departments: bool = False
+    #: After a restart, refuse (401) every refresh token an earlier run issued: a server that
+    #: lost its session table. Runs are told apart by ``boot``, which every restart bumps.
+    forget_sessions_on_restart: bool = False
+    #: Seconds added to the host's time wherever the server reads "now" (``sim/clock.py``).
+    clock_offset: float = 0.0
     #: Which start of this server this is. Call ids are drawn from (seed, boot), so a restarted
-    #: server never re-issues the ids of an earlier run, as a real server with a database would not.
+    #: server never re-issues the ids of an earlier run, as a real server with a database would not;
+    #: refresh tokens carry it for ``forget_sessions_on_restart``. Both restarts in
+    #: ``testing.py`` bump it.
     boot: int = 0
 
     def __post_init__(self) -> None:
@@ -40,6 +52,8 @@ class SimConfig:
             raise ValueError("speed must be > 0")
         if self.idle_timeout <= 0:
             raise ValueError("idle_timeout must be > 0")
+        if not math.isfinite(self.clock_offset):
+            raise ValueError("clock_offset must be a finite number of seconds")
 
     def __repr__(self) -> str:  # the signing secret never appears in logs or reprs
         shown = ", ".join(

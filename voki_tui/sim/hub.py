@@ -4,6 +4,11 @@ Frames are written straight to each socket's asyncio transport as pre-framed byt
 broadcast is serialized and framed once per serializer and the same bytes go to every
 subscriber (Phoenix's fastlane). Writes made in one event-loop step are coalesced into one
 ``transport.write`` per socket, which keeps 200 sockets at 500 events/s cheap.
+
+``lose`` models a Phoenix cluster whose PubSub is at-most-once between nodes: for a while,
+broadcasts (queue events, presence diffs, notifications) are not delivered to any socket,
+while the world they describe still changes. Replies, pushes (``presence_state``) and
+heartbeats are not broadcasts and are never lost; no socket is closed.
 """
 
 from __future__ import annotations
@@ -11,6 +16,8 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import random
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -31,6 +38,23 @@ class Channel:
 
     topic: str
     join_ref: Any
+
+
+@dataclass(slots=True)
+class Loss:
+    """A window in which broadcasts are dropped: until ``until`` (monotonic), each broadcast
+    (on ``topic`` only, if set) with probability ``share``."""
+
+    until: float
+    share: float
+    topic: str | None
+
+    def to_json(self, now: float) -> dict[str, Any]:
+        return {
+            "seconds_left": round(self.until - now, 3),
+            "share": self.share,
+            "topic": self.topic,
+        }
 
 
 class Conn:
@@ -105,12 +129,15 @@ class Conn:
 
 
 class Hub:
-    """Sockets, subscriptions, broadcasts and the socket-wide faults (drop, silence, raw)."""
+    """Sockets, subscriptions, broadcasts and the socket-wide faults (drop, silence, raw, lose)."""
 
-    def __init__(self) -> None:
+    def __init__(self, loss_rng: random.Random | None = None) -> None:
         self.conns: set[Conn] = set()
         self._subs: dict[str, set[Conn]] = {}
         self.events_sent = 0
+        self.events_lost = 0
+        self.loss: Loss | None = None
+        self._loss_rng = loss_rng if loss_rng is not None else random.Random()
 
     def add(self, conn: Conn) -> None:
         self.conns.add(conn)
@@ -134,6 +161,9 @@ class Hub:
     def broadcast(self, topic: str, event: str, payload: dict[str, Any]) -> None:
         """``[null, null, topic, event, payload]`` to every subscriber, encoded once."""
         self.events_sent += 1
+        if self.loss is not None and self._lost(topic):
+            self.events_lost += 1
+            return
         subs = self._subs.get(topic)
         if not subs:
             return
@@ -144,6 +174,27 @@ class Hub:
             if frame is None:
                 frame = frames[ser.name] = text_frame(ser.encode(None, None, topic, event, payload))
             conn.write(frame)
+
+    def lose(self, seconds: float, share: float = 1.0, topic: str | None = None) -> None:
+        """Drop broadcasts for ``seconds`` (replacing any earlier window; 0 ends it)."""
+        self.loss = Loss(time.monotonic() + seconds, share, topic) if seconds > 0 else None
+
+    def losing(self) -> dict[str, Any] | None:
+        """The loss window in force, for ``/__sim/state``."""
+        now = time.monotonic()
+        if self.loss is not None and self.loss.until <= now:
+            self.loss = None
+        return None if self.loss is None else self.loss.to_json(now)
+
+    def _lost(self, topic: str) -> bool:
+        loss = self.loss
+        assert loss is not None
+        if loss.until <= time.monotonic():
+            self.loss = None
+            return False
+        if loss.topic is not None and loss.topic != topic:
+            return False
+        return loss.share >= 1.0 or self._loss_rng.random() < loss.share
 
     def raw(self, text: str) -> int:
         frame = text_frame(text)

@@ -22,9 +22,10 @@ _NODE_HASH = int.from_bytes(os.urandom(2), "big")
 _unique = itertools.count(1)
 
 
-def new_phx_ref() -> str:
+def new_phx_ref(now_ns: int | None = None) -> str:
+    """``now_ns``: the server clock's epoch nanoseconds (the host's by default)."""
     raw = (
-        time.time_ns().to_bytes(8, "big")
+        ((time.time_ns() if now_ns is None else now_ns) % 2**64).to_bytes(8, "big")
         + _NODE_HASH.to_bytes(2, "big")
         + (next(_unique) % 65536).to_bytes(2, "big")
     )
@@ -34,8 +35,9 @@ def new_phx_ref() -> str:
 class PresenceBook:
     """All presences by topic; every change is broadcast as a ``presence_diff``."""
 
-    def __init__(self, broadcast: Broadcast) -> None:
+    def __init__(self, broadcast: Broadcast, now_ns: Callable[[], int] = time.time_ns) -> None:
         self._broadcast = broadcast
+        self._now_ns = now_ns
         self._topics: dict[str, dict[str, list[Meta]]] = {}
 
     def snapshot(self, topic: str) -> dict[str, dict[str, list[Meta]]]:
@@ -51,7 +53,7 @@ class PresenceBook:
 
     def track(self, topic: str, key: str, fields: Meta) -> str:
         """Add a meta; returns its ``phx_ref``."""
-        meta = {**fields, "phx_ref": new_phx_ref()}
+        meta = {**fields, "phx_ref": new_phx_ref(self._now_ns())}
         self._topics.setdefault(topic, {}).setdefault(key, []).append(meta)
         self._broadcast(topic, "presence_diff", {"joins": {key: {"metas": [meta]}}, "leaves": {}})
         return str(meta["phx_ref"])
@@ -70,7 +72,7 @@ class PresenceBook:
         old = next((m for m in metas if m["phx_ref"] == phx_ref), None)
         if old is None:
             return self.track(topic, key, fields)
-        new = {**fields, "phx_ref": new_phx_ref(), "phx_ref_prev": phx_ref}
+        new = {**fields, "phx_ref": new_phx_ref(self._now_ns()), "phx_ref_prev": phx_ref}
         self._set(topic, key, [m for m in metas if m is not old] + [new])
         self._broadcast(
             topic,

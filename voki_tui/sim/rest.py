@@ -7,6 +7,8 @@ for 400/401/403/404/429. Rate limits answer 429 with ``Retry-After`` (seconds).
 from __future__ import annotations
 
 import math
+import re
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -29,6 +31,17 @@ CALL_SORTS = ("inserted_at", "assigned_at", "started_at", "completed_at", "wait_
 DEPARTMENT_SORTS = ("name", "id", "inserted_at", "max_queue_size", "max_wait_time")
 MAX_PAGE_SIZE = 100
 WIDGET_FIELDS = ("email", "phone", "reason")
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+
+
+def as_uuid(value: object) -> str | None:
+    """``value`` as a canonical (lower-case) UUID string if it is a hyphenated UUID, else None.
+
+    What Ecto's ``:binary_id`` cast accepts as text; an integer or any other string is not an id.
+    """
+    if not isinstance(value, str) or not _UUID.match(value):
+        return None
+    return value.lower()
 
 
 class HTTPFail(Exception):
@@ -59,11 +72,11 @@ def client_ip(request: Request) -> str:
 def endpoint(
     limiter: Callable[[Simulator], RateLimiter] | None = None,
 ) -> Callable[[Callable[[Request, Simulator], Awaitable[Response]]], Handler]:
-    """Wrap a handler: optional per-IP rate limit, and ``HTTPFail`` to its response."""
+    """Wrap a handler: optional per-IP rate limit, and ``HTTPFail`` to its response. Requests
+    to ``/api/auth/*`` are logged for ``GET /__sim/auth-log``, 429s included."""
 
     def wrap(fn: Callable[[Request, Simulator], Awaitable[Response]]) -> Handler:
-        async def handler(request: Request) -> Response:
-            sim = sim_of(request)
+        async def handle(request: Request, sim: Simulator) -> Response:
             if limiter is not None:
                 retry_after = limiter(sim).check(client_ip(request))
                 if retry_after is not None:
@@ -72,6 +85,17 @@ def endpoint(
                 return await fn(request, sim)
             except HTTPFail as fail:
                 return fail.response
+
+        async def handler(request: Request) -> Response:
+            sim = sim_of(request)
+            response = await handle(request, sim)
+            path = request.url.path
+            if path.startswith("/api/auth/"):
+                # The host's time, not the (maybe skewed) server clock: logs of several runs
+                # line up, and a rate is counted as the rate limiter counts it.
+                entry = {"at": round(time.time(), 3), "path": path}
+                sim.auth_log.append({**entry, "status": response.status_code})
+            return response
 
         return handler
 
@@ -108,7 +132,7 @@ def authenticate(request: Request, sim: Simulator) -> User:
         raise HTTPFail(detail(401, "Invalid or expired token"))
     if request.headers.get("x-tenant") != claims.tenant:
         raise HTTPFail(detail(401, "Tenant mismatch"))
-    user = sim.world.users.get(claims.user_id or -1)
+    user = sim.world.users.get(claims.user_id) if claims.user_id is not None else None
     if user is None:
         raise HTTPFail(detail(401, "Invalid or expired token"))
     return user
@@ -127,6 +151,16 @@ def _int(value: str | None, name: str, errors: dict[str, list[str]]) -> int | No
     except ValueError:
         errors[name] = ["is invalid"]
         return None
+
+
+def _uuid(value: str | None, name: str, errors: dict[str, list[str]]) -> str | None:
+    """An id filter: absent is None; anything but a UUID is a 422 ``is invalid``."""
+    if value is None or value == "":
+        return None
+    ident = as_uuid(value)
+    if ident is None:
+        errors[name] = ["is invalid"]
+    return ident
 
 
 def _time(value: str | None, name: str, errors: dict[str, list[str]], end: bool) -> float | None:
@@ -205,7 +239,7 @@ async def mfa_verify(request: Request, sim: Simulator) -> Response:
     user = sim.world.users.get(pending[0]) if pending else None
     if pending is None or user is None or user.mfa_secret is None:
         return detail(401, "Invalid or expired MFA token")
-    if not verify_totp(user.mfa_secret, code.strip()):
+    if not verify_totp(user.mfa_secret, code.strip(), at=sim.clock.now()):
         return detail(401, "Invalid code")
     sim.auth.spend(pending[1])
     return _session(sim, user)
@@ -238,22 +272,22 @@ async def logout(request: Request, sim: Simulator) -> Response:
 async def me(request: Request, sim: Simulator) -> Response:
     user = authenticate(request, sim)
     data = user.to_json()
-    if user.role == "attendant":
+    if sim.config.me_departments and user.role == "attendant":  # ASSUMED, optional: off
         data["departments"] = [
             {"id": d, "name": sim.world.departments[d].name} for d in user.department_ids
         ]
     return JSONResponse({"data": data})
 
 
-def _department_json(sim: Simulator, dept_id: int) -> dict[str, object]:
+def _department_json(sim: Simulator, dept_id: str) -> dict[str, object]:
     return sim.world.departments[dept_id].to_json(len(sim.world.members(dept_id)))
 
 
-def _department_id(request: Request, sim: Simulator) -> int:
-    raw = str(request.path_params["id"])
-    if not raw.isdigit() or int(raw) not in sim.world.departments:
+def _department_id(request: Request, sim: Simulator) -> str:
+    ident = as_uuid(request.path_params["id"])
+    if ident is None or ident not in sim.world.departments:
         raise HTTPFail(detail(404, "Not found"))
-    return int(raw)
+    return ident
 
 
 @endpoint()
@@ -297,8 +331,8 @@ async def calls(request: Request, sim: Simulator) -> Response:
     status = q.get("status") or None
     if status is not None and status not in CALL_STATUSES:
         errors["status"] = ["is invalid"]
-    dept_id = _int(q.get("department_id"), "department_id", errors)
-    user_id = _int(q.get("user_id"), "user_id", errors)
+    dept_id = _uuid(q.get("department_id"), "department_id", errors)
+    user_id = _uuid(q.get("user_id"), "user_id", errors)
     date_from = _time(q.get("date_from"), "date_from", errors, end=False)
     date_to = _time(q.get("date_to"), "date_to", errors, end=True)
     search = (q.get("search") or "").strip().casefold()
@@ -326,7 +360,7 @@ def _haystack(call: Call) -> str:
 @endpoint()
 async def call(request: Request, sim: Simulator) -> Response:
     user = authenticate(request, sim)
-    found = sim.world.calls.get(str(request.path_params["id"]))
+    found = sim.world.calls.get(as_uuid(request.path_params["id"]) or "")
     if found is None or not _visible(user, found):
         return detail(404, "Not found")
     return JSONResponse({"data": sim.world.call_json(found)})
@@ -337,7 +371,7 @@ async def access_links(request: Request, sim: Simulator) -> Response:
     require(authenticate(request, sim), "supervisor")
     q = request.query_params
     errors: dict[str, list[str]] = {}
-    dept_id = _int(q.get("department_id"), "department_id", errors)
+    dept_id = _uuid(q.get("department_id"), "department_id", errors)
     status = q.get("status") or None
     links = [
         sim.world.link_json(link, sim.base_url)
@@ -353,7 +387,7 @@ async def access_links(request: Request, sim: Simulator) -> Response:
 # ---- public widget ------------------------------------------------------------------------
 
 
-def _active_link_department(request: Request, sim: Simulator) -> int:
+def _active_link_department(request: Request, sim: Simulator) -> str:
     link = sim.world.link_by_token(str(request.path_params["token"]))
     if link is None or link.status != "active":
         raise HTTPFail(detail(404, "Not found"))
@@ -403,7 +437,7 @@ async def widget_join(request: Request, sim: Simulator) -> Response:
 
 @endpoint(lambda sim: sim.widget_limiter)
 async def widget_status(request: Request, sim: Simulator) -> Response:
-    found = sim.world.calls.get(str(request.path_params["call_id"]))
+    found = sim.world.calls.get(as_uuid(request.path_params["call_id"]) or "")
     if found is None:
         return detail(404, "Not found")
     data = {"call_id": found.id, "status": found.status, "position": sim.world.position(found)}

@@ -2,7 +2,8 @@
 
 Time is split in two. The scenario runs on its own clock (``sim_now``), advanced by the real
 elapsed time times ``speed`` and frozen while paused, so one seed always yields the same
-sequence of events. Every timestamp it publishes is wall-clock time, as on a real server.
+sequence of events. Every timestamp it publishes is the server's wall-clock time (``wall``:
+the host's time plus ``--clock-offset``, see ``clock.py``), as on a real server.
 
 Outcomes of a waiting customer: an available agent of the department takes the call
 (``call_assigned``), the customer gives up (``customer_left`` reason ``abandoned``, or
@@ -47,6 +48,7 @@ STATUS_MIX = ((0.6, "available"), (0.75, "away"), (0.85, "paused"), (1.01, "in_c
 @dataclass(slots=True)
 class AgentState:
     user: User
+    order: int = 0  # place in the directory: breaks ties between equally idle agents
     status: str = "offline"
     since: float = 0.0
     call_id: str | None = None
@@ -56,7 +58,8 @@ class AgentState:
 
     @property
     def key(self) -> str:
-        return str(self.user.id)
+        """The presence key: the user's uuid."""
+        return self.user.id
 
     def meta(self) -> dict[str, Any]:
         return {
@@ -99,9 +102,12 @@ class Scenario:
         self._heap: list[tuple[float, int, str, tuple[Any, ...]]] = []
         self._seq = itertools.count()
         self._notification_ids = itertools.count(1)
-        self.agents: dict[int, AgentState] = {
-            u.id: AgentState(u) for u in world.users.values() if u.is_agent
+        self.agents: dict[str, AgentState] = {
+            u.id: AgentState(u, order) for order, u in enumerate(world.users.values()) if u.is_agent
         }
+        # A department's place in the directory: an agent's presence changes go out topic by
+        # topic in this order.
+        self._topic_order = {f"presence:{d}": n for n, d in enumerate(world.departments)}
 
     # ---- set-up -------------------------------------------------------------------------
 
@@ -255,7 +261,7 @@ class Scenario:
 
     def add_customer(
         self,
-        department_id: int,
+        department_id: str,
         name: str,
         reason: str | None,
         email: str | None = None,
@@ -310,13 +316,13 @@ class Scenario:
             "estimated_wait_time": self.estimated_wait(call.department_id, position or 1),
         }
 
-    def estimated_wait(self, department_id: int, position: int) -> int:
+    def estimated_wait(self, department_id: str, position: int) -> int:
         # Present agents, from the presence table: O(1), where scanning every agent per
         # arrival made a 2,000-agent scenario crawl.
         online = self.online_agents(department_id)
         return round(position * MEAN_CALL_S / max(1, online))
 
-    def online_agents(self, department_id: int) -> int:
+    def online_agents(self, department_id: str) -> int:
         return self.presence.count(f"presence:{department_id}")
 
     def _leave(self, call_id: str, reason: str) -> None:
@@ -340,7 +346,7 @@ class Scenario:
                 ]
                 if not idle:
                     break
-                agent = min(idle, key=lambda a: (a.since, a.user.id))
+                agent = min(idle, key=lambda a: (a.since, a.order))
                 self._assign(self.world.calls[queue[0]], agent)
 
     def _assign(self, call: Call, agent: AgentState | None) -> None:
@@ -387,8 +393,12 @@ class Scenario:
             for device in range(devices):
                 agent.refs[(topic, device)] = self.presence.track(topic, agent.key, agent.meta())
 
+    def _slots(self, agent: AgentState) -> list[tuple[tuple[str, int], str]]:
+        """An agent's (topic, device) -> phx_ref, by department order, then device."""
+        return sorted(agent.refs.items(), key=lambda i: (self._topic_order[i[0][0]], i[0][1]))
+
     def _go_offline(self, agent: AgentState) -> None:
-        for (topic, _), ref in sorted(agent.refs.items()):
+        for (topic, _), ref in self._slots(agent):
             self.presence.untrack(topic, agent.key, ref)
         agent.refs.clear()
         agent.devices = 0
@@ -399,7 +409,7 @@ class Scenario:
     def _set_status(self, agent: AgentState, status: str, call_id: str | None = None) -> None:
         agent.status, agent.since, agent.call_id = status, self.wall(), call_id
         agent.gen += 1
-        for slot, ref in sorted(agent.refs.items()):
+        for slot, ref in self._slots(agent):
             agent.refs[slot] = self.presence.update(slot[0], agent.key, ref, agent.meta())
         if status == "in_call":
             self._schedule(self._exp(MEAN_CALL_S) + 10, "end_call", agent.user.id, agent.gen)

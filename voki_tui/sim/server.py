@@ -2,7 +2,7 @@
 
 ``SimServer`` runs uvicorn on the caller's loop (``await start()`` / ``await stop()``); the CLI
 and ``voki_tui.sim.testing`` build on it. The listening socket is bound with SO_REUSEADDR so
-a restart can take the same port again at once.
+a restart can take the same port again at once, and with TCP_NODELAY (see ``bind_socket``).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import contextlib
 import logging
 import random
 import socket
-import time
+from collections import deque
 from typing import Any
 
 import uvicorn
@@ -20,19 +20,21 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from . import control, rest
 from .auth import RateLimiter, TokenAuthority
-from .channels import Router, socket_endpoint
+from .channels import Router, refuse_upgrade, socket_endpoint
+from .clock import Clock
 from .config import SimConfig
 from .hub import Hub
 from .presence import PresenceBook
 from .scenario import Scenario
-from .world import build_world
+from .world import DEMO_EMAILS, build_world
 
 log = logging.getLogger("voki_tui.sim")
 SOCKET_PATH = "/socket/websocket"
+AUTH_LOG_MAX = 100_000
 
 
 class Simulator:
@@ -42,33 +44,54 @@ class Simulator:
         self.config = config
         self.base_url = base_url
         self.ws_url = base_url.replace("http", "ws", 1) + SOCKET_PATH
+        self.clock = Clock(config.clock_offset)  # the one source of "now" (clock.py)
         rng = random.Random(config.seed)
-        self.world = build_world(config, rng, time.time())
-        self.auth = TokenAuthority(config.secret, config.access_ttl, config.refresh_ttl)
+        self.world = build_world(config, rng, self.clock.now())
+        self.auth = TokenAuthority(
+            config.secret,
+            config.access_ttl,
+            config.refresh_ttl,
+            now=self.clock.now,
+            boot=config.boot,
+            forget_sessions_on_restart=config.forget_sessions_on_restart,
+        )
         self.auth_limiter: RateLimiter = RateLimiter(config.auth_rate_limit)
         self.widget_limiter: RateLimiter = RateLimiter(config.widget_rate_limit)
-        self.hub = Hub()
-        self.presence = PresenceBook(self.hub.broadcast)
-        self.scenario = Scenario(config, self.world, rng, self.presence, self.hub.broadcast)
+        self.hub = Hub(loss_rng=random.Random(f"{config.seed}-lose"))
+        self.presence = PresenceBook(self.hub.broadcast, now_ns=self.clock.now_ns)
+        self.scenario = Scenario(
+            config, self.world, rng, self.presence, self.hub.broadcast, wall=self.clock.now
+        )
         self.scenario.seed()
         self.router = Router(self)
         self.bad_frames = 0
+        #: Every ``/api/auth/*`` request answered (``GET /__sim/auth-log``), newest last.
+        self.auth_log: deque[dict[str, Any]] = deque(maxlen=AUTH_LOG_MAX)
 
     def __repr__(self) -> str:
         return f"Simulator(url={self.base_url!r}, seed={self.config.seed})"
 
+    @property
+    def mfa_secret(self) -> str | None:
+        """The TOTP secret of the MFA demo user (printed at start, reported by the state)."""
+        user = self.world.user_by_email(DEMO_EMAILS["mfa"])
+        return user.mfa_secret if user is not None else None
+
     def state(self) -> dict[str, Any]:
         """The ``GET /__sim/state`` body: ground truth plus counters."""
-        mfa = self.world.users[4].mfa_secret
+        mfa = self.mfa_secret
         return {
             "departments": self.scenario.state(),
             "paused": self.scenario.paused,
             "speed": self.scenario.speed,
             "events_per_second": self.scenario.rate,
             "events_sent": self.hub.events_sent,
+            "events_lost": self.hub.events_lost,
+            "losing": self.hub.losing(),
             "frames_sent": sum(c.frames_sent for c in self.hub.conns),
             "sockets": len(self.hub.conns),
             "bad_frames": self.bad_frames,
+            "clock_offset": self.clock.offset,
             "mfa_totp_secret": mfa,
         }
 
@@ -93,17 +116,37 @@ def build_app(sim: Simulator) -> Any:
                 await socket_endpoint(sim, scope, receive, send)
             else:
                 await receive()
-                await send({"type": "websocket.close"})
+                await refuse_upgrade(scope, send, sim.clock)
             return
-        await http(scope, receive, send)
+
+        async def send_dated(message: Message) -> None:
+            """Every HTTP response gets exactly one ``Date``, from the server's clock
+            (uvicorn's own is turned off: it would read the host's)."""
+            if message["type"] == "http.response.start":
+                headers = [h for h in message.get("headers", []) if h[0].lower() != b"date"]
+                headers.append((b"date", sim.clock.http_date().encode("ascii")))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await http(scope, receive, send_dated if scope["type"] == "http" else send)
 
     return app
 
 
 def bind_socket(host: str, port: int) -> socket.socket:
+    """The listening socket, made so that every accepted connection has Nagle off.
+
+    asyncio turns TCP_NODELAY on for each accepted socket only when its ``proto`` is
+    IPPROTO_TCP, and an accepted socket inherits ``proto`` from the listener: a listener made
+    with ``socket(family, SOCK_STREAM)`` (proto 0) left Nagle on. uvicorn writes a response's
+    head and body in two ``write`` calls, so the body then waited for the ACK of the head, which
+    the client delays (~40 ms): every request on a kept-alive connection took 44 ms. Both the
+    IPPROTO_TCP listener and TCP_NODELAY on it (Linux copies it to accepted sockets) fix that.
+    """
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     sock.bind((host, port))
     sock.set_inheritable(True)
     return sock
@@ -134,6 +177,7 @@ class SimServer:
             ws_ping_interval=None,  # Phoenix does not ping clients
             ws_ping_timeout=None,
             lifespan="off",
+            date_header=False,  # build_app adds Date from the server's (maybe skewed) clock
             log_level="warning",
             access_log=False,
             timeout_graceful_shutdown=2,

@@ -52,6 +52,10 @@ class SimHandle:
         result: dict[str, Any] = response.json()
         return result
 
+    def department_ids(self) -> list[str]:
+        """Every department's id (a uuid), in the order ``GET /__sim/state`` lists them."""
+        return [str(d["id"]) for d in self.state()["departments"]]
+
     @property
     def mfa_secret(self) -> str:
         """The base32 TOTP secret of ``mfa@demo.test`` (also printed by the CLI)."""

@@ -1,12 +1,16 @@
 """The simulated tenant's data: departments, users, calls and access links.
 
-Ids follow Voki (Ecto): departments, users and access links are integers, calls are UUIDs.
+Every id is a UUID string, as in Voki (its guide names the topics ``queue:department_uuid``).
 Everything is derived from the seed, so two simulators with one seed agree on every id and
-name; only wall-clock timestamps differ.
+name; only wall-clock timestamps differ. Directory ids (departments, sectors, users, access
+links) come from ``directory_uuid`` (seed, kind and ordinal hashed), so they do not depend on
+how many departments or agents a run has, and they survive a restart like database rows;
+call ids are drawn per (seed, boot) by the scenario.
 """
 
 from __future__ import annotations
 
+import hashlib
 import random
 import uuid
 from dataclasses import dataclass, field
@@ -42,11 +46,11 @@ def role_rank(role: str) -> int:
 
 @dataclass(slots=True)
 class Department:
-    id: int
+    id: str
     name: str
     identifier: str
     description: str
-    sector_id: int
+    sector_id: str
     max_queue_size: int
     max_wait_time: int
     arrival_interval: float  # mean seconds between customers at speed 1
@@ -70,11 +74,11 @@ class Department:
 
 @dataclass(slots=True)
 class User:
-    id: int
+    id: str
     name: str
     email: str
     role: str
-    department_ids: list[int]
+    department_ids: list[str]
     inserted_at: float
     mfa_secret: str | None = None
     is_agent: bool = False  # tracked in presence by the scenario
@@ -103,14 +107,14 @@ class User:
 @dataclass(slots=True)
 class Call:
     id: str
-    department_id: int
+    department_id: str
     customer_name: str
     customer_email: str | None
     customer_phone: str | None
     reason: str | None
     inserted_at: float
     status: str = "queued"  # queued | active | completed | missed | cancelled
-    user_id: int | None = None
+    user_id: str | None = None
     assigned_at: float | None = None
     started_at: float | None = None
     completed_at: float | None = None
@@ -129,10 +133,10 @@ class Call:
 
 @dataclass(slots=True)
 class AccessLink:
-    id: int
+    id: str
     token: str
     name: str
-    department_id: int
+    department_id: str
     status: str  # active | expired
     expires_at: float
     inserted_at: float
@@ -142,13 +146,13 @@ class AccessLink:
 class World:
     """The tenant's records. Mutated only from the event loop thread."""
 
-    departments: dict[int, Department]
-    users: dict[int, User]
-    links: dict[int, AccessLink]
+    departments: dict[str, Department]
+    users: dict[str, User]
+    links: dict[str, AccessLink]
     calls: dict[str, Call] = field(default_factory=dict)
-    queues: dict[int, list[str]] = field(default_factory=dict)  # waiting call ids, oldest first
+    queues: dict[str, list[str]] = field(default_factory=dict)  # waiting call ids, oldest first
 
-    def members(self, department_id: int) -> list[User]:
+    def members(self, department_id: str) -> list[User]:
         return [u for u in self.users.values() if department_id in u.department_ids]
 
     def user_by_email(self, email: str) -> User | None:
@@ -206,17 +210,33 @@ def new_uuid(rng: random.Random) -> str:
     return str(uuid.UUID(int=rng.getrandbits(128), version=4))
 
 
+def directory_uuid(seed: int, kind: str, ordinal: int) -> str:
+    """The id of the ``ordinal``-th ``kind`` (department, sector, user, access_link) of a seed.
+
+    A hash, not a draw from the scenario's generator: adding UUIDs left every name and event
+    of a seed as it was, and an id does not shift when ``--departments`` or ``--agents`` does.
+    """
+    digest = hashlib.sha256(f"voki-sim:{seed}:{kind}:{ordinal}".encode()).digest()
+    return str(uuid.UUID(bytes=digest[:16], version=4))
+
+
 def build_world(config: SimConfig, rng: random.Random, now: float) -> World:
     """The directory: departments, demo accounts, agents and access links (no calls yet)."""
-    departments: dict[int, Department] = {}
+    seed = config.seed
+
+    def ident(kind: str, ordinal: int) -> str:
+        return directory_uuid(seed, kind, ordinal)
+
+    departments: dict[str, Department] = {}
     for i in range(config.departments):
         name = department_name(i)
-        departments[i + 1] = Department(
-            id=i + 1,
+        dept_id = ident("department", i + 1)
+        departments[dept_id] = Department(
+            id=dept_id,
             name=name,
             identifier=ascii_slug(name),
             description=f"Fila de atendimento por vídeo: {name}",
-            sector_id=1 + i % 3,
+            sector_id=ident("sector", 1 + i % 3),
             max_queue_size=rng.choice((10, 15, 20, 30)),
             max_wait_time=rng.choice((180, 240, 300, 420, 600)),
             arrival_interval=rng.uniform(30.0, 60.0),
@@ -224,36 +244,46 @@ def build_world(config: SimConfig, rng: random.Random, now: float) -> World:
         )
     dept_ids = list(departments)
     created = now - 86400 * 200
-    users: dict[int, User] = {
-        1: User(1, "Marina Duarte", DEMO_EMAILS["manager"], "manager", [], created),
-        2: User(2, "Carlos Menezes", DEMO_EMAILS["supervisor"], "supervisor", [], created),
-        3: User(3, "Júlia Prado", DEMO_EMAILS["attendant"], "attendant", dept_ids[:2], created),
-        4: User(4, "Otávio Reis", DEMO_EMAILS["mfa"], "supervisor", [], created),
-    }
-    users[3].is_agent = True
-    users[4].mfa_secret = random_base32_secret(rng)
+    demo = [
+        ("Marina Duarte", DEMO_EMAILS["manager"], "manager", []),
+        ("Carlos Menezes", DEMO_EMAILS["supervisor"], "supervisor", []),
+        ("Júlia Prado", DEMO_EMAILS["attendant"], "attendant", dept_ids[:2]),
+        ("Otávio Reis", DEMO_EMAILS["mfa"], "supervisor", []),
+    ]
+    users: dict[str, User] = {}
+    for n, (name, email, role, member_of) in enumerate(demo, start=1):
+        uid = ident("user", n)
+        users[uid] = User(uid, name, email, role, list(member_of), created)
+    attendant, mfa = (users[ident("user", n)] for n in (3, 4))
+    attendant.is_agent = True
+    mfa.mfa_secret = random_base32_secret(rng)
     taken = {u.name for u in users.values()}
     for n in range(config.agents):
         name = person_name(rng)
         while name in taken:
             name = person_name(rng)
         taken.add(name)
-        member_of = [dept_ids[n % len(dept_ids)]]
+        places = [n % len(dept_ids)]  # department ordinals: memberships in directory order
         if len(dept_ids) > 1 and rng.random() < 0.3:
-            member_of.append(rng.choice([d for d in dept_ids if d not in member_of]))
-        uid = 5 + n
-        email = f"{ascii_slug(name, '.')}.{uid}@demo.test"
-        users[uid] = User(uid, name, email, "attendant", sorted(member_of), created, is_agent=True)
-    links: dict[int, AccessLink] = {}
+            places.append(rng.choice([d for d in range(len(dept_ids)) if d not in places]))
+        ordinal = 5 + n
+        uid = ident("user", ordinal)
+        email = f"{ascii_slug(name, '.')}.{ordinal}@demo.test"
+        users[uid] = User(
+            uid, name, email, "attendant", [dept_ids[d] for d in sorted(places)], created,
+            is_agent=True,
+        )  # fmt: skip
+    links: dict[str, AccessLink] = {}
     for dept in departments.values():
-        link_id = len(links) + 1
+        link_id = ident("access_link", len(links) + 1)
         links[link_id] = AccessLink(
             link_id, f"link-{rng.getrandbits(64):016x}", f"Site: {dept.name}", dept.id,
             "active", now + 86400 * 90, now - 86400 * 10,
         )  # fmt: skip
     first = departments[dept_ids[0]]
-    links[len(links) + 1] = AccessLink(
-        len(links) + 1, f"link-{rng.getrandbits(64):016x}", f"Campanha antiga: {first.name}",
+    link_id = ident("access_link", len(links) + 1)
+    links[link_id] = AccessLink(
+        link_id, f"link-{rng.getrandbits(64):016x}", f"Campanha antiga: {first.name}",
         first.id, "expired", now - 86400 * 3, now - 86400 * 60,
     )  # fmt: skip
     return World(departments, users, links, queues={d: [] for d in dept_ids})
