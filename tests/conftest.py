@@ -6,7 +6,16 @@ from collections.abc import Iterator
 
 import pytest
 
+from voki_tui.api.ratelimit import forget_shared_guards
 from voki_tui.sim.testing import InProcessSim, running_sim
+
+
+@pytest.fixture(autouse=True)
+def fresh_auth_budget() -> Iterator[None]:
+    """The auth budget is per server address and process-wide; a simulator on a port a
+    previous test used must not inherit that test's spent budget."""
+    forget_shared_guards()
+    yield
 
 
 @pytest.fixture

@@ -26,15 +26,28 @@ RECOVERY_S = 20.0
 STARTUP_S = 30.0
 
 
+def _reconnects(watch: Watch) -> int:
+    document = watch.snapshot()
+    return int(document["counters"]["reconnects"]) if document is not None else 0
+
+
 def after_a_fault(sim: object, fault: Callable[[], object], *watches: Watch) -> None:
-    """Inject ``fault``, wait until every watch has seen its link leave live, then until each
-    shows the truth again (live). Waiting for the first step matters: right after the fault
-    the last line printed is still the live one from before."""
-    seen = [len(watch.states) for watch in watches]
+    """Inject ``fault``, wait until every watch has noticed it (a non-live line, or its
+    reconnect counter moving: a quick reconnect is rightly coalesced out of the printed
+    states), then until each shows the truth again (live). Waiting for the first step
+    matters: right after the fault the last line printed is still the live one from before."""
+    seen = [(len(watch.states), _reconnects(watch)) for watch in watches]
     fault()
-    for watch, before in zip(watches, seen, strict=True):
+    for watch, (states, reconnects) in zip(watches, seen, strict=True):
         deadline = time.monotonic() + RECOVERY_S
-        while all(state == "live" for state in watch.states[before:]):
+
+        def noticed(
+            watch: Watch = watch, states: int = states, reconnects: int = reconnects
+        ) -> bool:
+            left_live = any(state != "live" for state in watch.states[states:])
+            return left_live or _reconnects(watch) > reconnects
+
+        while not noticed():
             assert time.monotonic() < deadline, ("the watch never saw the fault", watch.stderr())
             time.sleep(0.02)
         result = converge(watch, sim, RECOVERY_S)  # type: ignore[arg-type]

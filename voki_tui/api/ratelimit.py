@@ -98,3 +98,9 @@ def shared_guard(origin: str, limit: int = DEFAULT_AUTH_LIMIT) -> AuthRateGuard:
     if guard is None:
         guard = _shared[origin] = AuthRateGuard(limit)
     return guard
+
+
+def forget_shared_guards() -> None:
+    """Forget every process-wide guard: a new server on an address that was used before
+    starts with its whole budget (tests start a simulator per test, and ports are reused)."""
+    _shared.clear()
