@@ -23,6 +23,7 @@ from typing import Any
 import httpx
 
 from voki_tui.api.client import VokiClient
+from voki_tui.api.credentials import FixedPassword
 from voki_tui.api.session import Session
 from voki_tui.api.tokens import TokenStore
 from voki_tui.live import wire
@@ -147,13 +148,17 @@ async def live_feed(
     settings: core.Settings = FAST_PHOENIX,
     departments: tuple[str, ...] | None = None,
     refresh_interval: float = 1.0,
+    resync_interval: float = 180.0,
     transport: httpx.AsyncBaseTransport | None = None,
     via: str | None = None,
+    password: str | None = None,
 ) -> AsyncIterator[FeedRun]:
     """Log in as the demo supervisor and run a ``LiveFeed`` until the block ends (``via``: the
-    address of a front such as a misbehaving proxy, instead of the sim's own)."""
+    address of a front such as a misbehaving proxy, instead of the sim's own; ``password``: a
+    password source for logging in again, none by default)."""
     client = VokiClient(via or sim.url, DEMO_TENANT, transport=transport)
-    session = Session(client, SUPERVISOR, store=TokenStore(store_dir))
+    source = FixedPassword(password) if password is not None else None
+    session = Session(client, SUPERVISOR, store=TokenStore(store_dir), password=source)
     await session.login(DEMO_PASSWORD)
     listed = [wire.department(item) for item in await client.departments()]
     if departments is not None:
@@ -164,6 +169,7 @@ async def live_feed(
         phoenix_settings=settings,
         publish_interval=0.05,
         refresh_interval=refresh_interval,
+        resync_interval=resync_interval,
     )
     run = FeedRun(sim, client, session, feed, asyncio.create_task(asyncio.sleep(0)))
     run.task = asyncio.create_task(feed.run(listed, run.snapshots.append, run.notes.append))

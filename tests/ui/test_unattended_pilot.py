@@ -4,6 +4,8 @@ the session ends, never logs out on a stray key, and never freezes under a modal
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
+from datetime import timedelta
 
 import pytest
 
@@ -21,6 +23,7 @@ from voki_tui.ui.widgets.status_bar import StatusBar
 from .fakes import (
     DEPARTMENTS,
     SUPERVISOR,
+    T0,
     FakeAuth,
     FakeFeed,
     FrozenClock,
@@ -213,3 +216,23 @@ async def test_a_feed_that_fails_unexpectedly_is_shown_and_started_again() -> No
         await until(pilot, lambda: "internal error (TypeError)" in bar(app))
         assert "reconnecting" in bar(app)
         await until(pilot, lambda: feed.runs == 2 and feed.running.is_set())
+
+
+async def test_a_box_clock_far_off_is_said_and_ages_use_the_servers_time() -> None:
+    """The feed measures the server's clock; the board says when this one is far off, and a
+    customer who has waited 30 s by the server's clock shows 0:30, not 2:00:30."""
+    waiting = [customer("c1", "Ana", 30)]
+    skewed = replace(
+        snapshot(views=(view(DEPARTMENTS[0], waiting=waiting),)), clock_offset_s=-7200.0
+    )
+    clock = FrozenClock(T0 + timedelta(hours=2))  # this box is two hours ahead
+    app = VokiApp(options(), FakeAuth(restored=SUPERVISOR), FakeFeed([skewed]), clock)
+    async with app.run_test(size=(140, 30)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, DepartmentsScreen))
+        await pilot.press("u")
+        await until(pilot, lambda: type(app.screen).__name__ == "QueueScreen")
+        who = str(app.screen.query_one("#status-who").render())
+        assert "this clock is 2:00:00 ahead" in who
+        table = app.screen.query_one("QueueTable")
+        rows = "\n".join(table.render_line(y).text for y in range(table.size.height))
+        assert "0:30" in rows and "2:00:30" not in rows
