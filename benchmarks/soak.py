@@ -72,7 +72,14 @@ FAULTS = (
     "revoke_all",
     "auth_429_storm",
     "down_90s",
+    "lose_events",  # broadcasts lost for 10 s while the link stays up (a cluster's PubSub)
+    "clock_skew",  # the server's clock jumps two hours (or back)
 )
+#: Faults after which the link stays up: what is measured is the time until the data is
+#: true again (the drift guard, or the clock estimate), not a reconnect.
+DATA_FAULTS = frozenset({"lose_events", "clock_skew"})
+#: The clients re-read each department this often (the drift guard's period, --resync-every).
+RESYNC_S = 30
 EMAIL = DEMO_EMAILS["supervisor"]
 
 
@@ -93,6 +100,7 @@ class Server:
         self.process: SimProcess | None = None
         self.auth_times: list[float] = []
         self.boots = 0
+        self.clock_offset = 0.0  # set at run time; a restart forgets it
 
     def start(self, *, forget_sessions: bool = False) -> None:
         self.boots += 1
@@ -107,6 +115,7 @@ class Server:
             boot=self.boots,
         )
         self.process.start()
+        self.clock_offset = 0.0
 
     def stop(self) -> None:
         if self.process is None:
@@ -308,6 +317,15 @@ def inject(fault: str, server: Server) -> float:
         server.control("POST", "drop")
     elif fault == "auth_429_storm":
         return _storm(server)
+    elif fault == "lose_events":
+        server.control("POST", "lose?seconds=10")
+        server.control("POST", "resume")  # events happen, and are lost
+        time.sleep(10)
+        server.control("POST", "pause")
+    elif fault == "clock_skew":
+        offset = 0.0 if server.clock_offset else random.choice((-7200.0, 7200.0))
+        server.control("POST", f"clock?offset={offset:g}")
+        server.clock_offset = offset
     else:
         raise ValueError(f"unknown fault {fault!r}")
     return time.monotonic()
@@ -337,12 +355,23 @@ class Box:
         if not self.wall.alive():
             self.human_touches.append("the wallboard process ended")
 
+    def clock_agrees(self) -> bool:
+        document = self.watch.snapshot()
+        if document is None:
+            return False
+        return abs(float(document["clock_offset_s"]) - self.server.clock_offset) < 5.0
+
     def recover(self, fault: str, back_at: float) -> Outcome:
-        """Wait for every client to be live (and the watch equal to the truth) again."""
+        """Wait until every client is live again and the watch equals the truth.
+
+        After a data fault the link never went down: what is timed is the watch's way back to
+        the truth (and, for a clock jump, to the server's new time); the wall must stay live.
+        """
+        if fault in DATA_FAULTS:
+            return self._repair(fault, back_at)
         seen_down = {"wallboard": False, "watch": False}
         down_by = time.monotonic() + 40.0  # a client that never noticed is still fine
         seconds: dict[str, float] = {}
-        mismatches: list[str] = []
         while time.monotonic() < back_at + RECOVERY_TIMEOUT_S:
             now = time.monotonic()
             self.look_for_human_needs()
@@ -359,15 +388,33 @@ class Box:
                 if len(seconds) == 2:
                     break
             time.sleep(0.1)
-        recovered = len(seconds) == 2
-        if recovered:
-            deadline = time.monotonic() + AGREE_WITHIN_S
-            while not self.watch_agrees() and time.monotonic() < deadline:
-                time.sleep(0.1)
-            document = self.watch.snapshot()
-            if document is not None and not self.watch_agrees():
-                mismatches = check(document, self.server.state()).problems
-        return Outcome(fault, recovered, seconds, mismatches)
+        return Outcome(fault, len(seconds) == 2, seconds, self._mismatches(len(seconds) == 2))
+
+    def _repair(self, fault: str, back_at: float) -> Outcome:
+        seconds: dict[str, float] = {}
+        wall_down = False
+        while time.monotonic() < back_at + RECOVERY_TIMEOUT_S:
+            self.look_for_human_needs()
+            wall_down |= not self.wall.live()
+            if self.watch_agrees() and (fault != "clock_skew" or self.clock_agrees()):
+                seconds["watch"] = max(0.0, time.monotonic() - back_at)
+                break
+            time.sleep(0.1)
+        recovered = "watch" in seconds and self.wall.live()
+        notes = ["the wallboard left live during a data fault"] if wall_down else []
+        return Outcome(fault, recovered, seconds, self._mismatches(recovered) + notes)
+
+    def _mismatches(self, recovered: bool) -> list[str]:
+        """After a recovery the watch must agree with the truth (within a short while)."""
+        if not recovered:
+            return []
+        deadline = time.monotonic() + AGREE_WITHIN_S
+        while not self.watch_agrees() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        document = self.watch.snapshot()
+        if document is None or self.watch_agrees():
+            return []
+        return check(document, self.server.state()).problems
 
 
 def _percentile(values: list[float], share: float) -> float | None:
@@ -393,11 +440,13 @@ def run(
         pass
     server = Server(port, seed)
     args = _client_args(server, password_file)
-    env = cli_env(home, password=None)
+    env = cli_env(home, password=None, VOKI_RESYNC_S=str(RESYNC_S))
     started = time.monotonic()
     # Boot before the server: every client starts against a closed port.
     wall = Wallboard(["--wallboard", *args], {**env, "TERM": "xterm-256color"})
-    watch = Watch(_Address(server), home, password=None, extra=args[6:]).start()
+    watch = Watch(
+        _Address(server), home, password=None, extra=args[6:], env={"VOKI_RESYNC_S": str(RESYNC_S)}
+    ).start()
     cron = Cron(args, env).start()
     box = Box(server, wall, watch, cron)
     outcomes: list[Outcome] = []
@@ -426,7 +475,8 @@ def run(
         wall.stop()
         watch.stop()
         server.stop()
-    times = [s for outcome in outcomes for s in outcome.seconds.values()]
+    times = [s for o in outcomes if o.fault not in DATA_FAULTS for s in o.seconds.values()]
+    repairs = [s for o in outcomes if o.fault in DATA_FAULTS for s in o.seconds.values()]
     cron_auth_failures = [e for e in cron.exits if e[1] == 3]
     box.human_touches += [f"cron snapshot: {e[2]}" for e in cron_auth_failures]
     return {
@@ -440,6 +490,9 @@ def run(
         "back_to_live_p50_s": _round(_percentile(times, 0.50)),
         "back_to_live_p99_s": _round(_percentile(times, 0.99)),
         "back_to_live_max_s": _round(max(times) if times else None),
+        "data_faults_time_to_truth_p50_s": _round(_percentile(repairs, 0.50)),
+        "data_faults_time_to_truth_max_s": _round(max(repairs) if repairs else None),
+        "resync_period_s": RESYNC_S,
         "slowest": sorted(
             ((o.fault, client, round(s, 2)) for o in outcomes for client, s in o.seconds.items()),
             key=lambda item: -item[2],
@@ -497,8 +550,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--minutes", type=float, default=20.0)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument(
+        "--gap", type=float, nargs=2, default=(20.0, 60.0), metavar=("MIN", "MAX"),
+        help="seconds between the end of one recovery and the next fault (default 20 60)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--faults", default=",".join(FAULTS), help="the faults to draw from, comma-separated"
+    )
     args = parser.parse_args(argv)
-    figures = run(args.minutes, args.seed)
+    kinds = [name for name in args.faults.split(",") if name]
+    unknown = sorted(set(kinds) - set(FAULTS))
+    if unknown:
+        parser.error(f"unknown faults: {', '.join(unknown)}")
+    figures = run(args.minutes, args.seed, tuple(args.gap), kinds)
     print(json.dumps(figures, indent=2))
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2) + "\n")

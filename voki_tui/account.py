@@ -161,9 +161,7 @@ class Account:
         assert session is not None
 
         async def sign_in() -> UserInfo:
-            user = await session.restore()
-            if user is None:
-                await session.login_from_source()
+            await session.sign_in()
             return self._logged_in(session)
 
         return await retrying(sign_in, progress, deadline=deadline)

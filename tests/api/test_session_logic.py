@@ -367,3 +367,17 @@ async def test_network_failure_message_names_the_origin_only() -> None:
         await client.login("a@b", "secret-pw")
     assert "voki.test:8080" in str(failed.value)
     assert "pw@" not in str(failed.value) and "secret-pw" not in str(failed.value)
+
+
+async def test_processes_starting_together_log_in_once_between_them(tmp_path: Path) -> None:
+    """A box boots a wallboard, a watch and a cron job at once with a password source and no
+    stored session: one logs in and stores it, the others take it from the store (three
+    logins would be three of the server's five a minute)."""
+    server, clock = FakeServer(), [NOW]
+    store = TokenStore(tmp_path)
+    sessions = [make(server, clock, store=store, password=FixedPassword("pw")) for _ in range(3)]
+    users = await asyncio.gather(*(session.sign_in() for session in sessions))
+    assert all(user is not None for user in users)
+    assert server.logins == 1
+    tokens = {await session.access_token() for session in sessions}
+    assert len(tokens) == 1

@@ -299,6 +299,28 @@ class Session:
         log.info("logged in again with the password from %s", source.label)
         return user
 
+    async def sign_in(self) -> User:
+        """Sign in without a person: the stored session (another process's included), else
+        the password source.
+
+        The store is read under its lock, so processes that start together (a box booting a
+        wallboard, a watch and a cron job) log in once between them: the first one logs in
+        from the source and stores the session, the others find it there.
+        """
+        async with self._exclusive():
+            stored = self.stored()
+            if stored is None:
+                if self.password_source is None:
+                    raise SessionEnded("Not signed in; a person must log in")
+                return await self.login_from_source()
+            self._take(stored)
+        return await self._confirm()
+
+    def _take(self, stored: StoredTokens) -> None:
+        self._refresh = stored.refresh_token
+        if stored.access_token:
+            self._set_access(stored.access_token, received_now=False)
+
     async def restore(self) -> User | None:
         """Resume from the stored session; None when there is none.
 
@@ -308,20 +330,26 @@ class Session:
         stored = self.stored()
         if stored is None:
             return None
-        self._refresh = stored.refresh_token
-        if stored.access_token:
-            self._set_access(stored.access_token, received_now=False)
+        self._take(stored)
+        return await self._confirm()
+
+    async def _confirm(self) -> User:
+        """Ask the server who we are with the tokens just taken from the store."""
         try:
             self.user = await self.client.me()
         except SessionEnded:
             raise
         except AuthError:
             log.info("stored session refused by the server")
-            self._forget()
-            if self.password_source is None:
-                raise SessionEnded("Your session has ended; a person must log in") from None
             async with self._exclusive():
-                return await self.login_from_source()
+                stored = self.stored()
+                if stored is None or stored.refresh_token == self._refresh:
+                    self._forget()  # ours, and refused
+                    if self.password_source is None:
+                        raise SessionEnded("Your session has ended; a person must log in") from None
+                    return await self.login_from_source()
+                self._take(stored)  # another process stored a newer session meanwhile
+            return await self._confirm()
         self._save()
         return self.user
 
