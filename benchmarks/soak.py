@@ -175,6 +175,9 @@ class Wallboard:
         self.screen = pyte.Screen(cols, rows)
         self.stream = pyte.ByteStream(self.screen)
         self.lock = threading.Lock()
+        #: Every status line the screen showed, with when: a dip out of "live" shorter than
+        #: any poll is still seen here.
+        self.history: list[tuple[float, str]] = []
         pid, fd = pty.fork()
         if pid == 0:  # the child: size the terminal before the app reads it
             fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
@@ -195,6 +198,9 @@ class Wallboard:
                 return
             with self.lock:
                 self.stream.feed(data)
+                status = self.screen.display[-1]
+                if not self.history or self.history[-1][1] != status:
+                    self.history.append((time.monotonic(), status))
 
     def lines(self) -> list[str]:
         with self.lock:
@@ -204,7 +210,18 @@ class Wallboard:
         return self.lines()[-1]
 
     def live(self) -> bool:
-        return "● live" in self.status()
+        return _is_live(self.status())
+
+    def back_since(self, injected_at: float) -> float | None:
+        """When the screen went back to live after leaving it at or after ``injected_at``;
+        None if it has not left live since, or has not come back yet."""
+        with self.lock:
+            lines = [(t, line) for t, line in self.history if t >= injected_at]
+            current = self.history[-1] if self.history else None
+        left = next((i for i, (_, line) in enumerate(lines) if not _is_live(line)), None)
+        if left is None or current is None or not _is_live(current[1]):
+            return None
+        return next(t for t, line in lines[left:] if _is_live(line))
 
     def needs_a_person(self) -> bool:
         text = "\n".join(self.lines())
@@ -224,6 +241,10 @@ class Wallboard:
             os.waitpid(self.pid, 0)
         with contextlib.suppress(OSError):
             os.close(self.fd)
+
+
+def _is_live(status: str) -> bool:
+    return "● live" in status
 
 
 def _alive(pid: int) -> bool:
@@ -361,32 +382,47 @@ class Box:
             return False
         return abs(float(document["clock_offset_s"]) - self.server.clock_offset) < 5.0
 
-    def recover(self, fault: str, back_at: float) -> Outcome:
-        """Wait until every client is live again and the watch equals the truth.
+    def reconnects(self) -> int:
+        document = self.watch.snapshot()
+        return int(document["counters"]["reconnects"]) if document is not None else 0
 
+    def recover(self, fault: str, injected_at: float, back_at: float, reconnects: int) -> Outcome:
+        """Wait until every client is live again and the watch equals the truth; the seconds
+        each took from ``back_at`` (the server reachable again).
+
+        A client counts as back once it has noticed the fault (the wallboard's screen left
+        "live", the watch's reconnect counter moved past ``reconnects`` or it printed a state
+        that is not live) and then shows live data again. A client that shows no sign of the
+        fault 40 s after the server is back did not need to notice it (a half-open link
+        whose silence ended first): its seconds are then those of its first live look.
         After a data fault the link never went down: what is timed is the watch's way back to
         the truth (and, for a clock jump, to the server's new time); the wall must stay live.
         """
         if fault in DATA_FAULTS:
             return self._repair(fault, back_at)
-        seen_down = {"wallboard": False, "watch": False}
-        down_by = time.monotonic() + 40.0  # a client that never noticed is still fine
         seconds: dict[str, float] = {}
+        states = len(self.watch.states)
         while time.monotonic() < back_at + RECOVERY_TIMEOUT_S:
             now = time.monotonic()
             self.look_for_human_needs()
-            wall_live = self.wall.live()
-            watch_live = self.watch_agrees() if self.server.up else False
-            seen_down["wallboard"] |= not wall_live
-            seen_down["watch"] |= not watch_live
-            settled = now >= back_at and (now >= down_by or all(seen_down.values()))
-            if settled:
-                if wall_live and "wallboard" not in seconds:
-                    seconds["wallboard"] = max(0.0, now - back_at)
-                if watch_live and "watch" not in seconds:
-                    seconds["watch"] = max(0.0, now - back_at)
-                if len(seconds) == 2:
-                    break
+            if now < back_at:
+                time.sleep(0.1)
+                continue
+            unnoticed = now > back_at + 40.0
+            if "wallboard" not in seconds:
+                returned = self.wall.back_since(injected_at)
+                if returned is not None:
+                    seconds["wallboard"] = max(0.0, returned - back_at)
+                elif unnoticed and self.wall.live():
+                    seconds["wallboard"] = now - back_at
+            if "watch" not in seconds and self.server.up and self.watch_agrees():
+                noticed = self.reconnects() > reconnects or any(
+                    state != "live" for state in self.watch.states[states:]
+                )
+                if noticed or unnoticed:
+                    seconds["watch"] = now - back_at
+            if len(seconds) == 2:
+                break
             time.sleep(0.1)
         return Outcome(fault, len(seconds) == 2, seconds, self._mismatches(len(seconds) == 2))
 
@@ -454,7 +490,8 @@ def run(
     try:
         time.sleep(5)
         server.start()
-        outcomes.append(box.recover("boot_before_the_server", time.monotonic()))
+        started_at = time.monotonic()
+        outcomes.append(box.recover("boot_before_the_server", 0.0, started_at, -1))
         say(_line(outcomes[-1]))
         usage_at["start"] = {"wallboard": usage(wall.pid), "watch": usage(watch.process.pid)}
         end = started + minutes * 60
@@ -465,8 +502,9 @@ def run(
                 break
             server.control("POST", "pause")
             fault = rng.choice(list(faults))
+            injected_at, reconnects = time.monotonic(), box.reconnects()
             back_at = inject(fault, server)
-            outcomes.append(box.recover(fault, back_at))
+            outcomes.append(box.recover(fault, injected_at, back_at, reconnects))
             say(_line(outcomes[-1]))
         usage_at["end"] = {"wallboard": usage(wall.pid), "watch": usage(watch.process.pid)}
         box.look_for_human_needs()

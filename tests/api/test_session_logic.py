@@ -381,3 +381,27 @@ async def test_processes_starting_together_log_in_once_between_them(tmp_path: Pa
     assert server.logins == 1
     tokens = {await session.access_token() for session in sessions}
     assert len(tokens) == 1
+
+
+async def test_after_a_refusal_only_a_pair_saved_since_is_taken_from_the_store(
+    tmp_path: Path,
+) -> None:
+    """Seen in the soak: the server's clock went back, so every token it had issued was
+    refused; one process took a pair another had saved earlier (refused too), and its socket
+    stayed refused for minutes. After a refusal, a stored pair older than the refusal gives
+    only its refresh token, and the refresh reaches the server."""
+    server, clock = FakeServer(), [NOW]
+    store = TokenStore(tmp_path)
+    first = make(server, clock, store=store)
+    await first.login("pw")
+    second = make(server, clock, store=store)
+    await second.restore()
+    own = await second.access_token()
+    clock[0] += 800
+    server.now += 800
+    saved_earlier = await first.access_token()  # refreshes and saves a newer pair
+    assert server.refreshes == 1
+    clock[0] += 1
+    fresh = await second.on_unauthorized(own)  # the server refuses every token it issued
+    assert fresh not in (own, saved_earlier)
+    assert server.refreshes == 2  # a refresh that reached the server, not the stored pair

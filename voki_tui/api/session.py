@@ -124,6 +124,8 @@ class Session:
         self._expires_at: float | None = None  # local clock time the access token expires
         self._refresh_at: float | None = None  # local clock time to refresh it
         self._refresh_task: asyncio.Task[None] | None = None
+        self._received_at: float | None = None  # when the access token came from the server
+        self._refused_at: float | None = None  # when the server last refused our access token
         self._digest_key = secrets.token_bytes(16)
         self._refused_password: bytes | None = None  # keyed digest of the last refused one
         client.token_source = self
@@ -140,11 +142,13 @@ class Session:
 
     # -- token bookkeeping --------------------------------------------------------------
 
-    def _set_access(self, token: str, *, received_now: bool) -> None:
+    def _set_access(self, token: str, *, received_at: float | None) -> None:
         """Adopt an access token and work out when to refresh it.
 
-        A token just received lives ``exp - iat`` seconds from now by our clock; a stored one
-        expires at its ``exp`` (there is nothing better to go on).
+        A token received at ``received_at`` (this box's clock: just now, or when the process
+        that stored it received it) lives ``exp - iat`` seconds from then, whatever the skew
+        between this box's clock and the server's; with no receipt time, it expires at its
+        ``exp`` (there is nothing better to go on).
         """
         self._access = token
         claims = unverified_claims(token)
@@ -155,10 +159,10 @@ class Session:
             self._expires_at = self._refresh_at = None  # opaque: a 401 tells us
             return
         lifetime = exp - iat if iat is not None and iat < exp else None
-        if received_now and iat is not None:
+        if received_at is not None and received_at >= now - 1 and iat is not None:
             self.client.server_time.observe(iat)  # minted just now, by the server's clock
-        if received_now and lifetime is not None:
-            start, self._expires_at = now, now + lifetime
+        if received_at is not None and lifetime is not None:
+            start, self._expires_at = received_at, received_at + lifetime
         elif lifetime is not None:
             start, self._expires_at = exp - lifetime, exp
         else:
@@ -167,7 +171,8 @@ class Session:
         self._refresh_at = start + lifetime * self._rng.uniform(*REFRESH_AT)
 
     def _adopt(self, tokens: LoginTokens) -> None:
-        self._set_access(tokens.access_token, received_now=True)
+        self._received_at = self._clock()
+        self._set_access(tokens.access_token, received_at=self._received_at)
         self._refresh = tokens.refresh_token
 
     def _due(self) -> bool:
@@ -190,7 +195,7 @@ class Session:
     def _save(self) -> None:
         if self._store is None or self._refresh is None:
             return
-        record = StoredTokens(self.identity, self._refresh, self._access)
+        record = StoredTokens(self.identity, self._refresh, self._access, self._received_at)
         try:
             self._store.save(record)
             self._store.remember_last(*astuple(self.identity))
@@ -210,8 +215,13 @@ class Session:
         """What the token store holds for this identity."""
         return self._store.load(self.identity) if self._store is not None else None
 
-    def _adopt_stored(self) -> bool:
-        """Take a newer pair another process saved; True if ours was replaced."""
+    def _adopt_stored(self, saved_after: float | None = None) -> bool:
+        """Take a newer pair another process saved; True if its access token is now ours.
+
+        After the server refused a token (``saved_after``: when), only a pair saved since
+        then is proof of a working access token; an older one gives just its refresh token
+        (the latest of the family, ours may be spent) for a refresh that reaches the server.
+        """
         stored = self.stored()
         if stored is None or stored.refresh_token == self._refresh:
             return False
@@ -220,10 +230,14 @@ class Session:
             theirs is None or (self._issued_at is not None and theirs < self._issued_at)
         ):
             return False  # the file is older than what we hold (our last save failed)
-        log.info("the token store holds a newer session (another process refreshed); using it")
         self._refresh = stored.refresh_token
-        if stored.access_token:
-            self._set_access(stored.access_token, received_now=False)
+        fresh = saved_after is None or (stored.saved_at or 0.0) >= saved_after
+        if not fresh or not stored.access_token:
+            log.info("taking the stored refresh token (another process refreshed); refreshing")
+            self._access = self._expires_at = self._refresh_at = None
+            return False
+        log.info("the token store holds a newer session (another process refreshed); using it")
+        self._take(stored)
         self.adopted_count += 1
         return True
 
@@ -318,8 +332,9 @@ class Session:
 
     def _take(self, stored: StoredTokens) -> None:
         self._refresh = stored.refresh_token
+        self._received_at = stored.saved_at
         if stored.access_token:
-            self._set_access(stored.access_token, received_now=False)
+            self._set_access(stored.access_token, received_at=stored.saved_at)
 
     async def restore(self) -> User | None:
         """Resume from the stored session; None when there is none.
@@ -376,6 +391,8 @@ class Session:
 
     async def on_unauthorized(self, rejected: str) -> str:
         """The server refused ``rejected``: refresh once for every caller, return the new one."""
+        if rejected == self._access:
+            self._refused_at = self._clock()
         await self._refresh_once(stale=rejected)
         if self._access is None:
             raise SessionEnded("Not logged in")
@@ -400,7 +417,9 @@ class Session:
 
     async def _do_refresh(self, stale: str | None) -> None:
         async with self._exclusive():
-            if self._adopt_stored() and self._access != stale and not self._due():
+            refused_at, self._refused_at = self._refused_at, None
+            adopted = self._adopt_stored(saved_after=refused_at)
+            if adopted and self._access != stale and not self._due():
                 return  # another process refreshed: nothing to send
             refresh = self._refresh
             if refresh is None:

@@ -77,6 +77,10 @@ class StoredTokens:
     identity: Identity
     refresh_token: str = field(repr=False)
     access_token: str | None = field(default=None, repr=False)
+    #: When the pair was received from the server (this box's clock, like every process
+    #: sharing the file): another process times the access token from it, whatever the skew
+    #: between this box and the server.
+    saved_at: float | None = None
 
 
 def _write_private(path: Path, payload: dict[str, Any]) -> None:
@@ -143,10 +147,12 @@ class TokenStore:
         if not isinstance(refresh, str) or not refresh:
             return None
         access = raw.get("access_token")
+        saved_at = raw.get("saved_at")
         return StoredTokens(
             identity=identity,
             refresh_token=refresh,
             access_token=access if isinstance(access, str) and access else None,
+            saved_at=float(saved_at) if isinstance(saved_at, int | float) else None,
         )
 
     def save(self, tokens: StoredTokens) -> None:
