@@ -341,3 +341,20 @@ async def test_a_refused_token_already_replaced_by_a_rest_refresh_is_not_refresh
     feed._on_event(core.AuthFailed(403, refresh_requested=True))
     assert "token=rest-refreshed" in await feed._socket_url()
     assert session.refreshes == 0
+
+
+async def test_stale_since_is_when_the_link_was_last_heard_not_when_it_synced() -> None:
+    """Seen: "⚠ stale since 14:16:05" (the start) while the link was lost at 14:16:54."""
+    from voki_tui.live.state import Source
+
+    rest, clock = FakeRest(), Clock()
+    feed = make_feed(rest, clock)
+    feed._on_event(core.Connected())
+    feed.departments["1"].queue = Source(SourceState.SYNCED, clock.wall())  # synced at start
+    clock.seconds += 49
+    feed._on_event(core.Message("queue:1", "an_event_we_ignore", {}, None))  # still heard
+    heard = clock.wall()
+    clock.seconds += 5
+    feed._on_event(core.Disconnected(1006, "", 1010.0))
+    stale = feed.departments["1"].queue
+    assert stale.state is SourceState.STALE and stale.as_of == heard
