@@ -38,8 +38,9 @@ from voki_tui.api.errors import (
     ValidationError,
     VokiError,
 )
+from voki_tui.api.ratelimit import shared_guard
 from voki_tui.api.session import Session, SessionEnded
-from voki_tui.api.tokens import Identity, TokenStore
+from voki_tui.api.tokens import Identity, TokenStore, normalize_server
 from voki_tui.live import wire
 from voki_tui.live.feed import FEED_PHOENIX_SETTINGS, PUBLISH_INTERVAL_S, LiveFeed, user_info
 from voki_tui.live.resync import RESYNC_EVERY_S
@@ -228,7 +229,8 @@ class Account:
 
     async def _open(self, server: str, tenant: str, email: str) -> Session:
         await self.close()
-        self.client = VokiClient(server, tenant, insecure=self.settings.insecure)
+        budget = shared_guard(normalize_server(server), self.store.directory)  # the box's
+        self.client = VokiClient(server, tenant, insecure=self.settings.insecure, auth_guard=budget)
         self.session = Session(
             self.client, email, store=self.store, password=password_source(self.settings)
         )

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import stat
+from pathlib import Path
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -74,3 +77,53 @@ def test_no_window_ever_holds_more_than_the_limit(limit: int, steps: list[float]
     for i, start in enumerate(sent):
         in_window = [t for t in sent[i:] if t < start + 60 + SLACK_S]
         assert len(in_window) <= limit
+
+
+def test_a_shared_budget_counts_every_process_of_the_box(tmp_path: Path) -> None:
+    """A wallboard, a watch and a cron job of one server share one address: the server counts
+    their auth requests together, so the budget is kept in one file for all of them."""
+    clock = FakeClock()
+    ledger = tmp_path / "auth.json"
+    processes = [AuthRateGuard(limit=5, clock=clock, shared=ledger) for _ in range(3)]
+    for n in range(5):
+        processes[n % 3].acquire()
+    for guard in processes:
+        with pytest.raises(RateLimitedError):
+            guard.acquire()
+    clock.now += 60 + SLACK_S
+    processes[2].acquire()
+
+
+def test_a_hold_and_a_refund_reach_every_process(tmp_path: Path) -> None:
+    clock = FakeClock()
+    ledger = tmp_path / "auth.json"
+    one, two = (AuthRateGuard(limit=2, clock=clock, shared=ledger) for _ in range(2))
+    stamp = one.acquire()
+    two.acquire()
+    one.refund(stamp)  # never reached the server
+    two.acquire()
+    one.hold(30)  # a 429 seen by one process stops the other too
+    clock.now += 62
+    assert two.wait_s() == 0.0
+    one.hold(30)
+    assert 29 < two.wait_s() <= 30
+    assert stat.S_IMODE(ledger.stat().st_mode) == 0o600
+
+
+def test_a_backwards_step_of_the_wall_clock_does_not_block_for_ever(tmp_path: Path) -> None:
+    clock = FakeClock()
+    clock.now = 10_000.0
+    ledger = tmp_path / "auth.json"
+    guard = AuthRateGuard(limit=1, clock=clock, shared=ledger)
+    guard.acquire()
+    clock.now = 1_000.0  # the box's clock was set back by hours
+    guard.acquire()  # the entry from "the future" is dropped
+
+
+def test_an_unusable_ledger_falls_back_to_this_process(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("")
+    guard = AuthRateGuard(limit=1, clock=FakeClock(), shared=blocker / "auth.json")
+    guard.acquire()
+    with pytest.raises(RateLimitedError):
+        guard.acquire()
