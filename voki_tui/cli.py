@@ -27,6 +27,9 @@ from voki_tui.settings import ConfigError, Option, Settings, load, options
 
 log = logging.getLogger(__name__)
 
+#: Set by textual-serve for each browser session: the dashboard's "terminal" is the browser.
+WEB_DRIVER_ENV = "TEXTUAL_DRIVER"
+
 DEMO_SEED = 42
 DEMO_SPEED = 2.0
 #: Fewer agents than the simulator's default, so the demo's queues actually fill up.
@@ -86,6 +89,20 @@ def _parser() -> argparse.ArgumentParser:
                 "--timeout", type=float, default=30.0, help="seconds to wait for a full sync"
             )
     commands.add_parser("logout", parents=[common], help="revoke and forget the stored session")
+    serve = commands.add_parser(
+        "serve",
+        parents=[common],
+        help="serve the dashboard to browsers (one session each, behind a secret URL)",
+        description="Serve the dashboard to browsers through textual-serve: each browser "
+        "session runs its own voki-tui with these options, read-only unless --allow-actions. "
+        "Open the URL printed at start (it carries the secret token).",
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    serve.add_argument("--port", type=int, default=8000, help="port to listen on (0: any free)")
+    serve.add_argument("--allow-actions", action="store_true", help="let browser sessions log out")
+    for name, option in options():  # the dashboard's options, for the sessions
+        if "cli" in option.sources and option.scope == "dashboard":
+            _add_option(serve.add_argument, name, option)
     return parser
 
 
@@ -210,7 +227,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         _print_config(settings, config_path)
         return 0
     command: Any = args.command
-    if not command and not (sys.stdin.isatty() and sys.stdout.isatty()):
+    on_a_terminal = sys.stdin.isatty() and sys.stdout.isatty()
+    if not command and not on_a_terminal and not os.environ.get(WEB_DRIVER_ENV):
         # Without a terminal (systemd, cron, stdin from /dev/null) the dashboard has nothing to
         # draw on and, in Textual, spins a core waiting for input that never comes.
         parser.exit(
@@ -230,6 +248,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _dispatch(
     command: str | None, args: argparse.Namespace, settings: Settings, store: TokenStore | None
 ) -> int:
+    if command == "serve":
+        from voki_tui import serve
+
+        home = store.directory if store is not None else None  # --demo keeps its own files
+        return serve.run(settings, args.host, args.port, args.allow_actions, home)
     if command:
         return _run_headless(command, args, settings, store)
     return _run_dashboard(settings, store)
