@@ -144,21 +144,27 @@ def demo_server(settings: Settings) -> Iterator[tuple[Settings, TokenStore]]:
         shutil.rmtree(state, ignore_errors=True)
 
 
-def _configure_logging(level_name: str) -> None:
-    from voki_tui.logs import configure_logging
+def _configure_logging(level_name: str) -> str | None:
+    """Log to the rotating file; what went wrong (to say on screen) if that is impossible."""
+    from voki_tui.logs import configure_logging, disable_logging
 
     level = logging.getLevelName(level_name.upper())
-    configure_logging(level if isinstance(level, int) else logging.INFO)
+    try:
+        configure_logging(level if isinstance(level, int) else logging.INFO)
+    except OSError as exc:
+        disable_logging()
+        return f"no log file ({exc.strerror or type(exc).__name__}: {exc.filename})"
+    return None
 
 
-def _run_dashboard(settings: Settings, store: TokenStore | None) -> int:
+def _run_dashboard(settings: Settings, store: TokenStore | None, notices: tuple[str, ...]) -> int:
     if settings.color_system != "auto":
         os.environ["TEXTUAL_COLOR_SYSTEM"] = settings.color_system
     from voki_tui.ui.app import VokiApp
     from voki_tui.ui.signals import cancel_exit_deadline
 
     account = Account(settings, store)
-    app = VokiApp(settings, account, account.feed())
+    app = VokiApp(settings, account, account.feed(), notices=notices)
     try:
         code = app.run()
     finally:
@@ -236,17 +242,24 @@ def main(argv: Sequence[str] | None = None) -> int:
             "voki-tui: the dashboard needs a terminal; under systemd or cron run it inside "
             "tmux, or use 'voki-tui watch --json' / 'voki-tui snapshot --json'\n",
         )
-    _configure_logging(settings.log_level)
+    problem = _configure_logging(settings.log_level)
+    notices = () if problem is None else (problem,)
+    if problem is not None and command:
+        print(f"voki-tui: {problem}", file=sys.stderr)
     if settings.demo:
         with demo_server(settings) as (demo_settings, store):
-            return _dispatch(command, args, demo_settings, store)
+            return _dispatch(command, args, demo_settings, store, notices)
     if not command and settings.insecure:
         log.warning("TLS verification is off (--insecure)")
-    return _dispatch(command, args, settings, None)
+    return _dispatch(command, args, settings, None, notices)
 
 
 def _dispatch(
-    command: str | None, args: argparse.Namespace, settings: Settings, store: TokenStore | None
+    command: str | None,
+    args: argparse.Namespace,
+    settings: Settings,
+    store: TokenStore | None,
+    notices: tuple[str, ...] = (),
 ) -> int:
     if command == "serve":
         from voki_tui import serve
@@ -255,4 +268,4 @@ def _dispatch(
         return serve.run(settings, args.host, args.port, args.allow_actions, home)
     if command:
         return _run_headless(command, args, settings, store)
-    return _run_dashboard(settings, store)
+    return _run_dashboard(settings, store, notices)

@@ -86,6 +86,16 @@ LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 LOG_FILE = "voki-tui.log"
 
 
+def disable_logging() -> None:
+    """No log file can be written (a read-only home): log nowhere (never to the terminal,
+    which belongs to the UI); the caller says so where the user looks."""
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+        old.close()
+    root.addHandler(logging.NullHandler())
+
+
 def configure_logging(
     level: int = logging.INFO,
     *,

@@ -8,6 +8,7 @@ command, a box that boots before its server, processes sharing one token file.
 
 from __future__ import annotations
 
+import json
 import os
 import shlex
 import time
@@ -214,3 +215,18 @@ def test_processes_sharing_one_token_file_never_log_each_other_out(tmp_path: Pat
                 assert "session has ended" not in watch.stderr()
         token_files = list((home / "state").glob("token-*.json"))
         assert len(token_files) == 1 and oct(os.stat(token_files[0]).st_mode & 0o777) == "0o600"
+
+
+def test_a_kiosk_whose_files_cannot_be_written_still_works_and_says_so(tmp_path: Path) -> None:
+    """Seen: a read-only state directory (a real kiosk setup) killed a worker and left the
+    board on "Starting…". Now it runs without persisting, and says so. (A regular file where
+    the home directory should be makes every write fail, even for root.)"""
+    home = tmp_path / "read-only-home"
+    home.write_text("")
+    with running_sim(seed=5, paused=True, auth_rate_limit=1000) as sim:
+        done = run_cli("snapshot", sim, home)
+        assert done.returncode == 0, done.stderr
+        assert "no log file" in done.stderr
+        document = json.loads(done.stdout)
+        assert document["connection"]["state"] == "live"
+        assert any("session not saved" in notice for notice in document["notices"])

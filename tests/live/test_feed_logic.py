@@ -58,10 +58,16 @@ class FakeRest:
         return list(self.queued) if filters.get("status") == "queued" else []
 
 
+class SessionStandIn:
+    """What the feed reads of a session when no test drives the session itself."""
+
+    not_saved: str | None = None
+
+
 def make_feed(rest: FakeRest, clock: Clock) -> LiveFeed:
     feed = LiveFeed(
         cast(VokiClient, rest),
-        cast(Session, object()),
+        cast(Session, SessionStandIn()),
         clock=clock.wall,
         monotonic=clock.monotonic,
     )
@@ -275,6 +281,8 @@ async def test_customers_who_join_in_the_same_second_stay_in_arrival_order() -> 
 
 class ScriptedSession:
     """``refresh`` fails with each scripted error in turn, then succeeds."""
+
+    not_saved: str | None = None
 
     def __init__(self, *errors: Exception) -> None:
         self.errors = list(errors)

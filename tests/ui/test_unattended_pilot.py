@@ -40,6 +40,10 @@ REFUSED = Retrying(
 )
 
 
+def status_who(app: VokiApp) -> str:
+    return str(app.screen.query_one("#status-who").render())
+
+
 def bar(app: VokiApp) -> str:
     return app.screen.query_one(StatusBar).text
 
@@ -237,3 +241,22 @@ async def test_a_box_clock_far_off_is_said_and_ages_use_the_servers_time() -> No
         table = app.screen.query_one("QueueTable")
         rows = "\n".join(table.render_line(y).text for y in range(table.size.height))
         assert "0:30" in rows and "2:00:30" not in rows
+
+
+async def test_notices_are_on_the_board_and_in_help() -> None:
+    noticed = replace(snapshot(), notices=("session not saved (Read-only file system)",))
+    app = VokiApp(
+        options(),
+        FakeAuth(restored=SUPERVISOR),
+        FakeFeed([noticed]),
+        FrozenClock(),
+        notices=("no log file (Not a directory)",),
+    )
+    async with app.run_test(size=(160, 30)) as pilot:
+        await until(
+            pilot, lambda: "no log file" in str(app.screen.query_one("#status-who").render())
+        )
+        await pilot.press("question_mark")
+        await until(pilot, lambda: isinstance(app.screen, HelpScreen))
+        body = app.screen.body  # type: ignore[attr-defined]
+        assert "no log file" in body and "session not saved" in body

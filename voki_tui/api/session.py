@@ -115,6 +115,7 @@ class Session:
         self.refresh_count = 0  # refreshes that succeeded
         self.relogin_count = 0  # logins from the password source after a refused refresh
         self.adopted_count = 0  # newer tokens taken from the store (another process rotated)
+        self.not_saved: str | None = None  # why the last save failed (a read-only state dir)
         self._store = store
         self._clock = clock
         self._rng = rng or random.Random()  # jitter, not security
@@ -200,7 +201,11 @@ class Session:
             self._store.save(record)
             self._store.remember_last(*astuple(self.identity))
         except OSError as exc:  # a full or read-only disk must not turn a login into a failure
-            log.warning("could not store the session: %s", exc.strerror or type(exc).__name__)
+            reason = exc.strerror or type(exc).__name__
+            log.warning("could not store the session: %s", reason)
+            self.not_saved = f"session not saved ({reason}): a restart needs a password source"
+        else:
+            self.not_saved = None
 
     def _forget(self) -> None:
         self._access = self._refresh = self._expires_at = self._refresh_at = None

@@ -96,5 +96,6 @@ def snapshot_document(snapshot: FeedSnapshot) -> dict[str, Any]:
             "detail": snapshot.connection.detail,
         },
         "departments": [_department(view) for view in snapshot.departments],
+        "notices": list(snapshot.notices),
         "counters": asdict(snapshot.counters),
     }

@@ -216,6 +216,7 @@ class LiveFeed:
             connection=connection,
             departments=views,
             clock_offset_s=self.client.server_time.offset_s,
+            notices=() if self.session.not_saved is None else (self.session.not_saved,),
             counters=replace(
                 self.counters,
                 frames_received=self.phoenix.core.stats.frames_in,

@@ -191,3 +191,6 @@ class FeedSnapshot:
     #: The server's clock minus this box's (``taken_at`` and every age use the server's):
     #: the screens add it to their own clock, and say so when the box is far off.
     clock_offset_s: float = 0.0
+    #: Things the user should know that are not the link's state (the session cannot be
+    #: saved, say): shown on the board and listed in help.
+    notices: tuple[str, ...] = ()

@@ -190,6 +190,8 @@ class VokiApp(App[int]):
         auth: Authenticator,
         feed: FeedRunner,
         clock: Clock = system_clock,
+        *,
+        notices: tuple[str, ...] = (),
     ) -> None:
         i18n.set_language(i18n.choose(options.lang, None))
         super().__init__()
@@ -198,6 +200,7 @@ class VokiApp(App[int]):
         self.auth = auth
         self.feed = feed
         self.clock = clock
+        self.notices = notices  # from before the app started (no log file, say)
         self.user: UserInfo | None = None
         self.choices = DepartmentList(())
         self.watched: tuple[Department, ...] = ()
@@ -445,6 +448,10 @@ class VokiApp(App[int]):
         chosen = tuple(views[i] for i in self.wallboard_ids if i in views)
         return replace(snapshot, departments=chosen)
 
+    def _notices(self) -> tuple[str, ...]:
+        """What the user should know besides the link: the app's and the feed's notices."""
+        return self.notices + (self.snapshot.notices if self.snapshot is not None else ())
+
     def _now(self) -> datetime:
         """Now by the server's clock: every age shown is a server timestamp subtracted from it,
         so a box whose own clock is off still shows true waits (the feed measures the offset)."""
@@ -487,6 +494,7 @@ class VokiApp(App[int]):
         for bar in screen.query(StatusBar):
             bar.insecure = self.options.insecure
             bar.read_only = self.options.read_only
+            bar.notices = self._notices()
             if snapshot is None:
                 if full:
                     bar.show_user(self.user, self.options.tenant)
@@ -587,7 +595,9 @@ class VokiApp(App[int]):
         if isinstance(self.screen, HelpScreen | TooSmallScreen):
             return
         counters = self.snapshot.counters if self.snapshot else Counters()
-        screen = HelpScreen(counters, self.options.stale_after_s, self.toasts.dropped)
+        screen = HelpScreen(
+            counters, self.options.stale_after_s, self.toasts.dropped, self._notices()
+        )
         await self.push_screen(screen, callback=lambda _: self._render_active())
 
     async def action_logout(self) -> None:

@@ -22,6 +22,7 @@ from voki_tui.live.state import Counters
 from voki_tui.resources import styles_dir
 from voki_tui.ui.bindings import translate_bindings
 from voki_tui.ui.i18n import register, tr
+from voki_tui.ui.text import clean
 
 register(
     "pt-BR",
@@ -96,6 +97,7 @@ register(
             "ficam, esmaecidos."
         ),
         "Feed counters": "Contadores do feed",
+        "Notices": "Avisos",
         "frames received": "quadros recebidos",
         "malformed frames": "quadros malformados",
         "unknown events": "eventos desconhecidos",
@@ -141,9 +143,17 @@ FIGURES = (
 )
 
 
-def help_text(counters: Counters, stale_after_s: float, toasts_dropped: int = 0) -> str:
+def help_text(
+    counters: Counters,
+    stale_after_s: float,
+    toasts_dropped: int = 0,
+    notices: tuple[str, ...] = (),
+) -> str:
     """The whole help page as plain text (also what the tests check against)."""
-    lines = [tr("Keys")]
+    lines = []
+    if notices:
+        lines += [tr("Notices"), *(f"  ⚠ {clean(notice, 200)}" for notice in notices), ""]
+    lines += [tr("Keys")]
     lines += [f"  {key:<8} {tr(what)}" for key, what in KEYS]
     lines += ["", tr("Figures")]
     lines += [f"  • {tr(line)}" for line in FIGURES]
@@ -211,10 +221,16 @@ class HelpScreen(ModalScreen[None]):
         Binding("question_mark", "dismiss", show=False),
     ]
 
-    def __init__(self, counters: Counters, stale_after_s: float, toasts_dropped: int) -> None:
+    def __init__(
+        self,
+        counters: Counters,
+        stale_after_s: float,
+        toasts_dropped: int,
+        notices: tuple[str, ...] = (),
+    ) -> None:
         super().__init__()
         translate_bindings(self)
-        self.body = help_text(counters, stale_after_s, toasts_dropped)
+        self.body = help_text(counters, stale_after_s, toasts_dropped, notices)
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-box") as box:

@@ -145,6 +145,7 @@ class StatusBar(Horizontal):
         self.compact = compact
         self.insecure = False
         self.read_only = False
+        self.notices: tuple[str, ...] = ()  # the first is shown; help lists them all
         self.clock_offset_s = 0.0  # the server's clock minus this box's
         self._connection: Connection | None = None
         self._line = ""
@@ -176,6 +177,8 @@ class StatusBar(Horizontal):
                 "this clock is {t} behind" if self.clock_offset_s > 0 else "this clock is {t} ahead"
             )
             who = f"⚠ {tr(text).format(t=format_age(abs(self.clock_offset_s)))} · {who}"
+        if self.notices:
+            who = f"⚠ {clean(self.notices[0], 60)} · {who}"
         if self.insecure:
             who = f"⚠ {tr('TLS not verified')} · {who}"
         text = f" {who} "
