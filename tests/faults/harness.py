@@ -30,6 +30,7 @@ from voki_tui.live import wire
 from voki_tui.live.feed import LiveFeed
 from voki_tui.live.state import FeedSnapshot, LinkState, Notification
 from voki_tui.phoenix import core
+from voki_tui.phoenix.placement import MAX_CHANNELS_PER_SOCKET
 from voki_tui.retry import Backoff
 from voki_tui.sim import DEMO_EMAILS, DEMO_PASSWORD, DEMO_TENANT
 from voki_tui.sim.testing import SimHandle
@@ -152,6 +153,7 @@ async def live_feed(
     transport: httpx.AsyncBaseTransport | None = None,
     via: str | None = None,
     password: str | None = None,
+    max_channels: int = MAX_CHANNELS_PER_SOCKET,
 ) -> AsyncIterator[FeedRun]:
     """Log in as the demo supervisor and run a ``LiveFeed`` until the block ends (``via``: the
     address of a front such as a misbehaving proxy, instead of the sim's own; ``password``: a
@@ -170,6 +172,7 @@ async def live_feed(
         publish_interval=0.05,
         refresh_interval=refresh_interval,
         resync_interval=resync_interval,
+        max_channels=max_channels,
     )
     run = FeedRun(sim, client, session, feed, asyncio.create_task(asyncio.sleep(0)))
     run.task = asyncio.create_task(feed.run(listed, run.snapshots.append, run.notes.append))
@@ -258,11 +261,11 @@ async def recover(run: FeedRun, fault: str, within: float = 30.0) -> float:
 def attempt_times(run: FeedRun, clock: Callable[[], float] = time.monotonic) -> list[float]:
     """Record when the feed's socket tries to connect (its URL provider runs once per try)."""
     times: list[float] = []
-    provider = run.feed.phoenix._url_provider
+    provider = run.feed.pool._url_for
 
-    async def counting() -> str:
+    async def counting(socket: int) -> str:
         times.append(clock())
-        return await provider()
+        return await provider(socket)
 
-    run.feed.phoenix._url_provider = counting
+    run.feed.pool._url_for = counting
     return times

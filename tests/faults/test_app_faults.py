@@ -275,14 +275,14 @@ async def test_monotonic_jump_on_a_live_link_stays_live(sim: InProcessSim, tmp_p
     # A 30 s heartbeat: the only heartbeat in this test is the probe the jump triggers.
     slow_beat = replace(FAST_PHOENIX, heartbeat_interval=30.0, heartbeat_timeout=30.0)
     feed = LiveFeed(client, session, monotonic=jumpy, phoenix_settings=slow_beat)
-    feed.phoenix._clock = jumpy
     task = asyncio.create_task(feed.run(departments, lambda _s: None, lambda _n: None))
     try:
         await wait_for(lambda: feed.snapshot().connection.state is LinkState.LIVE)
-        rtts = feed.phoenix.core.stats
+        (socket,) = feed.pool.clients().values()  # one department: one socket
+        rtts = socket.core.stats
         assert rtts.last_heartbeat_rtt is None
         offset[0] += 3600.0
-        feed.phoenix._wake()
+        socket._wake()
         await wait_for(lambda: rtts.last_heartbeat_rtt is not None, 5)  # probe sent, answered
         await asyncio.sleep(1.0)
         assert feed.snapshot().connection.state is LinkState.LIVE

@@ -73,7 +73,7 @@ async def test_half_open_link(sim: InProcessSim, tmp_path: Path) -> None:
         started = time.monotonic()
         sim.control("POST", f"silence?seconds={silence_s}").raise_for_status()
         add_customer(sim, "behind the silence")
-        await wait_for(lambda: run.feed.phoenix.core.stats.heartbeat_timeouts >= 1, silence_s)
+        await wait_for(lambda: run.feed.pool.stats().heartbeat_timeouts >= 1, silence_s)
         assert time.monotonic() - started < silence_s
         await wait_for(lambda: reconnects(run) > before)
         await recover(run, "half-open (silence)")

@@ -257,7 +257,7 @@ async def test_stale_join_ref_is_dropped(sim: InProcessSim, topic: str, tmp_path
         await run.converged()
         await inject(run, frame(topic, "customer_joined", ghost, join_ref="999999"))
         await run.converged()
-        assert run.feed.phoenix.core.stats.stale_dropped >= 1
+        assert run.feed.pool.stats().stale_dropped >= 1
 
 
 def test_sim_cannot_send_invalid_utf8(sim: InProcessSim) -> None:

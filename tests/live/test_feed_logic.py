@@ -46,11 +46,15 @@ class FakeRest:
         self.queued: list[Call] = []
         self.release = asyncio.Event()
         self.release.set()
-        self.requests = 0
+        self.requests = 0  # queue snapshots
+        self.history_requests = 0
         self.error: Exception | None = None
         self.server_time = ServerTime()
 
     async def calls(self, **filters: Any) -> list[Call]:
+        if filters.get("status") != "queued":
+            self.history_requests += 1
+            return []
         self.requests += 1
         await self.release.wait()
         if self.error is not None:
@@ -71,7 +75,7 @@ def make_feed(rest: FakeRest, clock: Clock) -> LiveFeed:
         clock=clock.wall,
         monotonic=clock.monotonic,
     )
-    feed.departments["1"] = _Department(Department("1", "Suporte"), window_s=3600)
+    feed.watch([Department("1", "Suporte")])
     return feed
 
 
@@ -86,14 +90,14 @@ async def settle() -> None:
 
 
 def presence_state(feed: LiveFeed, join_ref: str = "2") -> None:
-    feed._on_event(core.ChannelJoined("presence:1", join_ref, {}))
+    feed._on_event(0, core.ChannelJoined("presence:1", join_ref, {}))
     metas = {"metas": [{"phx_ref": "a", "status": "available", "name": "Ana"}]}
-    feed._on_event(core.Message("presence:1", "presence_state", {"7": metas}, join_ref))
+    feed._on_event(0, core.Message("presence:1", "presence_state", {"7": metas}, join_ref))
 
 
 async def go_live(feed: LiveFeed) -> None:
-    feed._on_event(core.Connected())
-    feed._on_event(core.ChannelJoined("queue:1", "1", {}))
+    feed._on_event(0, core.Connected())
+    feed._on_event(0, core.ChannelJoined("queue:1", "1", {}))
     presence_state(feed)
     await settle()
 
@@ -102,9 +106,9 @@ async def test_connected_is_syncing_until_queue_snapshot_and_presence_state() ->
     rest, clock = FakeRest(), Clock()
     rest.release.clear()
     feed = make_feed(rest, clock)
-    feed._on_event(core.Connected())
+    feed._on_event(0, core.Connected())
     assert link(feed) is LinkState.SYNCING
-    feed._on_event(core.ChannelJoined("queue:1", "1", {}))
+    feed._on_event(0, core.ChannelJoined("queue:1", "1", {}))
     presence_state(feed)
     await settle()
     assert link(feed) is LinkState.SYNCING  # the REST snapshot is still out
@@ -120,7 +124,7 @@ async def test_disconnect_marks_everything_stale_and_ages_the_data() -> None:
     feed = make_feed(rest, clock)
     await go_live(feed)
     clock.seconds = 4.0
-    feed._on_event(core.Disconnected(1006, "", 0.0))
+    feed._on_event(0, core.Disconnected(1006, "", 0.0))
     assert link(feed) is LinkState.RECONNECTING
     entry = feed.departments["1"]
     assert (entry.queue.state, entry.presence.state) == (SourceState.STALE, SourceState.STALE)
@@ -133,8 +137,8 @@ async def test_reconnect_scheduled_gives_a_wall_clock_retry_time() -> None:
     rest, clock = FakeRest(), Clock()
     feed = make_feed(rest, clock)
     await go_live(feed)
-    feed._on_event(core.Disconnected(1006, "", 0.0))
-    feed._on_event(core.ReconnectScheduled(at=clock.monotonic() + 2.5, attempt=3))
+    feed._on_event(0, core.Disconnected(1006, "", 0.0))
+    feed._on_event(0, core.ReconnectScheduled(at=clock.monotonic() + 2.5, attempt=3))
     assert feed.connection.retry_at == T0 + timedelta(seconds=2.5)
     assert feed.connection.attempt == 3
 
@@ -143,10 +147,10 @@ async def test_rejoin_after_reconnect_goes_live_again_only_after_a_new_snapshot(
     rest, clock = FakeRest(), Clock()
     feed = make_feed(rest, clock)
     await go_live(feed)
-    feed._on_event(core.Disconnected(1006, "", 0.0))
+    feed._on_event(0, core.Disconnected(1006, "", 0.0))
     rest.release.clear()
-    feed._on_event(core.Connected())
-    feed._on_event(core.ChannelJoined("queue:1", "3", {}))
+    feed._on_event(0, core.Connected())
+    feed._on_event(0, core.ChannelJoined("queue:1", "3", {}))
     presence_state(feed, "4")
     await settle()
     assert link(feed) is LinkState.SYNCING
@@ -162,10 +166,10 @@ async def test_a_snapshot_answered_after_the_link_dropped_is_not_synced() -> Non
     rest, clock = FakeRest(), Clock()
     rest.release.clear()
     feed = make_feed(rest, clock)
-    feed._on_event(core.Connected())
-    feed._on_event(core.ChannelJoined("queue:1", "1", {}))
+    feed._on_event(0, core.Connected())
+    feed._on_event(0, core.ChannelJoined("queue:1", "1", {}))
     await settle()
-    feed._on_event(core.Disconnected(1006, "", 0.0))
+    feed._on_event(0, core.Disconnected(1006, "", 0.0))
     rest.release.set()
     await settle()
     assert feed.departments["1"].queue.state is SourceState.STALE
@@ -176,10 +180,10 @@ async def test_a_snapshot_answered_after_the_channel_crashed_does_not_go_live() 
     feed = make_feed(rest, clock)
     await go_live(feed)
     rest.release.clear()
-    feed._on_event(core.ChannelErrored("queue:1", "channel_crash"))
-    feed._on_event(core.ChannelJoined("queue:1", "5", {}))
+    feed._on_event(0, core.ChannelErrored("queue:1", "channel_crash"))
+    feed._on_event(0, core.ChannelJoined("queue:1", "5", {}))
     await settle()
-    feed._on_event(core.ChannelErrored("queue:1", "channel_crash"))
+    feed._on_event(0, core.ChannelErrored("queue:1", "channel_crash"))
     rest.release.set()
     await settle()
     assert feed.departments["1"].queue.state is not SourceState.SYNCED
@@ -192,8 +196,8 @@ async def test_refused_departments_do_not_block_live() -> None:
     feed.departments["2"] = _Department(Department("2", "Vendas"), window_s=3600)
     await go_live(feed)
     assert link(feed) is LinkState.SYNCING
-    feed._on_event(core.JoinFailed("queue:2", "unauthorized", True))
-    feed._on_event(core.JoinFailed("presence:2", "not_found", True))
+    feed._on_event(0, core.JoinFailed("queue:2", "unauthorized", True))
+    feed._on_event(0, core.JoinFailed("presence:2", "not_found", True))
     entry = feed.departments["2"]
     assert (entry.queue.state, entry.presence.state) == (
         SourceState.UNAUTHORIZED,
@@ -208,11 +212,11 @@ async def test_bad_input_is_counted_and_the_state_is_untouched() -> None:
     await go_live(feed)
     book = feed.departments["1"].book
     before = feed.snapshot().departments
-    feed._on_event(core.Message("queue:1", "mystery", {}, None))
-    feed._on_event(core.Message("queue:1", "customer_joined", {"customer_name": "x"}, None))
-    feed._on_event(core.Message("queue:9", "customer_joined", {"call_id": "c"}, None))
-    feed._on_event(core.Message("presence:1", "presence_diff", {"joins": 5}, None))
-    feed._on_event(core.Message("notification:2", "new_notification", {}, None))
+    feed._on_event(0, core.Message("queue:1", "mystery", {}, None))
+    feed._on_event(0, core.Message("queue:1", "customer_joined", {"customer_name": "x"}, None))
+    feed._on_event(0, core.Message("queue:9", "customer_joined", {"call_id": "c"}, None))
+    feed._on_event(0, core.Message("presence:1", "presence_diff", {"joins": 5}, None))
+    feed._on_event(0, core.Message("notification:2", "new_notification", {}, None))
     counters = feed.counters
     assert counters.unknown_events == 2
     assert counters.invalid_payloads == 3
@@ -225,10 +229,10 @@ async def test_events_reach_the_book() -> None:
     feed = make_feed(rest, clock)
     await go_live(feed)
     joined = {"call_id": "c1", "customer_name": "Ana", "queued_at": "2026-03-02T08:59:00Z"}
-    feed._on_event(core.Message("queue:1", "customer_joined", joined, None))
+    feed._on_event(0, core.Message("queue:1", "customer_joined", joined, None))
     (view,) = feed.snapshot().departments
     assert [c.call_id for c in view.waiting] == ["c1"]
-    feed._on_event(core.Message("queue:1", "call_assigned", {"call_id": "c1"}, None))
+    feed._on_event(0, core.Message("queue:1", "call_assigned", {"call_id": "c1"}, None))
     (view,) = feed.snapshot().departments
     assert view.waiting == ()
     assert [a.user_id for a in view.agents] == ["7"]
@@ -240,11 +244,11 @@ async def test_a_snapshot_refused_for_auth_ends_the_session() -> None:
     rest, clock = FakeRest(), Clock()
     rest.error = AuthError("Session expired")
     feed = make_feed(rest, clock)
-    feed._on_event(core.Connected())
-    feed._on_event(core.ChannelJoined("queue:1", "1", {}))
+    feed._on_event(0, core.Connected())
+    feed._on_event(0, core.ChannelJoined("queue:1", "1", {}))
     await settle()
     assert link(feed) is LinkState.AUTH_FAILED
-    feed._on_event(core.Disconnected(1000, "", 0.0))
+    feed._on_event(0, core.Disconnected(1000, "", 0.0))
     assert link(feed) is LinkState.AUTH_FAILED
 
 
@@ -258,7 +262,7 @@ async def test_publisher_coalesces_changes() -> None:
     await asyncio.sleep(0.01)
     for n in range(50):
         joined = {"call_id": f"c{n}", "customer_name": "Ana"}
-        feed._on_event(core.Message("queue:1", "customer_joined", joined, None))
+        feed._on_event(0, core.Message("queue:1", "customer_joined", joined, None))
     await asyncio.sleep(0.12)
     publisher.cancel()
     await asyncio.gather(publisher, return_exceptions=True)
@@ -274,7 +278,7 @@ async def test_customers_who_join_in_the_same_second_stay_in_arrival_order() -> 
     await go_live(feed)
     for call_id in ("zz-first", "aa-second"):
         joined = {"call_id": call_id, "customer_name": "Ana", "queued_at": "2026-03-02T08:59:00Z"}
-        feed._on_event(core.Message("queue:1", "customer_joined", joined, None))
+        feed._on_event(0, core.Message("queue:1", "customer_joined", joined, None))
     (view,) = feed.snapshot().departments
     assert [c.call_id for c in view.waiting] == ["zz-first", "aa-second"]
 
@@ -312,28 +316,29 @@ async def test_a_refused_token_is_refreshed_on_later_attempts_until_it_works() -
     rest, clock = FakeRest(), Clock()
     session = ScriptedSession(RateLimitedError("slow down", 30), RateLimitedError("slow down", 5))
     feed = LiveFeed(cast(VokiClient, rest), cast(Session, session), clock=clock.wall)
-    assert "token=old" in await feed._socket_url()  # the attempt the server refuses
-    feed._on_event(core.AuthFailed(403, refresh_requested=True))
+    feed.watch([Department("1", "Suporte")])
+    assert "token=old" in await feed._socket_url(0)  # the attempt the server refuses
+    feed._on_event(0, core.AuthFailed(403, refresh_requested=True))
     for _ in range(2):
         with pytest.raises(RateLimitedError):
-            await feed._socket_url()
+            await feed._socket_url(0)
     assert "token refresh" in (feed.connection.detail or "")
-    url = await feed._socket_url()
+    url = await feed._socket_url(0)
     assert "token=new" in url and session.refreshes == 3
-    assert await feed._socket_url() == url  # refreshed: no further refresh
+    assert await feed._socket_url(0) == url  # refreshed: no further refresh
     assert session.refreshes == 3
 
     # Refused again with the fresh token: not a token problem, so no refresh (the core backs
     # off hard instead), and the reason is shown.
-    feed._on_event(core.AuthFailed(403, refresh_requested=False))
-    assert await feed._socket_url() == url and session.refreshes == 3
+    feed._on_event(0, core.AuthFailed(403, refresh_requested=False))
+    assert await feed._socket_url(0) == url and session.refreshes == 3
     assert "live connection refused (HTTP 403)" in (feed.connection.detail or "")
 
     session.errors = [AuthError("refused")]
     session.token = "new"
-    feed._on_event(core.AuthFailed(403, refresh_requested=True))  # a new run of refusals
+    feed._on_event(0, core.AuthFailed(403, refresh_requested=True))  # a new run of refusals
     with pytest.raises(AuthError):
-        await feed._socket_url()
+        await feed._socket_url(0)
     await settle()
     assert link(feed) is LinkState.AUTH_FAILED
 
@@ -344,10 +349,11 @@ async def test_a_refused_token_already_replaced_by_a_rest_refresh_is_not_refresh
     rest, clock = FakeRest(), Clock()
     session = ScriptedSession()
     feed = LiveFeed(cast(VokiClient, rest), cast(Session, session), clock=clock.wall)
-    await feed._socket_url()  # tries "old"; the server refuses it
+    feed.watch([Department("1", "Suporte")])
+    await feed._socket_url(0)  # tries "old"; the server refuses it
     session.token = "rest-refreshed"  # meanwhile a REST call's refresh replaced it
-    feed._on_event(core.AuthFailed(403, refresh_requested=True))
-    assert "token=rest-refreshed" in await feed._socket_url()
+    feed._on_event(0, core.AuthFailed(403, refresh_requested=True))
+    assert "token=rest-refreshed" in await feed._socket_url(0)
     assert session.refreshes == 0
 
 
@@ -357,12 +363,109 @@ async def test_stale_since_is_when_the_link_was_last_heard_not_when_it_synced() 
 
     rest, clock = FakeRest(), Clock()
     feed = make_feed(rest, clock)
-    feed._on_event(core.Connected())
+    feed._on_event(0, core.Connected())
     feed.departments["1"].queue = Source(SourceState.SYNCED, clock.wall())  # synced at start
     clock.seconds += 49
-    feed._on_event(core.Message("queue:1", "an_event_we_ignore", {}, None))  # still heard
+    feed._on_event(0, core.Message("queue:1", "an_event_we_ignore", {}, None))  # still heard
     heard = clock.wall()
     clock.seconds += 5
-    feed._on_event(core.Disconnected(1006, "", 1010.0))
+    feed._on_event(0, core.Disconnected(1006, "", 1010.0))
     stale = feed.departments["1"].queue
     assert stale.state is SourceState.STALE and stale.as_of == heard
+
+
+# -- many sockets ----------------------------------------------------------------------------
+
+
+def wide_feed(rest: FakeRest, clock: Clock, departments: int, limit: int) -> LiveFeed:
+    """``departments`` departments "1", "2", ... over sockets of ``limit`` channels."""
+    feed = LiveFeed(
+        cast(VokiClient, rest),
+        cast(Session, SessionStandIn()),
+        clock=clock.wall,
+        monotonic=clock.monotonic,
+        max_channels=limit,
+    )
+    feed.watch([Department(str(n), f"D{n}") for n in range(1, departments + 1)])
+    return feed
+
+
+async def sync_socket(feed: LiveFeed, socket: int) -> None:
+    """Socket ``socket`` connects and every department on it joins and syncs."""
+    feed._on_event(socket, core.Connected())
+    for ident, entry in feed.departments.items():
+        if feed.pool.socket_of(entry.topics[0]) != socket:
+            continue
+        feed._on_event(socket, core.ChannelJoined(f"queue:{ident}", "1", {}))
+        feed._on_event(socket, core.ChannelJoined(f"presence:{ident}", "2", {}))
+        metas = {"metas": [{"phx_ref": "a", "status": "available", "name": "Ana"}]}
+        presence = core.Message(f"presence:{ident}", "presence_state", {"7": metas}, "2")
+        feed._on_event(socket, presence)
+    await settle()
+
+
+def states(feed: LiveFeed, ident: str) -> tuple[SourceState, SourceState]:
+    entry = feed.departments[ident]
+    return entry.queue.state, entry.presence.state
+
+
+async def test_departments_spread_over_sockets_and_live_only_when_all_are() -> None:
+    rest, clock = FakeRest(), Clock()
+    feed = wide_feed(rest, clock, departments=3, limit=4)
+    on = {ident: feed.pool.socket_of(f"queue:{ident}") for ident in ("1", "2", "3")}
+    assert on == {"1": 0, "2": 0, "3": 1}  # two departments fill a socket of 4 channels
+    await sync_socket(feed, 0)
+    assert link(feed) is LinkState.SYNCING
+    assert "2 of 3 departments live" in (feed.connection.detail or "")
+    assert "1 of 2 connections opening" in (feed.connection.detail or "")
+    await sync_socket(feed, 1)
+    assert link(feed) is LinkState.LIVE
+    assert feed.snapshot().links == 2
+
+
+async def test_one_socket_lost_is_reconnecting_and_only_its_departments_go_stale() -> None:
+    rest, clock = FakeRest(), Clock()
+    feed = wide_feed(rest, clock, departments=3, limit=4)
+    await sync_socket(feed, 0)
+    await sync_socket(feed, 1)
+    clock.seconds = 3.0
+    feed._on_event(1, core.Disconnected(1006, "", 0.0))
+    feed._on_event(1, core.ReconnectScheduled(at=clock.monotonic() + 2.0, attempt=1))
+    assert link(feed) is LinkState.RECONNECTING
+    assert feed.connection.retry_at == clock.wall() + timedelta(seconds=2)
+    assert "1 of 2 connections" in (feed.connection.detail or "")
+    assert "code 1006" in (feed.connection.detail or "")
+    assert states(feed, "1") == states(feed, "2") == (SourceState.SYNCED, SourceState.SYNCED)
+    assert states(feed, "3") == (SourceState.STALE, SourceState.STALE)
+    await sync_socket(feed, 1)
+    assert link(feed) is LinkState.LIVE
+
+
+async def test_a_join_refused_for_room_is_retried_and_never_shown_as_refused() -> None:
+    rest, clock = FakeRest(), Clock()
+    feed = wide_feed(rest, clock, departments=2, limit=100)
+    feed._on_event(0, core.Connected())
+    feed._on_event(0, core.ChannelJoined("queue:1", "1", {}))
+    presence_state(feed)
+    feed._on_event(0, core.JoinFailed("queue:2", "too many channels joined", False))
+    feed._on_event(0, core.JoinFailed("presence:2", "join crashed", False))
+    await settle()
+    entry = feed.departments["2"]
+    assert states(feed, "2") == (SourceState.JOINING, SourceState.JOINING)
+    assert entry.queue.detail == "too many channels joined; retrying"
+    view = next(v for v in feed.snapshot().departments if v.department.id == "2")
+    assert view.metrics is None  # never read: no figures, not an empty queue
+    assert not view.refused and not view.complete
+    assert link(feed) is LinkState.SYNCING  # the board is not live without it
+
+
+async def test_watching_fewer_departments_closes_the_sockets_left_empty() -> None:
+    rest, clock = FakeRest(), Clock()
+    feed = wide_feed(rest, clock, departments=5, limit=4)
+    assert len(feed.pool.clients()) == 3
+    feed.watch([Department("1", "D1"), Department("5", "D5")])
+    assert len(feed.pool.clients()) == 1  # packed again: 4 channels fit on one socket
+    assert set(feed.departments) == {"1", "5"}
+    assert feed.resync.next_at() is not None
+    feed.watch([])
+    assert feed.pool.clients() == {} and feed.departments == {}

@@ -87,6 +87,7 @@ class DepartmentBook:
         *,
         queue_source: Source | None = None,
         presence_source: Source | None = None,
+        history_source: Source | None = None,
     ) -> DepartmentView:
         """The department as of ``now``; the sources are the feed's freshness bookkeeping."""
         waiting = self.queue.waiting()
@@ -107,4 +108,5 @@ class DepartmentBook:
             queue=queue_source if queue_source is not None else Source(),
             presence=presence_source if presence_source is not None else Source(),
             waiting_history=self.history.series(now),
+            history=history_source if history_source is not None else Source(),
         )

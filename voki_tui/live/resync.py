@@ -50,6 +50,12 @@ class ResyncPlanner:
         self._due[ident] = now + self.interval.maximum * self._rng.uniform(0.5, 1.0)
         self._reasons[ident] = "periodic"
 
+    def remove(self, ident: str) -> None:
+        """Stop watching ``ident``."""
+        self._due.pop(ident, None)
+        self._last_gap.pop(ident, None)
+        self._reasons.pop(ident, None)
+
     def gap(self, ident: str, now: float) -> bool:
         """A sign of a gap in ``ident``; True if this moved its re-read earlier."""
         if ident not in self._due:

@@ -35,7 +35,13 @@ class SourceState(StrEnum):
     STALE = "stale"  # was synced; the link or channel dropped since ``Source.as_of``
     UNAUTHORIZED = "unauthorized"  # the server refused the join for this user
     NOT_FOUND = "not_found"
-    ERROR = "error"  # any other failure; ``Source.detail`` says which
+    ERROR = "error"  # refused for another reason that stays (``Source.detail`` says which)
+
+
+#: A source in one of these states is still to come (a retried failure keeps it here).
+PENDING = frozenset({SourceState.JOINING, SourceState.STALE})
+#: A source in one of these states will not come: the server said no.
+REFUSED = frozenset({SourceState.UNAUTHORIZED, SourceState.NOT_FOUND, SourceState.ERROR})
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +157,22 @@ class DepartmentView:
     queue: Source = field(default_factory=Source)
     presence: Source = field(default_factory=Source)
     waiting_history: tuple[tuple[datetime, int], ...] = ()  # (minute, waiting) for sparklines
+    #: The REST backfill of the metrics window (ASA, service level, abandonment): until it is
+    #: synced those figures count only what was seen live.
+    history: Source = field(default_factory=Source)
+
+    @property
+    def complete(self) -> bool:
+        """Every figure the server can give is in and current."""
+        return all(
+            source.state is SourceState.SYNCED
+            for source in (self.queue, self.presence, self.history)
+        )
+
+    @property
+    def refused(self) -> bool:
+        """The server refused this department (or does not know it), for good."""
+        return any(source.state in REFUSED for source in (self.queue, self.presence, self.history))
 
 
 def _counter(label: str) -> int:
@@ -194,3 +216,5 @@ class FeedSnapshot:
     #: Things the user should know that are not the link's state (the session cannot be
     #: saved, say): shown on the board and listed in help.
     notices: tuple[str, ...] = ()
+    #: Sockets the feed has open (or opening): one per ``max_channels_per_transport`` topics.
+    links: int = 1

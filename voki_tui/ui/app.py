@@ -461,7 +461,10 @@ class VokiApp(App[int]):
     def _shown(self) -> list[Screen[Any]]:
         """The screens that show live data now: the top one and, under a modal (help, the
         palette, a question), the board it covers, which stays visible and must stay current:
-        a help page left open on a wall must not freeze the figures beneath it."""
+        a help page left open on a wall must not freeze the figures beneath it. None while
+        the app is shutting down (a busy feed still publishes as the screens go)."""
+        if not self.screen_stack:
+            return []
         top = self.screen
         board = next(
             (

@@ -121,7 +121,8 @@ class QueueScreen(LiveScreen):
         if view is None or now is None:
             return
         table = self.query_one(QueueTable)
-        table.set_placeholder(tr("No one waiting"))
+        # A queue not read yet is not an empty one.
+        table.set_placeholder(tr("No one waiting") if view.queue.as_of else tr("Loading…"))
         customers = () if failure is not None else view.waiting
         table.show_customers(customers, view.department.max_wait_time, now)
         self._show_figures(view, now)
@@ -132,12 +133,12 @@ class QueueScreen(LiveScreen):
         dep = view.department
         waiting = len(view.waiting)
         limit = f"/{dep.max_queue_size}" if dep.max_queue_size else ""
-        self._figure("fig-waiting", f"{waiting}{limit}", size_level(waiting, dep.max_queue_size))
         self._show_longest(view, now)
-        if metrics is None:
-            for fig in ("fig-asa", "fig-sl", "fig-abandoned", "fig-available"):
+        if metrics is None:  # not read yet, or refused: no figure, not a zero
+            for fig in ("fig-waiting", "fig-asa", "fig-sl", "fig-abandoned", "fig-available"):
                 self._figure(fig, "—")
             return
+        self._figure("fig-waiting", f"{waiting}{limit}", size_level(waiting, dep.max_queue_size))
         self._figure("fig-asa", format_age(metrics.asa_s))
         sl_total = metrics.answered + metrics.abandoned_after_threshold
         self._figure(

@@ -94,6 +94,8 @@ def describe_link(connection: Connection, now: datetime) -> str:
         text = tr("session ended — press Enter to log in")
     else:
         text = tr(state.value)
+        if state is LinkState.SYNCING and connection.detail:  # "148 of 150 departments live"
+            text += f" · {clean(connection.detail, 60)}"
     return f"{glyph} {text}"
 
 

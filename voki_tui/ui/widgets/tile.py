@@ -147,8 +147,11 @@ class DepartmentTile(Vertical):
         dep = view.department
         waiting = len(view.waiting)
         limit = "" if self.big or not dep.max_queue_size else f"/{dep.max_queue_size}"
-        size = self._holds["#tile-waiting"].update(size_level(waiting, dep.max_queue_size), now)
-        self._show("#tile-waiting", f"{waiting}{limit}", size)
+        if view.metrics is None:  # not read yet, or refused: no figure, not a zero
+            self._show("#tile-waiting", "-" if self.big else "—", Level.OK)
+        else:
+            size = self._holds["#tile-waiting"].update(size_level(waiting, dep.max_queue_size), now)
+            self._show("#tile-waiting", f"{waiting}{limit}", size)
         longest = longest_wait_s(view, now)
         value = format_age(longest) if longest is not None else ("-" if self.big else "—")
         wait = self._holds["#tile-longest"].update(wait_level(longest, dep.max_wait_time), now)
