@@ -1,11 +1,14 @@
 """``voki-tui snapshot --json`` and ``voki-tui watch --json``: the feed without a screen.
 
 For scripts, monitoring and our own integration tests. Both sign in without a person (the
-stored session, else the password source). ``snapshot`` syncs every chosen department and
-prints one JSON document, all within its ``--timeout``; ``watch`` prints one JSON line per
-change of state (at most ten a second) until interrupted, and waits out anything that does not
-need a person, as a wallboard does. Failures end with one clear line on stderr and a non-zero
-exit code, never a traceback.
+stored session, else the password source). ``snapshot`` waits, within its ``--timeout``, until
+every chosen department has every figure the server can give (queue, presence and the hour of
+history behind ASA, service level and abandonment) or was refused, then prints one JSON
+document; it exits non-zero when any department is incomplete, and the document says which.
+``watch`` prints one JSON line per change of state (at most ten a second) until interrupted,
+each department marked ``"complete"`` or not, and waits out anything that does not need a
+person, as a wallboard does. Failures end with one clear line on stderr and a non-zero exit
+code, never a traceback.
 """
 
 from __future__ import annotations
@@ -37,14 +40,38 @@ EXIT_AUTH = 3
 EXIT_RATE_LIMITED = 4
 EXIT_UNREACHABLE = 5
 EXIT_TIMEOUT = 6
+EXIT_REFUSED = 7
 
 log = logging.getLogger(__name__)
 
 #: ``watch`` prints at most ten lines a second: the feed coalesces changes at this interval.
 WATCH_INTERVAL_S = 0.1
 
-_SETTLED = (LinkState.LIVE,)
 _GIVEN_UP = (LinkState.AUTH_FAILED, LinkState.OFFLINE)
+
+
+def settled(snapshot: FeedSnapshot) -> bool:
+    """Nothing more will come: live, and every department complete or refused for good; or
+    the feed gave up."""
+    if snapshot.connection.state in _GIVEN_UP:
+        return True
+    return snapshot.connection.state is LinkState.LIVE and all(
+        view.complete or view.refused for view in snapshot.departments
+    )
+
+
+def incomplete(snapshot: FeedSnapshot) -> list[str]:
+    """``name (id): what is missing`` for every department that is not complete."""
+    found = []
+    for view in snapshot.departments:
+        if view.complete:
+            continue
+        sources = {"queue": view.queue, "presence": view.presence, "history": view.history}
+        missing = ", ".join(
+            f"{name} {source.state}" for name, source in sources.items() if source.state != "synced"
+        )
+        found.append(f"{view.department.name} ({view.department.id}): {missing}")
+    return found
 
 
 class HeadlessError(Exception):
@@ -123,42 +150,78 @@ async def _start(account: Account, progress: Progress, deadline: float | None) -
     return listing.departments
 
 
-async def snapshot(account: Account, out: TextIO, timeout_s: float = 30.0) -> int:
-    """Sync every chosen department once, print the document, exit.
+async def snapshot(
+    account: Account, out: TextIO, timeout_s: float = 30.0, err: TextIO = sys.stderr
+) -> int:
+    """Wait until every chosen department is complete or refused, print the document, exit:
+    0 when every department is complete, ``EXIT_REFUSED`` when the server refused some,
+    ``EXIT_TIMEOUT`` (the document printed all the same, incomplete ones marked) when the
+    rest did not come in time.
 
     Everything (signing in through an unreachable server included) must fit in ``timeout_s``.
     """
     deadline = time.monotonic() + timeout_s
     departments = await _start(account, lambda _attempt: None, deadline)
-    settled = asyncio.Event()
+    done = asyncio.Event()
     latest: list[FeedSnapshot] = []
 
     def publish(current: FeedSnapshot) -> None:
         latest[:] = [current]
-        if current.connection.state in _SETTLED + _GIVEN_UP:
-            settled.set()
+        if settled(current):
+            done.set()
 
     feed = account.feed()
     task = asyncio.create_task(feed.run(departments, publish, lambda _note: None))
+    timed_out = False
     try:
         async with asyncio.timeout(max(0.0, deadline - time.monotonic())):
-            await settled.wait()
+            await done.wait()
     except TimeoutError:
-        raise HeadlessError(
-            f"no complete snapshot within {timeout_s:.0f} s "
-            f"(connection: {latest[0].connection.state if latest else 'none'})",
-            EXIT_TIMEOUT,
-        ) from None
+        timed_out = True
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
-    current = feed.current.snapshot() if feed.current is not None else latest[0]
+    current = feed.current.snapshot() if feed.current is not None else None
+    if current is None:
+        current = latest[0] if latest else None
+    if current is None:
+        raise HeadlessError(f"no snapshot within {timeout_s:.0f} s", EXIT_TIMEOUT)
     if current.connection.state is LinkState.AUTH_FAILED:
         detail = current.connection.detail or "the session has ended"
         raise HeadlessError(f"authentication failed: {detail}", EXIT_AUTH)
     out.write(json.dumps(snapshot_document(current), ensure_ascii=False) + "\n")
     out.flush()
+    missing = incomplete(current)
+    if timed_out:
+        _say_incomplete(
+            err,
+            f"no complete snapshot within {timeout_s:.0f} s (connection: "
+            f"{current.connection.state}); {len(missing)} of {len(current.departments)} "
+            "departments incomplete",
+            missing,
+        )
+        return EXIT_TIMEOUT
+    if missing:
+        _say_incomplete(
+            err,
+            f"{len(missing)} of {len(current.departments)} departments refused or incomplete",
+            missing,
+        )
+        return EXIT_REFUSED
     return EXIT_OK
+
+
+#: ``snapshot`` names at most this many incomplete departments on stderr (the document has all).
+_NAMED = 10
+
+
+def _say_incomplete(err: TextIO, summary: str, missing: list[str]) -> None:
+    print(f"voki-tui: {summary}", file=err)
+    for line in missing[:_NAMED]:
+        print(f"voki-tui:   {line}", file=err)
+    if len(missing) > _NAMED:
+        print(f"voki-tui:   and {len(missing) - _NAMED} more (see the document)", file=err)
+    err.flush()
 
 
 async def watch(account: Account, out: TextIO, err: TextIO = sys.stderr) -> int:

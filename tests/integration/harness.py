@@ -176,6 +176,7 @@ class Watch:
     process: subprocess.Popen[str] | None = None
     documents: int = 0
     latest: dict[str, Any] | None = None
+    first: dict[str, Any] | None = None
     states: list[str] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -200,6 +201,7 @@ class Watch:
             if "departments" not in document:
                 continue  # a notification line
             with self._lock:
+                self.first = self.first or document
                 self.latest = document
                 self.documents += 1
                 state = document["connection"]["state"]

@@ -2,7 +2,14 @@
 
 One flat, stable shape for scripts and monitoring: ids as strings, times as ISO 8601 UTC with
 ``Z``, durations in seconds. Secrets never appear: the document is built from the published
-``FeedSnapshot``, which holds none.
+``FeedSnapshot``, which holds none. ``snapshot.schema.json`` beside this module is its JSON
+Schema (a test validates real output against it); fields are only ever added.
+
+Nothing unknown is given as a figure: until a department's queue and presence have both been
+read its ``metrics`` are empty (never ``"waiting": 0``), one the server refused says
+``"access": "refused"``, and ``"complete"`` is true only when every figure the server can give
+is in (queue, presence and the hour of history behind ASA, service level and abandonment); the
+``waiting`` and ``agents`` lists mean something only where their source has been read.
 """
 
 from __future__ import annotations
@@ -11,7 +18,22 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
-from voki_tui.live.state import Agent, DepartmentView, FeedSnapshot, Metrics, WaitingCustomer
+from voki_tui.live.state import (
+    Agent,
+    DepartmentView,
+    FeedSnapshot,
+    Metrics,
+    Source,
+    SourceState,
+    WaitingCustomer,
+)
+
+#: What the server said about this user and this department, from its sources' states.
+ACCESS = {
+    SourceState.UNAUTHORIZED: "refused",
+    SourceState.NOT_FOUND: "not_found",
+    SourceState.ERROR: "error",
+}
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -66,16 +88,35 @@ def _metrics(metrics: Metrics | None) -> dict[str, Any]:
     }
 
 
+def _source(source: Source) -> dict[str, Any]:
+    return {"state": str(source.state), "as_of": iso(source.as_of), "detail": source.detail}
+
+
+def access(view: DepartmentView) -> str:
+    """``granted`` once both channels were joined; ``refused``, ``not_found`` or ``error``
+    when the server said no (to either); ``pending`` until it has answered."""
+    sources = (view.queue, view.presence, view.history)
+    for state, word in ACCESS.items():
+        if any(source.state is state for source in sources):
+            return word
+    if view.queue.as_of is not None and view.presence.as_of is not None:
+        return "granted"
+    return "pending"
+
+
 def _department(view: DepartmentView) -> dict[str, Any]:
     return {
         "id": view.department.id,
         "name": view.department.name,
+        "access": access(view),
+        "complete": view.complete,
         "waiting": [_customer(customer) for customer in view.waiting],
         "agents": [_agent(agent) for agent in view.agents],
         "metrics": _metrics(view.metrics),
         "sources": {
-            "queue": {"state": str(view.queue.state), "as_of": iso(view.queue.as_of)},
-            "presence": {"state": str(view.presence.state), "as_of": iso(view.presence.as_of)},
+            "queue": _source(view.queue),
+            "presence": _source(view.presence),
+            "history": _source(view.history),
         },
     }
 
@@ -95,6 +136,8 @@ def snapshot_document(snapshot: FeedSnapshot) -> dict[str, Any]:
             "data_age_s": None if age is None else round(age, 1),
             "detail": snapshot.connection.detail,
         },
+        "complete": all(view.complete for view in snapshot.departments),
+        "links": snapshot.links,
         "departments": [_department(view) for view in snapshot.departments],
         "notices": list(snapshot.notices),
         "counters": asdict(snapshot.counters),
