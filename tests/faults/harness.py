@@ -28,6 +28,7 @@ from voki_tui.api.session import Session
 from voki_tui.api.tokens import TokenStore
 from voki_tui.live import wire
 from voki_tui.live.feed import LiveFeed
+from voki_tui.live.resync import RESYNC_EVERY_S
 from voki_tui.live.state import FeedSnapshot, LinkState, Notification
 from voki_tui.phoenix import core
 from voki_tui.phoenix.placement import MAX_CHANNELS_PER_SOCKET
@@ -149,7 +150,7 @@ async def live_feed(
     settings: core.Settings = FAST_PHOENIX,
     departments: tuple[str, ...] | None = None,
     refresh_interval: float = 1.0,
-    resync_interval: float = 180.0,
+    resync_interval: float = RESYNC_EVERY_S,
     transport: httpx.AsyncBaseTransport | None = None,
     via: str | None = None,
     password: str | None = None,
