@@ -75,7 +75,7 @@ PUBLISH_INTERVAL_S = 0.025
 LONGEST_WAIT_S = 60.0
 #: Departments whose hour of history is read at once: 200 departments are read within
 #: seconds without 200 requests in flight.
-HISTORY_REQUESTS = 4
+HISTORY_REQUESTS = 8
 #: Join refusals that stay (core.PERMANENT_JOIN_ERRORS) and how each is shown.
 PERMANENT_REFUSALS = {
     "unauthorized": SourceState.UNAUTHORIZED,
