@@ -118,7 +118,7 @@ def rows(r: dict[str, Any]) -> list[tuple[str, Any, str, bool | None]]:
         ("phoenix.js frames/s", js, "", None),
         ("realtime (PyPI) frames/s", r.get("realtime_frames_per_s"), "", None),
         ("time to first live frame s", r.get("time_to_first_live_s"), "", None),
-        ("scale: set-up s (200 depts, 5,000 waiting)", r.get("scale_setup_s"), "", None),
+        ("scale: set-up s (5,000 waiting)", r.get("scale_setup_s"), "", None),
         ("scale: snapshot --json s", _get(r, "snapshot", "seconds"), "", None),
         (
             "scale: snapshot departments complete",
