@@ -21,6 +21,7 @@ from faults.harness import FAST_PHOENIX, live_feed, mismatches, truth, wait_for
 
 from voki_tui.account import Account, AccountFeed
 from voki_tui.api.tokens import TokenStore
+from voki_tui.live import wire
 from voki_tui.live.state import LinkState, SourceState
 from voki_tui.settings import Settings
 from voki_tui.sim import DEMO_EMAILS, DEMO_PASSWORD, DEMO_TENANT
@@ -186,3 +187,23 @@ def test_snapshot_marks_a_refused_department_and_exits_non_zero(
     mine = [d for i, d in by_id.items() if i != other]
     assert mine and all(d["complete"] and d["access"] == "granted" for d in mine)
     assert document["complete"] is False
+
+
+async def test_sockets_open_and_close_as_the_watched_departments_change(
+    sim: InProcessSim, tmp_path: Path
+) -> None:
+    every = sim.department_ids()
+    async with live_feed(sim, tmp_path, departments=tuple(every[:10])) as run:
+        await run.converged(SYNC_S)
+        assert len(run.feed.pool.clients()) == 1  # 21 topics: one socket suffices
+        listed = {d.id: d for d in map(wire.department, await run.client.departments())}
+        run.feed.watch([listed[i] for i in every])  # all 150: four sockets
+        await wait_for(lambda: len(run.fresh().departments) == DEPARTMENTS, 5)
+        await run.converged(SYNC_S)
+        assert len(run.feed.pool.clients()) == 4
+        assert sim.state()["sockets"] == 4
+        run.feed.watch([listed[i] for i in every[-5:]])  # five left: back to one socket
+        await run.converged(SYNC_S)
+        assert len(run.feed.pool.clients()) == 1
+        await wait_for(lambda: sim.state()["sockets"] == 1, 10)
+        assert [v.department.id for v in run.fresh().departments] == every[-5:]
