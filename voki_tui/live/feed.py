@@ -293,7 +293,7 @@ class LiveFeed:
                 reconnects=stats.reconnects,
                 unrouted_frames=stats.unrouted,
             ),
-            links=len(self._links),
+            links=len(self.pool.clients()),
         )
 
     def _view(self, entry: _Department, now: datetime) -> DepartmentView:
