@@ -512,7 +512,10 @@ class VokiApp(App[int]):
         with self.batch_update():
             for screen in self._shown():
                 if isinstance(screen, LiveScreen):
-                    screen.tick(now)
+                    try:
+                        screen.tick(now)
+                    except NoMatches:  # mounted, its widgets not yet (or no longer) there
+                        continue
                 self._update_status(screen, now, full=False)
 
     # ----------------------------------------------------------------- navigation
