@@ -138,3 +138,17 @@ def test_a_login_form_never_shows_credentials_from_the_url() -> None:
 
     assert without_credentials("https://wall:pw@voki.test:8443/x") == "https://voki.test:8443/x"
     assert without_credentials("https://voki.test") == "https://voki.test"
+
+
+def test_thresholds_come_from_the_file_only_and_per_department(tmp_path: Path) -> None:
+    from voki_tui.live.rules import RuleSet
+
+    text = '[thresholds]\nmax_wait_s = 180\n[thresholds."Vendas"]\nmax_queue = 4\n'
+    settings = merge({}, {}, read_file(write(tmp_path, text)))
+    assert settings.thresholds.defaults == RuleSet(max_wait_s=180)
+    assert settings.thresholds.departments == (("Vendas", RuleSet(max_queue=4)),)
+    assert settings.masked()["thresholds"] == {"max_wait_s": 180, "Vendas": {"max_queue": 4}}
+    with pytest.raises(ConfigError, match=r"thresholds\.Vendas\.max_queue: expected a number"):
+        read_file(write(tmp_path, '[thresholds."Vendas"]\nmax_queue = "x"\n'))
+    assert merge({}, {"VOKI_THRESHOLDS": "1"}, {}).thresholds == Settings().thresholds
+    assert "--thresholds" not in cli._parser().format_help()

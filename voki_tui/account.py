@@ -43,6 +43,7 @@ from voki_tui.api.session import Session, SessionEnded
 from voki_tui.api.tokens import Identity, TokenStore, normalize_server
 from voki_tui.live import wire
 from voki_tui.live.feed import FEED_PHOENIX_SETTINGS, PUBLISH_INTERVAL_S, LiveFeed, user_info
+from voki_tui.live.figures import with_rules
 from voki_tui.live.resync import RESYNC_EVERY_S
 from voki_tui.live.state import Department, UserInfo
 from voki_tui.phoenix import core
@@ -253,6 +254,12 @@ class Account:
         return self.client, self.session
 
     async def _departments(self) -> DepartmentList:
+        """The departments with their limits resolved (config, server, default)."""
+        found = await self._listed()
+        rules = self.settings.thresholds
+        return replace(found, departments=tuple(with_rules(d, rules) for d in found.departments))
+
+    async def _listed(self) -> DepartmentList:
         client, session = self._require()
         wanted = self.settings.departments
         try:

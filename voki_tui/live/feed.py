@@ -737,7 +737,7 @@ class LiveFeed:
                     if record.suspect_time:
                         self._count("outlier_times", f"history of {department_id}: {call.call_id}")
                     records.append(record)
-                if entry.book.backfill(records):
+                if entry.book.backfill(records, now):
                     self._changed()
             pending = failed
             if pending:

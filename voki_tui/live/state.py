@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from voki_tui.live.rules import SL_THRESHOLD_S, Rules
+
 
 class LinkState(StrEnum):
     """Where the websocket link stands, as the status bar says it."""
@@ -78,11 +80,21 @@ class UserInfo:
 
 @dataclass(frozen=True, slots=True)
 class Department:
+    """A department as the server describes it, plus its resolved ``rules``.
+
+    ``max_queue_size`` and ``max_wait_time`` are the server's own values; the limits every
+    figure is judged against are ``rules`` (``voki_tui.live.rules``: config, server, default),
+    None until resolved, when ``voki_tui.live.figures`` falls back to the server's values.
+    ``sla_threshold_s`` is the service-level threshold the metrics window counts with.
+    """
+
     id: str
     name: str
     max_queue_size: int | None = None
-    max_wait_time: int | None = None  # seconds; warning threshold for a single wait
-    sla_threshold_s: int = 60  # service-level threshold T for this department
+    max_wait_time: int | None = None  # seconds
+    sla_threshold_s: int = SL_THRESHOLD_S
+    active: bool = True  # the server's ``active``; an inactive one is off the wallboard
+    rules: Rules | None = None
 
 
 @dataclass(frozen=True, slots=True)

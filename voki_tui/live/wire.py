@@ -167,4 +167,5 @@ def department(item: models.Department, sla_threshold_s: int = 60) -> Department
         max_queue_size=item.max_queue_size,
         max_wait_time=item.max_wait_time,
         sla_threshold_s=sla_threshold_s,
+        active=item.active is not False,
     )

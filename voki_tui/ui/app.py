@@ -33,6 +33,7 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from voki_tui.api.errors import VokiError
+from voki_tui.live.figures import with_rules
 from voki_tui.live.state import (
     Connection,
     Counters,
@@ -309,7 +310,10 @@ class VokiApp(App[int]):
             reason = tr("Could not list departments: {detail}").format(detail=error.message)
             await self._go(LoginScreen(self.auth, self.clock, reason=reason))
             return
-        self.watched = self._select(self.choices.departments, self.options.departments)
+        self.watched = tuple(
+            with_rules(d, self.options.thresholds) if d.rules is None else d
+            for d in self._select(self.choices.departments, self.options.departments)
+        )
         self.choices = replace(self.choices, departments=self.watched)
         self.wallboard_ids = tuple(d.id for d in self.watched)
         self.current_department = self.watched[0].id if self.watched else None
@@ -542,7 +546,9 @@ class VokiApp(App[int]):
         from voki_tui.ui.screens.wallboard import WallboardScreen
 
         if not self.is_screen_installed("wallboard"):
-            self.install_screen(WallboardScreen(), "wallboard")
+            self.install_screen(
+                WallboardScreen(show_inactive=self.options.show_inactive), "wallboard"
+            )
         await self._go("wallboard")
 
     def _logged_in_or_say(self) -> bool:
@@ -595,8 +601,9 @@ class VokiApp(App[int]):
         if isinstance(self.screen, HelpScreen | TooSmallScreen):
             return
         counters = self.snapshot.counters if self.snapshot else Counters()
+        views = self.snapshot.departments if self.snapshot else ()
         screen = HelpScreen(
-            counters, self.options.stale_after_s, self.toasts.dropped, self._notices()
+            counters, self.options.stale_after_s, self.toasts.dropped, self._notices(), views
         )
         await self.push_screen(screen, callback=lambda _: self._render_active())
 

@@ -3,12 +3,15 @@
 A wallboard figure nobody can define is a figure nobody trusts. The definitions here follow
 ``voki-api.md`` section 6 and ``voki_tui.live.metrics``; the counters show what the feed has
 survived (malformed frames, unknown events, reconnects) so "it looks wrong" can be checked.
-All text is ours, so it is plain strings; nothing from the server appears here.
+The figure lines are the figure table's (``voki_tui.live.figures``), and each department's
+limits are listed with where they came from. Department names are the only text from the
+server here, shown through ``clean``; the page is a plain-text ``Static``, never markup.
 """
 
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Sequence
 from dataclasses import fields
 
 from textual import events
@@ -18,7 +21,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from voki_tui.live.state import Counters
+from voki_tui.live import figures
+from voki_tui.live.state import Counters, DepartmentView
 from voki_tui.resources import styles_dir
 from voki_tui.ui.bindings import translate_bindings
 from voki_tui.ui.i18n import register, tr
@@ -54,35 +58,62 @@ register(
         ),
         "mark a department (departments screen)": "marcar um departamento (tela de departamentos)",
         "Figures": "Indicadores",
-        "Waiting: customers in the queue now.": "Aguardando: clientes na fila agora.",
-        "Longest wait: now minus the oldest queued_at; ▲ from half of max_wait_time, ‼ past it.": (
-            "Maior espera: agora menos o queued_at mais antigo; ▲ da metade de max_wait_time, "
-            "‼ acima dele."
+        "Waiting: customers in the queue now; ▲ from half of the queue limit, ‼ when full.": (
+            "Aguardando: clientes na fila agora; ▲ a partir da metade do limite da fila, ‼ com "
+            "a fila cheia."
+        ),
+        "Longest wait: now minus the oldest queued_at; ▲ from half of the wait limit, ‼ from "
+        "the limit itself.": (
+            "Maior espera: agora menos o queued_at mais antigo; ▲ a partir da metade do limite "
+            "de espera, ‼ a partir do próprio limite."
         ),
         "ASA (average speed of answer): mean wait of the calls assigned in the window.": (
             "TME (tempo médio de espera): espera média das chamadas atribuídas na janela."
         ),
-        "Service level: answered within T ÷ (answered + abandoned after T), in the window.": (
-            "Nível de serviço: atendidas em até T ÷ (atendidas + abandonadas após T), na janela."
+        "Service level: answered within T ÷ (answered + abandoned after T), in the window; "
+        "▲ below its goal.": (
+            "Nível de serviço: atendidas em até T ÷ (atendidas + abandonadas após T), na janela; "
+            "▲ abaixo da meta."
         ),
         "Abandonment: abandoned ÷ (assigned + abandoned), in the window.": (
             "Abandono: abandonadas ÷ (atribuídas + abandonadas), na janela."
         ),
-        "Window: the last 60 minutes, rolling. T: per department, 60 s by default.": (
-            "Janela: os últimos 60 minutos, móvel. T: por departamento, 60 s por padrão."
+        "Agents free: available now, of those present; ‼ when someone waits and none is free.": (
+            "Livres: disponíveis agora, dos presentes; ‼ quando alguém aguarda e ninguém está "
+            "livre."
         ),
-        "Agents: present = any device online; available, in call, away/paused; others verbatim.": (
-            "Atendentes: presentes = algum dispositivo online; livres, em chamada, "
-            "ausentes/pausa; outros como vieram."
+        "In call: agents on a call now.": "Em chamada: atendentes numa chamada agora.",
+        "Away: agents away or paused now.": "Ausentes: atendentes ausentes ou em pausa agora.",
+        "Window: the last 60 minutes, rolling. T: the SL threshold of each department (below).": (
+            "Janela: os últimos 60 minutos, móvel. T: o limite de NS de cada departamento (abaixo)."
         ),
-        "Waiting vs max_queue_size: ▲ from half of it, ‼ when full.": (
-            "Aguardando vs max_queue_size: ▲ a partir da metade, ‼ com a fila cheia."
-        ),
-        "Last hour: the most waiting in each minute, drawn from 0 to max_queue_size.": (
-            "Última hora: o máximo aguardando em cada minuto, em escala de 0 a max_queue_size."
+        "Last hour: the most waiting in each minute (from the server's history, then live), "
+        "drawn from 0 to the queue limit, or to the peak when it has none or went over it.": (
+            "Última hora: o máximo aguardando em cada minuto (do histórico do servidor, depois "
+            "ao vivo), em escala de 0 ao limite da fila, ou ao pico quando não há limite ou ele "
+            "foi ultrapassado."
         ),
         "New (★): joined less than 30 s ago and seen live.": (
             "Novo (★): entrou há menos de 30 s e foi visto ao vivo."
+        ),
+        "The wallboard keeps a level 5 s after it got better, so a queue at its limit does "
+        "not flash.": (
+            "O painel mantém um nível por 5 s depois de melhorar, para uma fila no limite não "
+            "piscar."
+        ),
+        "Limits": "Limites",
+        "wait limit": "limite de espera",
+        "queue limit": "limite da fila",
+        "SL threshold T": "limite de NS T",
+        "SL goal": "meta de NS",
+        "none": "nenhum",
+        "config": "configuração",
+        "server": "servidor",
+        "default": "padrão",
+        "Where each limit comes from: the config file's table for the department, the server, "
+        "the config file's defaults, the built-in default.": (
+            "De onde vem cada limite: a tabela do departamento no arquivo de configuração, o "
+            "servidor, os padrões do arquivo de configuração, o padrão embutido."
         ),
         "Freshness": "Atualidade",
         "live: connected, joined and reconciled; figures are current.": (
@@ -130,17 +161,26 @@ KEYS = (
 )
 
 FIGURES = (
-    "Waiting: customers in the queue now.",
-    "Longest wait: now minus the oldest queued_at; ▲ from half of max_wait_time, ‼ past it.",
-    "Waiting vs max_queue_size: ▲ from half of it, ‼ when full.",
-    "Last hour: the most waiting in each minute, drawn from 0 to max_queue_size.",
+    *(figure.help for figure in figures.FIGURES),
+    "Window: the last 60 minutes, rolling. T: the SL threshold of each department (below).",
+    "Last hour: the most waiting in each minute (from the server's history, then live), "
+    "drawn from 0 to the queue limit, or to the peak when it has none or went over it.",
     "New (★): joined less than 30 s ago and seen live.",
-    "ASA (average speed of answer): mean wait of the calls assigned in the window.",
-    "Service level: answered within T ÷ (answered + abandoned after T), in the window.",
-    "Abandonment: abandoned ÷ (assigned + abandoned), in the window.",
-    "Window: the last 60 minutes, rolling. T: per department, 60 s by default.",
-    "Agents: present = any device online; available, in call, away/paused; others verbatim.",
+    "The wallboard keeps a level 5 s after it got better, so a queue at its limit does not flash.",
 )
+"""Help's definition lines: the figure table's own, then what is not a figure."""
+
+
+def limit_lines(views: Sequence[DepartmentView]) -> list[str]:
+    """``Vendas: wait limit 2:00 (server) · queue limit 10 (server) · …`` per department."""
+    lines = []
+    for view in views:
+        parts = [
+            f"{tr(label)} {tr(value) if value == 'none' else value} ({tr(str(origin))})"
+            for _key, label, value, origin in figures.limits_of(view)
+        ]
+        lines.append(f"  • {clean(view.department.name, 40)}: " + " · ".join(parts))
+    return lines
 
 
 def help_text(
@@ -148,6 +188,7 @@ def help_text(
     stale_after_s: float,
     toasts_dropped: int = 0,
     notices: tuple[str, ...] = (),
+    views: Sequence[DepartmentView] = (),
 ) -> str:
     """The whole help page as plain text (also what the tests check against)."""
     lines = []
@@ -157,6 +198,16 @@ def help_text(
     lines += [f"  {key:<8} {tr(what)}" for key, what in KEYS]
     lines += ["", tr("Figures")]
     lines += [f"  • {tr(line)}" for line in FIGURES]
+    if views:
+        lines += ["", tr("Limits")]
+        lines.append(
+            "  "
+            + tr(
+                "Where each limit comes from: the config file's table for the department, the "
+                "server, the config file's defaults, the built-in default."
+            )
+        )
+        lines += limit_lines(views)
     lines += [
         "",
         tr("Freshness"),
@@ -227,10 +278,11 @@ class HelpScreen(ModalScreen[None]):
         stale_after_s: float,
         toasts_dropped: int,
         notices: tuple[str, ...] = (),
+        views: Sequence[DepartmentView] = (),
     ) -> None:
         super().__init__()
         translate_bindings(self)
-        self.body = help_text(counters, stale_after_s, toasts_dropped, notices)
+        self.body = help_text(counters, stale_after_s, toasts_dropped, notices, views)
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-box") as box:

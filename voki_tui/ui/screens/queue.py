@@ -15,13 +15,13 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Footer, Static
 
+from voki_tui.live import figures
 from voki_tui.live.state import DepartmentView, FeedSnapshot
 from voki_tui.resources import styles_dir
 from voki_tui.ui.contract import LiveScreen
 from voki_tui.ui.i18n import register, tr
-from voki_tui.ui.text import clean, format_age, format_percent
+from voki_tui.ui.text import clean
 from voki_tui.ui.widgets.figure import Figure
-from voki_tui.ui.widgets.levels import Level, longest_wait_s, size_level, wait_level
 from voki_tui.ui.widgets.queue_table import QueueTable
 from voki_tui.ui.widgets.source_notice import failure_text, stale_marker
 from voki_tui.ui.widgets.status_bar import StatusBar
@@ -41,6 +41,17 @@ register(
         "No one waiting": "Ninguém aguardando",
     },
 )
+
+
+HEADER = (
+    "waiting",
+    "longest_wait_s",
+    "asa_s",
+    "service_level",
+    "abandonment_rate",
+    "agents_available",
+)
+"""The figures of the queue's header, as keys of the figure table."""
 
 
 def view_of(snapshot: FeedSnapshot | None, department_id: str) -> DepartmentView | None:
@@ -74,12 +85,8 @@ class QueueScreen(LiveScreen):
     def compose(self) -> ComposeResult:
         yield TitleLine(id="queue-title")
         with Horizontal(id="queue-figures"):
-            yield Figure("Waiting", id="fig-waiting")
-            yield Figure("Longest wait", id="fig-longest")
-            yield Figure("ASA", id="fig-asa")
-            yield Figure("Service lvl", id="fig-sl")
-            yield Figure("Abandoned", id="fig-abandoned")
-            yield Figure("Agents free", id="fig-available")
+            for key in HEADER:
+                yield Figure(figures.BY_KEY[key].label, id=f"fig-{key}")
         yield WaitingTrend(id="queue-trend")
         yield Static("", id="queue-notice", markup=False)
         yield QueueTable(id="queue-table")
@@ -123,44 +130,19 @@ class QueueScreen(LiveScreen):
         table = self.query_one(QueueTable)
         table.set_placeholder(tr("No one waiting"))
         customers = () if failure is not None else view.waiting
-        table.show_customers(customers, view.department.max_wait_time, now)
+        table.show_customers(customers, figures.rules_of(view).max_wait_s.value, now)
         self._show_figures(view, now)
-        self.query_one(WaitingTrend).show(view.waiting_history, view.department.max_queue_size)
+        self.query_one(WaitingTrend).show(
+            view.waiting_history, figures.rules_of(view).max_queue.value
+        )
 
     def _show_figures(self, view: DepartmentView, now: datetime) -> None:
-        metrics = view.metrics
-        dep = view.department
-        waiting = len(view.waiting)
-        limit = f"/{dep.max_queue_size}" if dep.max_queue_size else ""
-        self._figure("fig-waiting", f"{waiting}{limit}", size_level(waiting, dep.max_queue_size))
-        self._show_longest(view, now)
-        if metrics is None:
-            for fig in ("fig-asa", "fig-sl", "fig-abandoned", "fig-available"):
-                self._figure(fig, "—")
-            return
-        self._figure("fig-asa", format_age(metrics.asa_s))
-        sl_total = metrics.answered + metrics.abandoned_after_threshold
-        self._figure(
-            "fig-sl",
-            f"{format_percent(metrics.service_level)} {metrics.answered_within}/{sl_total}",
-        )
-        ab_total = metrics.answered + metrics.abandoned
-        self._figure(
-            "fig-abandoned",
-            f"{format_percent(metrics.abandonment_rate)} {metrics.abandoned}/{ab_total}",
-        )
-        available = metrics.agents_available
-        self._figure(
-            "fig-available",
-            f"{available}/{metrics.agents_present}",
-            Level.ALERT if waiting and not available else Level.OK,
-        )
+        """The header, straight from the figure table (the same text and glyph everywhere)."""
+        for key in HEADER:
+            self._figure(figures.read(key, view, now))
 
     def _show_longest(self, view: DepartmentView, now: datetime) -> None:
-        longest = longest_wait_s(view, now)
-        self._figure(
-            "fig-longest", format_age(longest), wait_level(longest, view.department.max_wait_time)
-        )
+        self._figure(figures.read("longest_wait_s", view, now))
 
-    def _figure(self, fig_id: str, value: str, level: Level = Level.OK) -> None:
-        self.query_one(f"#{fig_id}", Figure).show(value, level)
+    def _figure(self, reading: figures.Reading) -> None:
+        self.query_one(f"#fig-{reading.key}", Figure).show(reading.display, reading.level)

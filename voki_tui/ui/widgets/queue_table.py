@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from voki_tui.live.figures import Level, wait_level
 from voki_tui.live.state import WaitingCustomer
 from voki_tui.ui.i18n import register, tr
 from voki_tui.ui.text import clean, format_age
-from voki_tui.ui.widgets.levels import Level, is_new, wait_level
+from voki_tui.ui.widgets.levels import is_new
 from voki_tui.ui.widgets.live_table import Cell, Column, LiveTable
 
 register(
@@ -42,13 +43,13 @@ class QueueTable(LiveTable[WaitingCustomer]):
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
-        self.max_wait_s: int | None = None
+        self.max_wait_s: float | None = None
 
     def row_key(self, row: WaitingCustomer) -> str:
         return row.call_id
 
     def show_customers(
-        self, customers: tuple[WaitingCustomer, ...], max_wait_s: int | None, now: datetime
+        self, customers: tuple[WaitingCustomer, ...], max_wait_s: float | None, now: datetime
     ) -> None:
         self.max_wait_s = max_wait_s  # every wait cell is re-judged by update_rows
         self.update_rows(customers, now)
