@@ -54,6 +54,7 @@ from voki_tui.ui.contract import Clock, LiveScreen, system_clock
 from voki_tui.ui.i18n import register, tr
 from voki_tui.ui.messages import (
     FeedFailed,
+    GoBack,
     LoggedIn,
     LoginWanted,
     NotificationArrived,
@@ -638,6 +639,13 @@ class VokiApp(App[int]):
         self.snapshot = None
         self.session_ended = None
         await self._go(LoginScreen(self.auth, self.clock))
+
+    @on(GoBack)
+    async def _go_back(self) -> None:
+        """``escape`` on a board: back to the department list (never off a wall)."""
+        on_list = isinstance(self.screen, DepartmentsScreen)
+        if self.user is not None and not self.options.wallboard and not on_list:
+            await self._go("departments")
 
     @on(OpenQueue)
     async def _open_queue(self, message: OpenQueue) -> None:
