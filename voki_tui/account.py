@@ -47,7 +47,15 @@ from voki_tui.live.figures import with_rules
 from voki_tui.live.resync import RESYNC_EVERY_S
 from voki_tui.live.state import Department, UserInfo
 from voki_tui.phoenix import core
-from voki_tui.ports import DepartmentList, LastLogin, Notify, Progress, Publish, Retrying
+from voki_tui.ports import (
+    DepartmentList,
+    LastLogin,
+    Member,
+    Notify,
+    Progress,
+    Publish,
+    Retrying,
+)
 from voki_tui.retry import SERVER_DOWN
 from voki_tui.settings import Settings
 
@@ -211,6 +219,28 @@ class Account:
     ) -> DepartmentList:
         """The departments to watch, retrying transient failures like ``resume``."""
         return await retrying(self._departments, progress, deadline=deadline)
+
+    async def customer_of(self, call_id: str) -> str | None:
+        """The customer on a call, for the presence screen; None when it cannot be known."""
+        if self.client is None:
+            return None
+        try:
+            call = await self.client.call(call_id)
+        except VokiError as exc:
+            log.info("no customer name for call %s: %s", call_id, exc.message)
+            return None
+        return call.customer_name
+
+    async def members(self, department_id: str) -> tuple[Member, ...] | None:
+        """The department's members (supervisor and up), to show who is offline."""
+        if self.client is None:
+            return None
+        try:
+            users = await self.client.department_users(department_id)
+        except VokiError as exc:
+            log.info("no members for department %s: %s", department_id, exc.message)
+            return None
+        return tuple((user.id, user.name or user.email or user.id) for user in users)
 
     # -- feed ----------------------------------------------------------------------------------
 

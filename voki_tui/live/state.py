@@ -106,6 +106,8 @@ class WaitingCustomer:
     queued_at: datetime
     position: int | None = None  # as the server last said; display order is by queued_at
     first_seen: datetime | None = None  # when this client learned of it (for "new" marks)
+    customer_email: str | None = None  # shown masked unless --show-contact
+    customer_phone: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +121,7 @@ class Agent:
     devices: int  # number of presence metas (tabs / devices)
     call_id: str | None = None
     role: str | None = None
+    reason: str | None = None  # a pause or away reason, when the server sends one
 
 
 @dataclass(frozen=True, slots=True)

@@ -127,6 +127,8 @@ def queued_item(call: models.Call, department_id: str, as_of: datetime) -> Custo
         queued_at=queued_at if queued_at is not None else as_of,
         position=call.position,
         suspect_time=queued_at is None and call.queued_at is not None,
+        customer_email=call.customer_email,
+        customer_phone=call.customer_phone,
     )
 
 

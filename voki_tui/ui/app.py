@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -43,7 +44,8 @@ from voki_tui.live.state import (
     Notification,
     UserInfo,
 )
-from voki_tui.ports import Authenticator, DepartmentList, FeedRunner, Retrying
+from voki_tui.live.timeline import StatusLog
+from voki_tui.ports import Authenticator, DepartmentList, FeedRunner, Member, Retrying
 from voki_tui.resources import styles_dir
 from voki_tui.retry import SERVER_DOWN
 from voki_tui.settings import Settings
@@ -68,12 +70,16 @@ from voki_tui.ui.screens.connecting import ConnectingScreen
 from voki_tui.ui.screens.departments import DepartmentsScreen
 from voki_tui.ui.screens.help import HelpScreen
 from voki_tui.ui.screens.login import LoginScreen
+from voki_tui.ui.screens.presence import PresenceScreen
 from voki_tui.ui.screens.too_small import TooSmallScreen, fits
 from voki_tui.ui.signals import install_exit_handlers, start_tty_watchdog
 from voki_tui.ui.text import clean
 from voki_tui.ui.widgets.status_bar import StatusBar, is_stale
 
 log = logging.getLogger(__name__)
+
+CALL_NAMES_KEPT = 2000
+"""How many looked-up customers' names (by call id) the app keeps at most."""
 
 register(
     "pt-BR",
@@ -213,6 +219,10 @@ class VokiApp(App[int]):
         self.session_ended: str | None = None  # why, while only a person can log in again
         self.bell_policy = BellPolicy()
         self.toasts = RateLimiter()
+        self.statuses = StatusLog()  # every agent's statuses since start (presence panels)
+        self.call_names: OrderedDict[str, str | None] = OrderedDict()  # REST lookups by call
+        self._lookups: list[str] = []  # call ids to look up, in order
+        self.members: dict[str, tuple[Member, ...] | None] = {}  # by department, once each
         self._rng = random.Random()  # retry jitter, not security
         self._remove_signal_handlers: list[object] = []
         self.register_theme(themes.HIGH_CONTRAST)
@@ -406,7 +416,53 @@ class VokiApp(App[int]):
             self.bell()
         if snapshot.connection.state is LinkState.AUTH_FAILED and self.session_ended is None:
             self._session_over(snapshot.connection.detail)
+        self.statuses.note(snapshot.departments, now)
         self._render_active()
+        self._name_calls()
+
+    # ----------------------------------------------------------------- lookups (presence)
+
+    def _presence(self) -> PresenceScreen | None:
+        return next((s for s in self._shown() if isinstance(s, PresenceScreen)), None)
+
+    def _name_calls(self) -> None:
+        """Look up, once each, the customers of the calls the presence screen cannot name."""
+        screen = self._presence()
+        if screen is None:
+            return
+        for call_id in screen.unknown_calls():
+            if call_id in self.call_names:
+                name = self.call_names[call_id]
+                if name:
+                    screen.learn_call(call_id, name)
+            elif call_id not in self._lookups:
+                self._lookups.append(call_id)
+        if self._lookups:
+            self._look_up_calls()
+
+    @work(exclusive=False, group="lookups", exit_on_error=False, description="call lookups")
+    async def _look_up_calls(self) -> None:
+        while self._lookups:
+            call_id = self._lookups[0]
+            name = await self.auth.customer_of(call_id)
+            self._lookups.remove(call_id)
+            self.call_names[call_id] = name
+            while len(self.call_names) > CALL_NAMES_KEPT:
+                self.call_names.popitem(last=False)
+            screen = self._presence()
+            if name and screen is not None:
+                screen.learn_call(call_id, name)
+
+    @work(group="lookups", exit_on_error=False, description="department members")
+    async def _load_members(self, screen: PresenceScreen) -> None:
+        """A supervisor sees the department's offline members; asked once per department."""
+        dep_id = screen.department_id
+        if dep_id not in self.members:
+            self.members[dep_id] = None
+            self.members[dep_id] = await self.auth.members(dep_id)
+        members = self.members[dep_id]
+        if members:
+            screen.show_members(members)
 
     def _session_over(self, detail: str | None) -> None:
         """Only a person can log in again. The board stays, dimmed with its age; the form comes
@@ -521,7 +577,14 @@ class VokiApp(App[int]):
 
     async def _go(self, screen: Screen[Any] | str) -> None:
         """Make ``screen`` the main screen (closing whatever is above the current one: help,
-        too-small, a question, the connecting screen), then render it."""
+        too-small, a question, the connecting screen), rendering the current snapshot before
+        its first paint: no dashes, no previous visit's numbers."""
+        target = self.get_screen(screen) if isinstance(screen, str) else screen
+        if isinstance(target, LiveScreen):
+            snapshot = self._snapshot_for(target)
+            if snapshot is not None:
+                target.show_snapshot(snapshot)
+            target.tick(self._now())
         while len(self.screen_stack) > 2:
             await self.pop_screen()
         if len(self.screen_stack) <= 1:
@@ -530,18 +593,23 @@ class VokiApp(App[int]):
             await self.switch_screen(screen)
         self._render_active()
         self._check_size()
+        self._name_calls()
 
     def _queue_screen(self, department_id: str) -> Screen[Any]:
         from voki_tui.ui.screens.queue import QueueScreen
 
         self.current_department = department_id
-        return QueueScreen(department_id)
+        return QueueScreen(department_id, show_contact=self.options.show_contact)
 
     def _presence_screen(self, department_id: str) -> Screen[Any]:
-        from voki_tui.ui.screens.presence import PresenceScreen
-
         self.current_department = department_id
-        return PresenceScreen(department_id)
+        screen = PresenceScreen(department_id, self.statuses)
+        for call_id, name in self.call_names.items():
+            if name:
+                screen.learn_call(call_id, name)
+        if self.user is not None and self.user.role != "attendant":
+            self._load_members(screen)
+        return screen
 
     async def _show_wallboard(self) -> None:
         from voki_tui.ui.screens.wallboard import WallboardScreen

@@ -25,7 +25,16 @@ from textual.content import Content
 
 from voki_tui.live.figures import format_age, format_percent
 
-__all__ = ["clean", "content", "format_age", "format_percent", "literal", "local_time"]
+__all__ = [
+    "clean",
+    "content",
+    "format_age",
+    "format_percent",
+    "literal",
+    "local_time",
+    "mask_email",
+    "mask_phone",
+]
 
 DEFAULT_MAX_LEN = 120
 ELLIPSIS = "…"
@@ -93,3 +102,22 @@ def local_time(moment: datetime | None, *, seconds: bool = False) -> str:
         return "—"
     local = moment.astimezone()
     return local.strftime("%H:%M:%S" if seconds else "%H:%M")
+
+
+MASK = "•"
+
+
+def mask_email(value: str | None) -> str:
+    """``ana.souza@example.com`` -> ``a•••@example.com``: who, not how to reach them."""
+    if not value:
+        return "—"
+    local, at, domain = clean(value, 120).partition("@")
+    return f"{local[:1]}{MASK * 3}{at}{domain}" if at else MASK * 3
+
+
+def mask_phone(value: str | None) -> str:
+    """``+55 11 99999-0000`` -> ``•••• 0000``: the last four digits only."""
+    if not value:
+        return "—"
+    digits = [c for c in clean(value, 60) if c.isdigit()]
+    return f"{MASK * 4} {''.join(digits[-4:])}" if len(digits) > 4 else MASK * 4

@@ -67,8 +67,6 @@ class DepartmentRow:
 
 def figure_cell(reading: Reading) -> Cell:
     """A figure as a cell: its glyph, its value and what stands behind it, its level's style."""
-    if reading.value is None and reading.key != "longest_wait_s":
-        return Cell(figures.NO_VALUE)
     return Cell(f"{reading.glyph} {reading.display}", LEVEL_STYLES[reading.level])
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Footer, Static
@@ -20,8 +21,11 @@ from voki_tui.live.state import DepartmentView, FeedSnapshot
 from voki_tui.resources import styles_dir
 from voki_tui.ui.contract import LiveScreen
 from voki_tui.ui.i18n import register, tr
+from voki_tui.ui.screens.detail import customer_panel
 from voki_tui.ui.text import clean
 from voki_tui.ui.widgets.figure import Figure
+from voki_tui.ui.widgets.filter_bar import FilterBar
+from voki_tui.ui.widgets.live_table import LiveTable
 from voki_tui.ui.widgets.queue_table import QueueTable
 from voki_tui.ui.widgets.source_notice import failure_text, stale_marker
 from voki_tui.ui.widgets.status_bar import StatusBar
@@ -75,9 +79,10 @@ class QueueScreen(LiveScreen):
 
     CSS_PATH = str(styles_dir() / "queue.tcss")
 
-    def __init__(self, department_id: str) -> None:
+    def __init__(self, department_id: str, *, show_contact: bool = False) -> None:
         super().__init__()
         self.department_id = department_id
+        self.show_contact = show_contact
         self._snapshot: FeedSnapshot | None = None
         self._view: DepartmentView | None = None
         self._now: datetime | None = None
@@ -89,6 +94,7 @@ class QueueScreen(LiveScreen):
                 yield Figure(figures.BY_KEY[key].label, id=f"fig-{key}")
         yield WaitingTrend(id="queue-trend")
         yield Static("", id="queue-notice", markup=False)
+        yield FilterBar(id="queue-filter")
         yield QueueTable(id="queue-table")
         yield Footer()
         yield StatusBar()
@@ -113,6 +119,16 @@ class QueueScreen(LiveScreen):
             return
         self.query_one(QueueTable).tick(now)
         self._show_longest(self._view, now)
+
+    @on(LiveTable.RowSelected)
+    def _open_customer(self, event: LiveTable.RowSelected) -> None:
+        """``enter`` on a customer: the detail panel."""
+        event.stop()
+        found = self.query_one(QueueTable).customer(event.key)
+        if found is not None and self._now is not None:
+            customer, position = found
+            panel = customer_panel(customer, position, self._now, show_contact=self.show_contact)
+            self.app.push_screen(panel)
 
     # -- rendering ---------------------------------------------------------------------------
 

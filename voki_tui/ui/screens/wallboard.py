@@ -135,12 +135,31 @@ class WallboardScreen(LiveScreen):
         return page_count(len(self._views), self.per_page)
 
     def compose(self) -> ComposeResult:
+        """The tile slots are made here, for the app's size, and handed their departments
+        before the first paint (the app shows a snapshot to a screen before it is shown)."""
         yield TitleLine(id="wallboard-title")
-        yield Grid(id="wallboard-grid")
+        width, height = self.app.size
+        self.big, self.shape = self._geometry(width, height)
+        self.set_class(self.big, "-big")
+        grid = Grid(id="wallboard-grid")
+        grid.styles.grid_size_columns, grid.styles.grid_size_rows = self.shape
+        self._tiles = [DepartmentTile(big=self.big) for _ in range(self.per_page)]
+        self._fill()
+        with grid:
+            yield from self._tiles
         yield StatusBar(compact=True)
 
-    async def on_mount(self) -> None:
-        await self._reshape(self.app.size.width, self.app.size.height)
+    def on_mount(self) -> None:
+        self._heading()
+
+    def _geometry(self, width: int, height: int) -> tuple[bool, tuple[int, int]]:
+        """(big, grid shape) for a terminal of ``width`` x ``height``."""
+        big = (
+            width >= BIG_MIN_SIZE[0] and height >= BIG_MIN_SIZE[1]
+            if self.compact is None
+            else not self.compact
+        )
+        return big, grid_shape(width, height, big, len(self._views))
 
     async def on_resize(self, event: events.Resize) -> None:
         await self._reshape(event.size.width, event.size.height)
@@ -207,12 +226,7 @@ class WallboardScreen(LiveScreen):
         and while the old slots are going and the new ones mounting, ``_fill`` has no tiles.
         """
         async with self._reshaping:
-            big = (
-                width >= BIG_MIN_SIZE[0] and height >= BIG_MIN_SIZE[1]
-                if self.compact is None
-                else not self.compact
-            )
-            shape = grid_shape(width, height, big, len(self._views))
+            big, shape = self._geometry(width, height)
             if shape == self.shape and big == self.big and self._tiles:
                 return
             self.shape, self.big = shape, big

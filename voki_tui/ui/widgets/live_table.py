@@ -196,6 +196,11 @@ class LiveTable(Widget, Generic[RowT], can_focus=True):
                 self._repaint(Region(0, 1, self.size.width, 1))
 
     @property
+    def given(self) -> tuple[RowT, ...]:
+        """Every row as last given (before the filter and the sort)."""
+        return tuple(self._given)
+
+    @property
     def filter_text(self) -> str:
         return self._filter
 

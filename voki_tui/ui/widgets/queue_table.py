@@ -9,7 +9,7 @@ from voki_tui.live.state import WaitingCustomer
 from voki_tui.ui.i18n import register, tr
 from voki_tui.ui.text import clean, format_age
 from voki_tui.ui.widgets.levels import is_new
-from voki_tui.ui.widgets.live_table import Cell, Column, LiveTable
+from voki_tui.ui.widgets.live_table import Cell, Column, LiveTable, Sort
 
 register(
     "pt-BR",
@@ -40,6 +40,10 @@ class QueueTable(LiveTable[WaitingCustomer]):
         Column("Reason", 10, flex=2),
         Column("", 5),
     )
+    sorts = (
+        Sort(2, lambda row, now: row.customer_name.casefold()),
+        Sort(3, lambda row, now: (row.reason or "").casefold()),
+    )
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
@@ -47,6 +51,16 @@ class QueueTable(LiveTable[WaitingCustomer]):
 
     def row_key(self, row: WaitingCustomer) -> str:
         return row.call_id
+
+    def row_text(self, row: WaitingCustomer) -> str:
+        return f"{row.customer_name} {row.reason or ''}"
+
+    def customer(self, key: str) -> tuple[WaitingCustomer, int] | None:
+        """The customer of row ``key`` and their position in the queue (1-based)."""
+        rows = {self.row_key(row): index for index, row in enumerate(self.given)}
+        if key not in rows:
+            return None
+        return self.given[rows[key]], rows[key] + 1
 
     def show_customers(
         self, customers: tuple[WaitingCustomer, ...], max_wait_s: float | None, now: datetime

@@ -142,6 +142,8 @@ class DepartmentTile(Vertical):
         self.level = Level.OK
         """The level the frame shows."""
         self.scale = 1
+        self._now: datetime | None = None
+        self._composed = False
         self._holds = {name: LevelHold() for name in ("frame", "waiting", "longest_wait_s")}
         self.add_class("-big" if big else "-compact", "-empty")
 
@@ -159,6 +161,12 @@ class DepartmentTile(Vertical):
         if self.big:
             yield Figure("Aband.", inline=True, id="tile-abandoned")
 
+    def on_mount(self) -> None:
+        """A department handed over before the tile was mounted shows from its first paint."""
+        self._composed = True
+        if self._now is not None:
+            self.show(self.view, self._now)
+
     def on_resize(self, event: events.Resize) -> None:
         if not self.big:
             return
@@ -173,9 +181,9 @@ class DepartmentTile(Vertical):
         if view is None or self.view is None or view.department.id != self.view.department.id:
             for hold in self._holds.values():  # another department: its own levels
                 hold.reset()
-        self.view = view
+        self.view, self._now = view, now
         self.set_class(view is None, "-empty")
-        if view is None:
+        if view is None or not self._composed:
             return
         self.set_class(view.queue.state is SourceState.STALE, "-source-stale")
         self.tick(now)
