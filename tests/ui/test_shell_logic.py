@@ -167,3 +167,13 @@ def test_no_exit_deadline_without_a_terminal() -> None:
     signals.exit_soon(app, 143, deadline_s=0.01)  # type: ignore[arg-type]
     assert signals._deadline is None
     assert app.codes == [143]
+
+
+def test_the_too_small_notice_wraps_between_words() -> None:
+    from voki_tui.ui.screens.too_small import too_small_lines
+
+    for width in range(12, 80):
+        lines = too_small_lines(width, 10)
+        assert all(len(line) <= width for line in lines)
+        words = " ".join(lines).split()
+        assert "reduce" in words and "size." in words, width  # never half a word

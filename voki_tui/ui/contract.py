@@ -41,6 +41,9 @@ class LiveScreen(Screen[None]):
     """
 
     BINDINGS = [
+        # Here as well as on the app: the footer lists the focused widget's keys, then the
+        # screen's, then the app's, and at 80 columns the app's are cut off; help must stay.
+        Binding("question_mark", "app.help", "Help"),
         Binding("slash", "filter", "Filter"),
         Binding("escape", "back", "Back", show=False),
     ]

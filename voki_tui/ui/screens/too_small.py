@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from datetime import datetime
 
 from textual.app import ComposeResult
@@ -28,6 +29,20 @@ def fits(width: int, height: int) -> bool:
     return width >= MIN_WIDTH and height >= MIN_HEIGHT
 
 
+def too_small_lines(width: int, height: int) -> list[str]:
+    """The notice, wrapped between words to ``width`` (a word longer than that is the only
+    thing ever broken), so a narrow terminal never shows half a word."""
+    sentences = (
+        f"⚠ {tr('Terminal too small')}",
+        tr("{w}x{h} now, {min_w}x{min_h} needed.").format(
+            w=width, h=height, min_w=MIN_WIDTH, min_h=MIN_HEIGHT
+        ),
+        tr("Enlarge the window or reduce the font size."),
+    )
+    room = max(1, width)
+    return [line for sentence in sentences for line in textwrap.wrap(sentence, room) or [""]]
+
+
 class TooSmallScreen(LiveScreen):
     """A notice that says what size is needed; the app removes it once the terminal grows."""
 
@@ -43,16 +58,7 @@ class TooSmallScreen(LiveScreen):
         self.show_size(self.app.size.width, self.app.size.height)
 
     def show_size(self, width: int, height: int) -> None:
-        message = "\n".join(
-            (
-                f"⚠ {tr('Terminal too small')}",
-                tr("{w}x{h} now, {min_w}x{min_h} needed.").format(
-                    w=width, h=height, min_w=MIN_WIDTH, min_h=MIN_HEIGHT
-                ),
-                tr("Enlarge the window or reduce the font size."),
-            )
-        )
-        self.query_one(Static).update(message)
+        self.query_one(Static).update("\n".join(too_small_lines(width, height)))
 
     def show_snapshot(self, snapshot: FeedSnapshot) -> None:
         """Nothing to render: the notice hides the data until the terminal is big enough."""
