@@ -41,6 +41,7 @@ from voki_tui.api.errors import (
 from voki_tui.api.ratelimit import shared_guard
 from voki_tui.api.session import Session, SessionEnded
 from voki_tui.api.tokens import Identity, TokenStore, normalize_server
+from voki_tui.language import choose
 from voki_tui.live import wire
 from voki_tui.live.feed import FEED_PHOENIX_SETTINGS, PUBLISH_INTERVAL_S, LiveFeed, user_info
 from voki_tui.live.figures import with_rules
@@ -276,7 +277,11 @@ class Account:
         info = user_info(session)
         if info is None:  # Session always sets ``user`` after a login or restore
             raise AuthError("The server did not say who is logged in")
-        return info
+        # The language is chosen once per session and kept with it: a restored session
+        # speaks as its login did, whatever the server's locale says meanwhile.
+        language = session.language or choose(self.settings.lang, info.locale)
+        session.remember_language(language)
+        return replace(info, locale=language)
 
     def _require(self) -> tuple[VokiClient, Session]:
         if self.client is None or self.session is None or not self.session.logged_in:

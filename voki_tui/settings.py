@@ -38,12 +38,13 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
+from voki_tui.language import SUPPORTED
 from voki_tui.live.resync import RESYNC_EVERY_S
 from voki_tui.live.rules import RuleConfig, RuleError, parse_rule_config
 
 THEMES = ("dark", "light", "high-contrast")
 COLOR_SYSTEMS = ("auto", "standard", "256", "truecolor", "none")
-LANGUAGES = ("en", "pt-BR")
+LANGUAGES = SUPPORTED
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 NO_RULES = RuleConfig()
@@ -138,9 +139,12 @@ class Settings:
         scope="dashboard",
     )
     lang: str | None = setting(
-        None, "label language (default: your Voki locale, then LANG)", scope="dashboard",
+        None,
+        "label language (default: the one the stored session chose, then your Voki locale, "
+        "then LANG)",
+        scope="dashboard",
         choices=LANGUAGES,
-    )  # fmt: skip
+    )
     theme: str = setting("dark", "colour theme", scope="dashboard", choices=THEMES)
     color_system: str = setting(
         "auto",

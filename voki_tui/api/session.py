@@ -112,6 +112,7 @@ class Session:
         self.identity = Identity.of(client.server, client.tenant, email)
         self.password_source = password
         self.user: User | None = None
+        self.language: str | None = None  # chosen once per session (see ``voki_tui.language``)
         self.refresh_count = 0  # refreshes that succeeded
         self.relogin_count = 0  # logins from the password source after a refused refresh
         self.adopted_count = 0  # newer tokens taken from the store (another process rotated)
@@ -196,7 +197,9 @@ class Session:
     def _save(self) -> None:
         if self._store is None or self._refresh is None:
             return
-        record = StoredTokens(self.identity, self._refresh, self._access, self._received_at)
+        record = StoredTokens(
+            self.identity, self._refresh, self._access, self._received_at, self.language
+        )
         try:
             self._store.save(record)
             self._store.remember_last(*astuple(self.identity))
@@ -215,6 +218,12 @@ class Session:
                 self._store.remove(self.identity)
             except OSError as exc:
                 log.warning("could not remove the stored session: %s", type(exc).__name__)
+
+    def remember_language(self, language: str) -> None:
+        """Keep the language this session chose with it (saved with the tokens)."""
+        if language != self.language:
+            self.language = language
+            self._save()
 
     def stored(self) -> StoredTokens | None:
         """What the token store holds for this identity."""
@@ -267,6 +276,7 @@ class Session:
     # -- login ----------------------------------------------------------------------------
 
     async def _finish_login(self, tokens: LoginTokens) -> User:
+        self.language = None  # a new session chooses its language anew
         self._adopt(tokens)
         self.user = tokens.user if tokens.user is not None else await self.client.me()
         self._save()
@@ -338,6 +348,7 @@ class Session:
     def _take(self, stored: StoredTokens) -> None:
         self._refresh = stored.refresh_token
         self._received_at = stored.saved_at
+        self.language = stored.language
         if stored.access_token:
             self._set_access(stored.access_token, received_at=stored.saved_at)
 

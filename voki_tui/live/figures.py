@@ -29,6 +29,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import IntEnum
 
+from voki_tui.language import N_
 from voki_tui.live.rules import Limit, Origin, RuleConfig, Rules, resolve
 from voki_tui.live.state import Department, DepartmentView
 
@@ -260,62 +261,66 @@ def _count(key: str, attribute: str) -> Reader:
 FIGURES: tuple[Figure, ...] = (
     Figure(
         "waiting",
-        "Waiting",
-        "Waiting",
-        "Waiting: customers in the queue now; ▲ from half of the queue limit, ‼ when full.",
+        N_("Waiting"),
+        N_("Waiting"),
+        N_("Waiting: customers in the queue now; ▲ from half of the queue limit, ‼ when full."),
         _waiting,
         breach=True,
     ),
     Figure(
         "longest_wait_s",
-        "Longest wait",
-        "Longest",
-        "Longest wait: now minus the oldest queued_at; ▲ from half of the wait limit, ‼ from "
-        "the limit itself.",
+        N_("Longest wait"),
+        N_("Longest"),
+        N_(
+            "Longest wait: now minus the oldest queued_at; ▲ from half of the wait limit, ‼ from "
+            "the limit itself."
+        ),
         _longest,
         breach=True,
     ),
     Figure(
         "asa_s",
-        "ASA",
-        "ASA",
-        "ASA (average speed of answer): mean wait of the calls assigned in the window.",
+        N_("ASA"),
+        N_("ASA"),
+        N_("ASA (average speed of answer): mean wait of the calls assigned in the window."),
         _asa,
     ),
     Figure(
         "service_level",
-        "Service lvl",
-        "SL",
-        "Service level: answered within T ÷ (answered + abandoned after T), in the window; "
-        "▲ below its goal.",
+        N_("Service lvl"),
+        N_("SL"),
+        N_(
+            "Service level: answered within T ÷ (answered + abandoned after T), in the window; "
+            "▲ below its goal."
+        ),
         _service_level,
     ),
     Figure(
         "abandonment_rate",
-        "Abandoned",
-        "Aband.",
-        "Abandonment: abandoned ÷ (assigned + abandoned), in the window.",
+        N_("Abandoned"),
+        N_("Aband."),
+        N_("Abandonment: abandoned ÷ (assigned + abandoned), in the window."),
         _abandonment,
     ),
     Figure(
         "agents_available",
-        "Agents free",
-        "Free",
-        "Agents free: available now, of those present; ‼ when someone waits and none is free.",
+        N_("Agents free"),
+        N_("Free"),
+        N_("Agents free: available now, of those present; ‼ when someone waits and none is free."),
         _available,
     ),
     Figure(
         "agents_in_call",
-        "In call",
-        "In call",
-        "In call: agents on a call now.",
+        N_("In call"),
+        N_("In call"),
+        N_("In call: agents on a call now."),
         _count("agents_in_call", "agents_in_call"),
     ),
     Figure(
         "agents_away",
-        "Away",
-        "Away",
-        "Away: agents away or paused now.",
+        N_("Away"),
+        N_("Away"),
+        N_("Away: agents away or paused now."),
         _count("agents_away", "agents_away"),
     ),
 )
@@ -350,10 +355,10 @@ def worst_first_key(view: DepartmentView, now: datetime) -> tuple[int, float, in
 
 
 LIMITS: tuple[tuple[str, str], ...] = (
-    ("max_wait_s", "wait limit"),
-    ("max_queue", "queue limit"),
-    ("sl_threshold_s", "SL threshold T"),
-    ("sl_goal", "SL goal"),
+    ("max_wait_s", N_("wait limit")),
+    ("max_queue", N_("queue limit")),
+    ("sl_threshold_s", N_("SL threshold T")),
+    ("sl_goal", N_("SL goal")),
 )
 """The limits of :class:`Rules` as help lists them (attribute, English label)."""
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from voki_tui.language import N_
 from voki_tui.live.rules import SL_THRESHOLD_S, Rules
 
 
@@ -180,17 +181,17 @@ class Counters:
     One field per counter, with its label: the help page and the JSON read them from here.
     """
 
-    frames_received: int = _counter("frames received")
-    malformed_frames: int = _counter("malformed frames")
-    unknown_events: int = _counter("unknown events")
-    invalid_payloads: int = _counter("invalid payloads")
-    reconnects: int = _counter("reconnects")
-    snapshot_failures: int = _counter("snapshot failures")
-    unrouted_frames: int = _counter("frames for topics not joined")  # dropped
-    drift_repaired: int = _counter("drift repaired while live")  # a resync found a difference
-    rejoins: int = _counter("channels joined again")  # closed by the server, no state, a resync
-    outlier_times: int = _counter("implausible server times ignored")
-    internal_errors: int = _counter("internal errors survived")
+    frames_received: int = _counter(N_("frames received"))
+    malformed_frames: int = _counter(N_("malformed frames"))
+    unknown_events: int = _counter(N_("unknown events"))
+    invalid_payloads: int = _counter(N_("invalid payloads"))
+    reconnects: int = _counter(N_("reconnects"))
+    snapshot_failures: int = _counter(N_("snapshot failures"))
+    unrouted_frames: int = _counter(N_("frames for topics not joined"))  # dropped
+    drift_repaired: int = _counter(N_("drift repaired while live"))  # a resync found a difference
+    rejoins: int = _counter(N_("channels joined again"))  # closed by the server, no state, a resync
+    outlier_times: int = _counter(N_("implausible server times ignored"))
+    internal_errors: int = _counter(N_("internal errors survived"))
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,6 +34,7 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from voki_tui.api.errors import VokiError
+from voki_tui.language import N_, choose
 from voki_tui.live.figures import with_rules
 from voki_tui.live.state import (
     Connection,
@@ -53,7 +54,7 @@ from voki_tui.ui import i18n, themes
 from voki_tui.ui.alerts import BellPolicy, RateLimiter
 from voki_tui.ui.bindings import translate_bindings
 from voki_tui.ui.contract import Clock, LiveScreen, system_clock
-from voki_tui.ui.i18n import register, tr
+from voki_tui.ui.i18n import tr
 from voki_tui.ui.messages import (
     FeedFailed,
     GoBack,
@@ -81,49 +82,27 @@ log = logging.getLogger(__name__)
 CALL_NAMES_KEPT = 2000
 """How many looked-up customers' names (by call id) the app keeps at most."""
 
-register(
-    "pt-BR",
-    {
-        "Quit": "Sair",
-        "Departments": "Departamentos",
-        "Queue": "Fila",
-        "Presence": "Presença",
-        "Wallboard": "Painel",
-        "Help": "Ajuda",
-        "Log out": "Sair da conta",
-        "Starting…": "Iniciando…",
-        "Read-only: logging out is disabled.": "Somente leitura: sair da conta está desativado.",
-        "Wallboard: logging out is disabled.": "Painel de parede: sair da conta está desativado.",
-        "Log out {who}? The stored session is revoked.": (
-            "Sair da conta {who}? A sessão guardada é revogada."
-        ),
-        "Log in": "Entrar",
-        "Your session has ended.": "Sua sessão terminou.",
-        "Log in first.": "Entre primeiro.",
-        "No department to show.": "Nenhum departamento para mostrar.",
-        "Could not list departments: {detail}": "Não foi possível listar departamentos: {detail}",
-        "Open queue: {name}": "Abrir fila: {name}",
-        "Open presence: {name}": "Abrir presença: {name}",
-        "Toggle wallboard": "Alternar painel",
-        "Theme: {name}": "Tema: {name}",
-        "Notification": "Notificação",
-        "Search for commands…": "Buscar comandos…",
-        "Theme": "Tema",
-        "Change the current theme": "Trocar o tema",
-        "Quit the application as soon as possible": "Fechar o aplicativo agora",
-        "Keys": "Teclas",
-        "Show help for the focused widget and a summary of available keys": (
-            "Ajuda do elemento em foco e resumo das teclas"
-        ),
-        "Hide the keys and widget help panel": "Esconder o painel de teclas",
-        "Screenshot": "Captura de tela",
-        "Save an SVG 'screenshot' of the current screen": "Salvar a tela atual em SVG",
-        "Maximize": "Maximizar",
-        "Maximize the focused widget": "Maximizar o elemento em foco",
-        "Minimize": "Minimizar",
-        "Minimize the widget and restore to normal size": "Restaurar o tamanho normal",
-    },
+
+TEXTUAL_LABELS = (
+    N_("Theme"),
+    N_("Change the current theme"),
+    N_("Quit the application as soon as possible"),
+    N_("Keys"),
+    N_("Show help for the focused widget and a summary of available keys"),
+    N_("Hide the keys and widget help panel"),
+    N_("Screenshot"),
+    N_("Save an SVG 'screenshot' of the current screen"),
+    N_("Maximize"),
+    N_("Maximize the focused widget"),
+    N_("Minimize"),
+    N_("Minimize the widget and restore to normal size"),
+    N_("palette"),
+    N_("Copy selected text"),
+    N_("Open the command palette"),
+    N_("Close"),
 )
+"""Textual's own labels (its palette entries and keys), for the catalogs: shown through ``tr``
+by ``get_system_commands`` and ``translate_bindings``."""
 
 
 class VokiCommands(Provider):
@@ -201,7 +180,7 @@ class VokiApp(App[int]):
         *,
         notices: tuple[str, ...] = (),
     ) -> None:
-        i18n.set_language(i18n.choose(options.lang, None))
+        i18n.set_language(choose(options.lang))
         super().__init__()
         translate_bindings(self)  # after App.__init__, which adds the palette's key
         self.options = options
@@ -314,7 +293,7 @@ class VokiApp(App[int]):
         self.user = user
         self.session_ended = None
         self.refresh_bindings()
-        self._set_language(i18n.choose(self.options.lang, user.locale))
+        self._set_language(choose(self.options.lang, user.locale))
         try:
             self.choices = await self.auth.departments(self._show_retrying)
         except VokiError as error:

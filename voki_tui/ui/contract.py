@@ -18,12 +18,9 @@ from textual.widgets import Input
 
 from voki_tui.live.state import FeedSnapshot
 from voki_tui.ui.bindings import translate_bindings
-from voki_tui.ui.i18n import register
 from voki_tui.ui.messages import GoBack
 from voki_tui.ui.widgets.filter_bar import FilterBar
 from voki_tui.ui.widgets.live_table import LiveTable
-
-register("pt-BR", {"Filter": "Filtrar", "Back": "Voltar"})
 
 Clock = Callable[[], datetime]
 

@@ -24,32 +24,12 @@ from voki_tui.live.state import Department, DepartmentView, FeedSnapshot, UserIn
 from voki_tui.ports import DepartmentList
 from voki_tui.resources import styles_dir
 from voki_tui.ui.contract import LiveScreen
-from voki_tui.ui.i18n import register, tr
+from voki_tui.ui.i18n import ntr, tr
 from voki_tui.ui.messages import OpenQueue, OpenWallboard
 from voki_tui.ui.text import clean
 from voki_tui.ui.widgets.filter_bar import FilterBar
 from voki_tui.ui.widgets.live_table import Cell, Column, LiveTable, Sort
-from voki_tui.ui.widgets.status_bar import StatusBar
-
-register(
-    "pt-BR",
-    {
-        "Departments": "Departamentos",
-        "Department": "Departamento",
-        "Waiting": "Aguardando",
-        "Longest wait": "Maior espera",
-        "Free": "Livres",
-        "SL": "NS",
-        "{n} departments": "{n} departamentos",
-        "{n} of {total} departments": "{n} de {total} departamentos",
-        "role {role}": "perfil {role}",
-        "{n} marked: enter opens their wallboard": "{n} marcados: enter abre o painel deles",
-        "Mark": "Marcar",
-        "inactive": "inativo",
-        "No department matches the filter.": "Nenhum departamento corresponde ao filtro.",
-        "No department is visible to this user.": "Nenhum departamento visível para este usuário.",
-    },
-)
+from voki_tui.ui.widgets.status_bar import StatusBar, role_word
 
 MARKED = "☑"
 UNMARKED = "☐"
@@ -96,7 +76,7 @@ class DepartmentTable(LiveTable[DepartmentRow]):
     def row_cells(self, row: DepartmentRow, index: int, now: datetime) -> tuple[Cell, ...]:
         name = clean(row.department.name, 60)
         if not row.department.active:
-            name += f" ({tr('inactive')})"
+            name += " (" + tr("inactive") + ")"
         mark = Cell(MARKED if row.marked else UNMARKED)
         if row.view is None:
             dash = Cell(figures.NO_VALUE)
@@ -149,14 +129,18 @@ class DepartmentsScreen(LiveScreen):
     def _heading(self) -> str:
         count = len(self.choices.departments)
         if self.choices.total is not None and self.choices.total != count:
-            parts = [tr("{n} of {total} departments").format(n=count, total=self.choices.total)]
+            parts = [
+                ntr(
+                    "{n} of {total} department", "{n} of {total} departments", self.choices.total
+                ).format(n=count, total=self.choices.total)
+            ]
         else:
-            parts = [tr("{n} departments").format(n=count)]
+            parts = [ntr("{n} department", "{n} departments", count).format(n=count)]
         if self.user is not None:
-            parts.append(tr("role {role}").format(role=clean(self.user.role, 20)))
+            parts.append(tr("role {role}").format(role=role_word(self.user.role)))
         if self.choices.note:
             parts.append(clean(self.choices.note, 60))
-        return f"{tr('Departments')} — " + " · ".join(parts)
+        return tr("Departments") + " — " + " · ".join(parts)
 
     # ----------------------------------------------------------------- rendering
 
@@ -197,7 +181,11 @@ class DepartmentsScreen(LiveScreen):
         elif table is not None and not table.keys:
             note = tr("No department matches the filter.")
         elif self.marked:
-            note = tr("{n} marked: enter opens their wallboard").format(n=len(self.marked))
+            note = ntr(
+                "{n} marked: enter opens its wallboard",
+                "{n} marked: enter opens their wallboard",
+                len(self.marked),
+            ).format(n=len(self.marked))
         if note != self._note:
             # one line, full width (departments.tcss): a repaint, never a layout pass
             self._note = note

@@ -17,33 +17,13 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from voki_tui.language import N_
 from voki_tui.live.figures import format_age
 from voki_tui.live.state import Agent, WaitingCustomer
 from voki_tui.live.timeline import Entry
 from voki_tui.ui.bindings import translate_bindings
-from voki_tui.ui.i18n import register, tr
+from voki_tui.ui.i18n import tr
 from voki_tui.ui.text import clean, local_time, mask_email, mask_phone
-
-register(
-    "pt-BR",
-    {
-        "Customer": "Cliente",
-        "Reason": "Motivo",
-        "Waiting": "Aguardando",
-        "since {t}": "desde {t}",
-        "Position": "Posição",
-        "Email": "E-mail",
-        "Phone": "Telefone",
-        "masked; --show-contact shows them": "ocultos; --show-contact os mostra",
-        "Agent": "Atendente",
-        "Status": "Status",
-        "Devices": "Disp.",
-        "Call": "Chamada",
-        "Since the app started": "Desde que o app iniciou",
-        "nothing seen yet": "nada visto ainda",
-        "escape closes": "escape fecha",
-    },
-)
 
 
 class DetailPanel(ModalScreen[None]):
@@ -84,18 +64,21 @@ def customer_panel(
     waited = max(0.0, (now - customer.queued_at).total_seconds())
     email, phone = customer.customer_email, customer.customer_phone
     lines = [
-        _line("Customer", clean(customer.customer_name)),
-        _line("Reason", clean(customer.reason) if customer.reason else "—"),
+        _line(N_("Customer"), clean(customer.customer_name)),
+        _line(N_("Reason"), clean(customer.reason) if customer.reason else "—"),
         _line(
             "Waiting",
-            f"{format_age(waited)} ({tr('since {t}').format(t=local_time(customer.queued_at))})",
+            format_age(waited)
+            + " ("
+            + tr("since {t}").format(t=local_time(customer.queued_at))
+            + ")",
         ),
-        _line("Position", str(position)),
-        _line("Email", clean(email) if show_contact and email else mask_email(email)),
-        _line("Phone", clean(phone) if show_contact and phone else mask_phone(phone)),
+        _line(N_("Position"), str(position)),
+        _line(N_("Email"), clean(email) if show_contact and email else mask_email(email)),
+        _line(N_("Phone"), clean(phone) if show_contact and phone else mask_phone(phone)),
     ]
     if not show_contact and (email or phone):
-        lines.append(f"{'':<14} ({tr('masked; --show-contact shows them')})")
+        lines.append(" " * 15 + "(" + tr("masked; --show-contact shows them") + ")")
     return DetailPanel(customer.customer_name, lines)
 
 
@@ -105,19 +88,19 @@ def agent_panel(
     """``status`` and ``call`` as the agent table shows them (glyph and word, customer)."""
     in_status = (now - agent.since).total_seconds() if agent.since is not None else None
     lines = [
-        _line("Agent", clean(agent.name)),
-        _line("Status", f"{status} · {format_age(in_status)}"),
+        _line(N_("Agent"), clean(agent.name)),
+        _line(N_("Status"), f"{status} · {format_age(in_status)}"),
     ]
     if agent.reason:
-        lines.append(_line("Reason", clean(agent.reason)))
+        lines.append(_line(N_("Reason"), clean(agent.reason)))
     lines += [
-        _line("Devices", str(agent.devices)),
-        _line("Call", call),
+        _line(N_("Devices"), str(agent.devices)),
+        _line(N_("Call"), call),
         "",
         tr("Since the app started"),
     ]
     if not history:
-        lines.append(f"  {tr('nothing seen yet')}")
+        lines.append("  " + tr("nothing seen yet"))
     for since, seen, reason in history:
         note = f" · {clean(reason, 40)}" if reason else ""
         lines.append(f"  {local_time(since, seconds=True)}  {clean(seen, 30)}{note}")

@@ -21,154 +21,53 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from voki_tui.language import N_
 from voki_tui.live import figures
+from voki_tui.live.rules import Origin
 from voki_tui.live.state import Counters, DepartmentView
 from voki_tui.resources import styles_dir
 from voki_tui.ui.bindings import translate_bindings
-from voki_tui.ui.i18n import register, tr
+from voki_tui.ui.i18n import tr
 from voki_tui.ui.text import clean
 
-register(
-    "pt-BR",
-    {
-        "Help": "Ajuda",
-        "Keys": "Teclas",
-        "quit": "sair",
-        "departments": "departamentos",
-        "wallboard": "painel de parede",
-        "presence (agents) of the current department": (
-            "presença (atendentes) do departamento atual"
-        ),
-        "queue of the current department": "fila do departamento atual",
-        "filter the list (departments screen); escape leaves the filter": (
-            "filtrar a lista (tela de departamentos); escape sai do filtro"
-        ),
-        "open the highlighted department; once a session has ended: log in": (
-            "abrir o departamento destacado; depois que a sessão terminou: entrar"
-        ),
-        "move in a table (also PgUp, PgDn, Home, End)": (
-            "mover-se numa tabela (também PgUp, PgDn, Home, End)"
-        ),
-        "log out, after a yes (refused on the wallboard and with --read-only)": (
-            "sair da conta, após confirmar (recusado no painel e com --read-only)"
-        ),
-        "this help (escape or ? closes it)": "esta ajuda (escape ou ? fecha)",
-        "command palette (open any department, switch theme)": (
-            "paleta de comandos (abrir qualquer departamento, trocar tema)"
-        ),
-        "mark a department (departments screen)": "marcar um departamento (tela de departamentos)",
-        "Figures": "Indicadores",
-        "Waiting: customers in the queue now; ▲ from half of the queue limit, ‼ when full.": (
-            "Aguardando: clientes na fila agora; ▲ a partir da metade do limite da fila, ‼ com "
-            "a fila cheia."
-        ),
-        "Longest wait: now minus the oldest queued_at; ▲ from half of the wait limit, ‼ from "
-        "the limit itself.": (
-            "Maior espera: agora menos o queued_at mais antigo; ▲ a partir da metade do limite "
-            "de espera, ‼ a partir do próprio limite."
-        ),
-        "ASA (average speed of answer): mean wait of the calls assigned in the window.": (
-            "TME (tempo médio de espera): espera média das chamadas atribuídas na janela."
-        ),
-        "Service level: answered within T ÷ (answered + abandoned after T), in the window; "
-        "▲ below its goal.": (
-            "Nível de serviço: atendidas em até T ÷ (atendidas + abandonadas após T), na janela; "
-            "▲ abaixo da meta."
-        ),
-        "Abandonment: abandoned ÷ (assigned + abandoned), in the window.": (
-            "Abandono: abandonadas ÷ (atribuídas + abandonadas), na janela."
-        ),
-        "Agents free: available now, of those present; ‼ when someone waits and none is free.": (
-            "Livres: disponíveis agora, dos presentes; ‼ quando alguém aguarda e ninguém está "
-            "livre."
-        ),
-        "In call: agents on a call now.": "Em chamada: atendentes numa chamada agora.",
-        "Away: agents away or paused now.": "Ausentes: atendentes ausentes ou em pausa agora.",
-        "Window: the last 60 minutes, rolling. T: the SL threshold of each department (below).": (
-            "Janela: os últimos 60 minutos, móvel. T: o limite de NS de cada departamento (abaixo)."
-        ),
-        "Last hour: the most waiting in each minute (from the server's history, then live), "
-        "drawn from 0 to the queue limit, or to the peak when it has none or went over it.": (
-            "Última hora: o máximo aguardando em cada minuto (do histórico do servidor, depois "
-            "ao vivo), em escala de 0 ao limite da fila, ou ao pico quando não há limite ou ele "
-            "foi ultrapassado."
-        ),
-        "New (★): joined less than 30 s ago and seen live.": (
-            "Novo (★): entrou há menos de 30 s e foi visto ao vivo."
-        ),
-        "The wallboard keeps a level 5 s after it got better, so a queue at its limit does "
-        "not flash.": (
-            "O painel mantém um nível por 5 s depois de melhorar, para uma fila no limite não "
-            "piscar."
-        ),
-        "Limits": "Limites",
-        "wait limit": "limite de espera",
-        "queue limit": "limite da fila",
-        "SL threshold T": "limite de NS T",
-        "SL goal": "meta de NS",
-        "none": "nenhum",
-        "config": "configuração",
-        "server": "servidor",
-        "default": "padrão",
-        "Where each limit comes from: the config file's table for the department, the server, "
-        "the config file's defaults, the built-in default.": (
-            "De onde vem cada limite: a tabela do departamento no arquivo de configuração, o "
-            "servidor, os padrões do arquivo de configuração, o padrão embutido."
-        ),
-        "Freshness": "Atualidade",
-        "live: connected, joined and reconciled; figures are current.": (
-            "ao vivo: conectado, inscrito e reconciliado; os números são atuais."
-        ),
-        "Data age: time since the data was last known true (shown when not live).": (
-            "Idade dos dados: tempo desde a última vez que os dados eram sabidamente "
-            "verdadeiros (mostrada quando não está ao vivo)."
-        ),
-        "Stale: link down, or not live and older than {n} s: figures stay, dimmed.": (
-            "Desatualizado: conexão caída, ou não ao vivo e mais velho que {n} s: os números "
-            "ficam, esmaecidos."
-        ),
-        "Feed counters": "Contadores do feed",
-        "Notices": "Avisos",
-        "frames received": "quadros recebidos",
-        "malformed frames": "quadros malformados",
-        "unknown events": "eventos desconhecidos",
-        "invalid payloads": "conteúdos inválidos",
-        "reconnects": "reconexões",
-        "snapshot failures": "falhas de snapshot",
-        "frames for topics not joined": "quadros de tópicos não assinados",
-        "drift repaired while live": "divergências corrigidas ao vivo",
-        "channels joined again": "canais reassinados",
-        "internal errors survived": "erros internos superados",
-        "implausible server times ignored": "horários implausíveis do servidor ignorados",
-        "toasts dropped (rate limit)": "avisos descartados (limite)",
-        "escape or ? closes": "escape ou ? fecha",
-    },
-)
-
 KEYS = (
-    ("q", "quit"),
-    ("d", "departments"),
-    ("u", "queue of the current department"),
-    ("p", "presence (agents) of the current department"),
-    ("w", "wallboard"),
-    ("/", "filter the list (departments screen); escape leaves the filter"),
-    ("space", "mark a department (departments screen)"),
-    ("enter", "open the highlighted department; once a session has ended: log in"),
-    ("↑ ↓", "move in a table (also PgUp, PgDn, Home, End)"),
-    ("l", "log out, after a yes (refused on the wallboard and with --read-only)"),
-    ("?", "this help (escape or ? closes it)"),
-    ("ctrl+p", "command palette (open any department, switch theme)"),
+    ("q", N_("quit")),
+    ("d", N_("departments")),
+    ("u", N_("queue of the highlighted (or current) department")),
+    ("p", N_("presence (agents) of the highlighted (or current) department")),
+    ("w", N_("wallboard of the marked (or all) departments; again to leave it")),
+    ("/", N_("filter the list (every list); escape clears the filter")),
+    ("s", N_("sort the list by the next column (the header marks it)")),
+    ("space", N_("mark a department for the wallboard (departments screen)")),
+    ("enter", N_("open: a department's queue, a customer's or an agent's details")),
+    ("enter", N_("after a session ended: the login form")),
+    ("escape", N_("back to the departments; closes a filter, a panel or help")),
+    ("↑ ↓ j k", N_("move in a list")),
+    ("g G", N_("first, last row (also Home, End)")),
+    ("PgUp PgDn", N_("a page up or down")),
+    ("l", N_("log out, after a yes (refused on the wallboard and with --read-only)")),
+    ("?", N_("this help (escape or ? closes it)")),
+    ("ctrl+p", N_("command palette (open any department, switch theme)")),
 )
 
 FIGURES = (
     *(figure.help for figure in figures.FIGURES),
-    "Window: the last 60 minutes, rolling. T: the SL threshold of each department (below).",
-    "Last hour: the most waiting in each minute (from the server's history, then live), "
-    "drawn from 0 to the queue limit, or to the peak when it has none or went over it.",
-    "New (★): joined less than 30 s ago and seen live.",
-    "The wallboard keeps a level 5 s after it got better, so a queue at its limit does not flash.",
+    N_("Window: the last 60 minutes, rolling. T: the SL threshold of each department (below)."),
+    N_(
+        "Last hour: the most waiting in each minute (from the server's history, then live), "
+        "drawn from 0 to the queue limit, or to the peak when it has none or went over it."
+    ),
+    N_("New (★): joined less than 30 s ago and seen live."),
+    N_(
+        "The wallboard keeps a level 5 s after it got better, so a queue at its limit does "
+        "not flash."
+    ),
 )
 """Help's definition lines: the figure table's own, then what is not a figure."""
+
+
+ORIGINS = {Origin.CONFIG: N_("config"), Origin.SERVER: N_("server"), Origin.DEFAULT: N_("default")}
+NONE = N_("none")
 
 
 def limit_lines(views: Sequence[DepartmentView]) -> list[str]:
@@ -176,7 +75,7 @@ def limit_lines(views: Sequence[DepartmentView]) -> list[str]:
     lines = []
     for view in views:
         parts = [
-            f"{tr(label)} {tr(value) if value == 'none' else value} ({tr(str(origin))})"
+            f"{tr(label)} {tr(value) if value == NONE else value} ({tr(ORIGINS[origin])})"
             for _key, label, value, origin in figures.limits_of(view)
         ]
         lines.append(f"  • {clean(view.department.name, 40)}: " + " · ".join(parts))
@@ -211,8 +110,8 @@ def help_text(
     lines += [
         "",
         tr("Freshness"),
-        f"  • {tr('live: connected, joined and reconciled; figures are current.')}",
-        f"  • {tr('Data age: time since the data was last known true (shown when not live).')}",
+        "  • " + tr("live: connected, joined and reconciled; figures are current."),
+        "  • " + tr("Data age: time since the data was last known true (shown when not live)."),
         "  • "
         + tr("Stale: link down, or not live and older than {n} s: figures stay, dimmed.").format(
             n=int(stale_after_s)
@@ -221,7 +120,7 @@ def help_text(
         tr("Feed counters"),
     ]
     rows = [(f.metadata["label"], getattr(counters, f.name)) for f in fields(counters)]
-    rows.append(("toasts dropped (rate limit)", toasts_dropped))
+    rows.append((N_("toasts dropped (rate limit)"), toasts_dropped))
     lines += [f"  {tr(name):<32} {value:>8}" for name, value in rows]
     return "\n".join(lines)
 

@@ -14,12 +14,13 @@ from textual import on
 from textual.app import ComposeResult
 from textual.widgets import Footer, Static
 
+from voki_tui.language import N_
 from voki_tui.live.state import Agent, DepartmentView, FeedSnapshot
 from voki_tui.live.timeline import StatusLog
 from voki_tui.ports import Member
 from voki_tui.resources import styles_dir
 from voki_tui.ui.contract import LiveScreen
-from voki_tui.ui.i18n import register, tr
+from voki_tui.ui.i18n import ntr, tr
 from voki_tui.ui.screens.detail import agent_panel
 from voki_tui.ui.screens.queue import heading, view_of
 from voki_tui.ui.text import clean
@@ -29,15 +30,6 @@ from voki_tui.ui.widgets.live_table import LiveTable
 from voki_tui.ui.widgets.source_notice import failure_text
 from voki_tui.ui.widgets.status_bar import StatusBar
 from voki_tui.ui.widgets.title_line import TitleLine
-
-register(
-    "pt-BR",
-    {
-        "Agents": "Atendentes",
-        "present": "presentes",
-        "No agents present": "Nenhum atendente presente",
-    },
-)
 
 
 def with_offline(agents: tuple[Agent, ...], members: tuple[Member, ...]) -> tuple[Agent, ...]:
@@ -59,7 +51,8 @@ def status_counts(agents: tuple[Agent, ...]) -> str:
     counts = Counter(agent.status for agent in agents)
     known = [status for status in ORDER if counts[status]]
     unknown = sorted(status for status in counts if status not in STATUS_WORDS)
-    parts = [f"{len(agents) - counts[OFFLINE]} {tr('present')}"]
+    present = len(agents) - counts[OFFLINE]
+    parts = [ntr("{n} present", "{n} present", present).format(n=present)]
     parts += [f"{status_label(status)} {counts[status]}" for status in known + unknown]
     return " · ".join(parts)
 
@@ -142,8 +135,8 @@ class PresenceScreen(LiveScreen):
 
     def _redraw(self) -> None:
         view, now = self._view, self._now
-        self.query_one(TitleLine).show(heading("Agents", view, self.department_id))
-        failure = failure_text(view.presence, "presence") if view is not None else None
+        self.query_one(TitleLine).show(heading(N_("Agents"), view, self.department_id))
+        failure = failure_text(view.presence, N_("presence")) if view is not None else None
         self.set_class(failure is not None, "-failed")
         self.set_class(view is not None and view.presence.state == "stale", "-source-stale")
         if failure is not None:

@@ -16,11 +16,12 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Footer, Static
 
+from voki_tui.language import N_
 from voki_tui.live import figures
 from voki_tui.live.state import DepartmentView, FeedSnapshot
 from voki_tui.resources import styles_dir
 from voki_tui.ui.contract import LiveScreen
-from voki_tui.ui.i18n import register, tr
+from voki_tui.ui.i18n import tr
 from voki_tui.ui.screens.detail import customer_panel
 from voki_tui.ui.text import clean
 from voki_tui.ui.widgets.figure import Figure
@@ -31,21 +32,6 @@ from voki_tui.ui.widgets.source_notice import failure_text, stale_marker
 from voki_tui.ui.widgets.status_bar import StatusBar
 from voki_tui.ui.widgets.title_line import TitleLine
 from voki_tui.ui.widgets.trend import WaitingTrend
-
-register(
-    "pt-BR",
-    {
-        "Queue": "Fila",
-        "Waiting": "Aguardando",
-        "Longest wait": "Maior espera",
-        "ASA": "TME",
-        "Service lvl": "Nív. serviço",
-        "Abandoned": "Abandono",
-        "Agents free": "Livres",
-        "No one waiting": "Ninguém aguardando",
-    },
-)
-
 
 HEADER = (
     "waiting",
@@ -134,8 +120,8 @@ class QueueScreen(LiveScreen):
 
     def _redraw(self) -> None:
         view, now = self._view, self._now
-        self.query_one(TitleLine).show(heading("Queue", view, self.department_id))
-        failure = failure_text(view.queue, "queue") if view is not None else None
+        self.query_one(TitleLine).show(heading(N_("Queue"), view, self.department_id))
+        failure = failure_text(view.queue, N_("queue")) if view is not None else None
         self.set_class(failure is not None, "-failed")
         self.set_class(view is not None and view.queue.state == "stale", "-source-stale")
         notice = self.query_one("#queue-notice", Static)

@@ -10,16 +10,7 @@ from textual.widgets import Static
 
 from voki_tui.live.state import FeedSnapshot
 from voki_tui.ui.contract import LiveScreen
-from voki_tui.ui.i18n import register, tr
-
-register(
-    "pt-BR",
-    {
-        "Terminal too small": "Terminal pequeno demais",
-        "{w}x{h} now, {min_w}x{min_h} needed.": "{w}x{h} agora, {min_w}x{min_h} necessários.",
-        "Enlarge the window or reduce the font size.": "Aumente a janela ou diminua a fonte.",
-    },
-)
+from voki_tui.ui.i18n import tr
 
 MIN_WIDTH = 80
 MIN_HEIGHT = 24
@@ -33,7 +24,7 @@ def too_small_lines(width: int, height: int) -> list[str]:
     """The notice, wrapped between words to ``width`` (a word longer than that is the only
     thing ever broken), so a narrow terminal never shows half a word."""
     sentences = (
-        f"⚠ {tr('Terminal too small')}",
+        "⚠ " + tr("Terminal too small"),
         tr("{w}x{h} now, {min_w}x{min_h} needed.").format(
             w=width, h=height, min_w=MIN_WIDTH, min_h=MIN_HEIGHT
         ),

@@ -27,25 +27,11 @@ from voki_tui.live.figures import worst_first_key
 from voki_tui.live.state import Connection, DepartmentView, FeedSnapshot, LinkState
 from voki_tui.resources import styles_dir
 from voki_tui.ui.contract import LiveScreen
-from voki_tui.ui.i18n import register, tr
+from voki_tui.ui.i18n import ntr, tr
 from voki_tui.ui.text import local_time
 from voki_tui.ui.widgets.status_bar import StatusBar, describe_age, describe_link
 from voki_tui.ui.widgets.tile import DepartmentTile
 from voki_tui.ui.widgets.title_line import TitleLine
-
-register(
-    "pt-BR",
-    {
-        "Wallboard": "Painel",
-        "page {n}/{total}": "página {n}/{total}",
-        "{n} departments": "{n} departamentos",
-        "No departments": "Nenhum departamento",
-        "waiting {n}": "aguardando {n}",
-        "in call {n}": "em chamada {n}",
-        "free {n}": "livres {n}",
-        "{n} inactive hidden": "{n} inativos ocultos",
-    },
-)
 
 ROTATE_EVERY = timedelta(seconds=10)
 BIG_MIN_SIZE = (100, 30)
@@ -267,12 +253,17 @@ class WallboardScreen(LiveScreen):
         if now is not None:
             parts.append(local_time(now))
         if self._views and now is not None:
-            parts.append(tr("{n} departments").format(n=len(self._views)))
+            count = len(self._views)
+            parts.append(ntr("{n} department", "{n} departments", count).format(n=count))
             parts += totals(self._views)
         elif not self._views:
             parts.append(tr("No departments"))
         if self._hidden:
-            parts.append(tr("{n} inactive hidden").format(n=self._hidden))
+            parts.append(
+                ntr("{n} inactive hidden", "{n} inactive hidden", self._hidden).format(
+                    n=self._hidden
+                )
+            )
         if self.pages > 1:
             parts.append(tr("page {n}/{total}").format(n=self.page + 1, total=self.pages))
         heading = " " + " · ".join(parts)

@@ -5,36 +5,21 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
+from voki_tui.language import N_
 from voki_tui.live.state import Agent, WaitingCustomer
-from voki_tui.ui.i18n import register, tr
+from voki_tui.ui.i18n import tr
 from voki_tui.ui.text import clean, format_age
 from voki_tui.ui.widgets.live_table import Cell, Column, LiveTable, Sort
-
-register(
-    "pt-BR",
-    {
-        "Status": "Status",
-        "Agent": "Atendente",
-        "In status": "No status",
-        "Devices": "Disp.",
-        "Call": "Chamada",
-        "available": "disponível",
-        "in call": "em chamada",
-        "away": "ausente",
-        "paused": "em pausa",
-        "offline": "offline",
-    },
-)
 
 STATUS_GLYPHS = {"available": "✓", "in_call": "☎", "away": "◌", "paused": "‖", "offline": "○"}
 """Known statuses have a glyph so the state reads without colour; others show "?"."""
 
 STATUS_WORDS = {
-    "available": "available",
-    "in_call": "in call",
-    "away": "away",
-    "paused": "paused",
-    "offline": "offline",
+    "available": N_("available"),
+    "in_call": N_("in call"),
+    "away": N_("away"),
+    "paused": N_("paused"),
+    "offline": N_("offline"),
 }
 STATUS_STYLES = {
     "available": "ok",

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 from textual.widgets import Input
 
-from voki_tui.ui.i18n import register, tr
-
-register("pt-BR", {"Filter (/); escape clears": "Filtrar (/); escape limpa"})
+from voki_tui.ui.i18n import tr
 
 
 class FilterBar(Input):

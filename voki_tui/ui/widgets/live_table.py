@@ -29,21 +29,7 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from voki_tui.ui.bindings import translate_bindings
-from voki_tui.ui.i18n import register, tr
-
-register(
-    "pt-BR",
-    {
-        "Sort": "Ordenar",
-        "Open": "Abrir",
-        "Up": "Subir",
-        "Down": "Descer",
-        "Page up": "Página acima",
-        "Page down": "Página abaixo",
-        "First": "Primeiro",
-        "Last": "Último",
-    },
-)
+from voki_tui.ui.i18n import tr
 
 RowT = TypeVar("RowT")
 REPAINT_LOG = 1024

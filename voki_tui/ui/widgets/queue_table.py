@@ -6,21 +6,10 @@ from datetime import datetime
 
 from voki_tui.live.figures import Level, wait_level
 from voki_tui.live.state import WaitingCustomer
-from voki_tui.ui.i18n import register, tr
+from voki_tui.ui.i18n import tr
 from voki_tui.ui.text import clean, format_age
 from voki_tui.ui.widgets.levels import is_new
 from voki_tui.ui.widgets.live_table import Cell, Column, LiveTable, Sort
-
-register(
-    "pt-BR",
-    {
-        "#": "#",
-        "Customer": "Cliente",
-        "Reason": "Motivo",
-        "Wait": "Espera",
-        "new": "novo",
-    },
-)
 
 
 class QueueTable(LiveTable[WaitingCustomer]):
@@ -38,7 +27,7 @@ class QueueTable(LiveTable[WaitingCustomer]):
         Column("#", 3, align="right"),
         Column("Customer", 14, flex=3),
         Column("Reason", 10, flex=2),
-        Column("", 5),
+        Column(" ", 5),
     )
     sorts = (
         Sort(2, lambda row, now: row.customer_name.casefold()),
@@ -77,5 +66,5 @@ class QueueTable(LiveTable[WaitingCustomer]):
             Cell(str(index + 1)),
             Cell(clean(row.customer_name)),
             Cell(clean(row.reason) if row.reason else "—", "" if row.reason else "dim"),
-            Cell(f"★{tr('new')}" if is_new(row.first_seen, row.queued_at, now) else "", "new"),
+            Cell("★" + tr("new") if is_new(row.first_seen, row.queued_at, now) else "", "new"),
         )

@@ -22,32 +22,17 @@ from textual import events
 from textual.app import ComposeResult
 from textual.containers import Container, Vertical
 
+from voki_tui.language import N_
 from voki_tui.live import figures
 from voki_tui.live.figures import Level, Reading, department_level
 from voki_tui.live.state import DepartmentView, SourceState
-from voki_tui.ui.i18n import register, tr
+from voki_tui.ui.i18n import tr
 from voki_tui.ui.text import clean
 from voki_tui.ui.widgets.big_digits import BigDigits, fit_scale, rows_for
 from voki_tui.ui.widgets.figure import Figure
 from voki_tui.ui.widgets.levels import LevelHold, level_classes
 from voki_tui.ui.widgets.source_notice import FAILED, STALE_GLYPH
 from voki_tui.ui.widgets.title_line import TitleLine
-
-register(
-    "pt-BR",
-    {
-        "Waiting": "Aguardando",
-        "Longest": "Maior espera",
-        "Free": "Livres",
-        "In call": "Em chamada",
-        "Away": "Ausentes",
-        "SL": "NS",
-        "goal {goal}": "meta {goal}",
-        "limit {n}": "limite {n}",
-        "Aband.": "Aband.",
-        "no access": "sem acesso",
-    },
-)
 
 WAITING_TEMPLATE = "000"
 """The widest waiting count the big digits are sized for (a wider one shrinks to fit)."""
@@ -151,15 +136,15 @@ class DepartmentTile(Vertical):
         yield TitleLine(classes="tile-name")
         if self.big:
             with Container(classes="tile-digits"):
-                yield BigFigure("Waiting", id="tile-waiting")
-                yield BigFigure("Longest", id="tile-longest_wait_s")
+                yield BigFigure(N_("Waiting"), id="tile-waiting")
+                yield BigFigure(N_("Longest"), id="tile-longest_wait_s")
         else:
-            yield Figure("Waiting", inline=True, id="tile-waiting")
-            yield Figure("Longest", inline=True, id="tile-longest_wait_s")
-        yield Figure("Free", inline=True, id="tile-agents")
-        yield Figure("SL", inline=True, id="tile-sl")
+            yield Figure(N_("Waiting"), inline=True, id="tile-waiting")
+            yield Figure(N_("Longest"), inline=True, id="tile-longest_wait_s")
+        yield Figure(N_("Free"), inline=True, id="tile-agents")
+        yield Figure(N_("SL"), inline=True, id="tile-sl")
         if self.big:
-            yield Figure("Aband.", inline=True, id="tile-abandoned")
+            yield Figure(N_("Aband."), inline=True, id="tile-abandoned")
 
     def on_mount(self) -> None:
         """A department handed over before the tile was mounted shows from its first paint."""
@@ -217,17 +202,20 @@ class DepartmentTile(Vertical):
         name = Text(f"{level.glyph} " if level is not Level.OK else "")
         name.append(clean(view.department.name, 60))
         if view.queue.state is SourceState.STALE:
-            name.append(f" {STALE_GLYPH} {tr('stale')}")
+            name.append(f" {STALE_GLYPH} " + tr("stale"))
         elif view.queue.state in FAILED:
-            name.append(f" {STALE_GLYPH} {tr('no access')}")
+            name.append(f" {STALE_GLYPH} " + tr("no access"))
         self.query_one(TitleLine).show(name)
 
     def _agents(self, read: dict[str, Reading]) -> str:
         """``1/3 · In call 1 · Away 1``."""
         free = read["agents_available"].display
         return (
-            f"{free} · {tr('In call')} {read['agents_in_call'].text}"
-            f" · {tr('Away')} {read['agents_away'].text}"
+            f"{free} · "
+            + tr("In call")
+            + f" {read['agents_in_call'].text} · "
+            + tr("Away")
+            + f" {read['agents_away'].text}"
         )
 
     def _service_level(self, read: dict[str, Reading]) -> str:
@@ -237,7 +225,7 @@ class DepartmentTile(Vertical):
         goal = tr("goal {goal}").format(goal=figures.format_percent(target))
         if self.big:
             return f"{sl.display} · {goal}"
-        return f"{sl.text} · {goal} · {tr('Aband.')} {read['abandonment_rate'].text}"
+        return f"{sl.text} · {goal} · " + tr("Aband.") + f" {read['abandonment_rate'].text}"
 
     def _show(self, selector: str, value: str, level: Level) -> None:
         widget = self.query_one(selector)

@@ -25,19 +25,10 @@ from textual.geometry import Region
 from textual.strip import Strip
 from textual.widget import Widget
 
+from voki_tui.language import N_
 from voki_tui.live.figures import Level, queue_level
-from voki_tui.ui.i18n import register, tr
+from voki_tui.ui.i18n import tr
 from voki_tui.ui.widgets.figure import Figure
-
-register(
-    "pt-BR",
-    {
-        "Last hour": "Última hora",
-        "peak {peak} of limit {limit}": "pico {peak} de limite {limit}",
-        "peak {peak} over limit {limit}": "pico {peak} acima do limite {limit}",
-        "peak {peak}, no limit": "pico {peak}, sem limite",
-    },
-)
 
 
 def scale_note(peak: int, limit: float | None) -> str:
@@ -202,7 +193,7 @@ class WaitingTrend(Horizontal):
         self.updates = 0
 
     def compose(self) -> ComposeResult:
-        yield Figure("Last hour", id="trend-figure")
+        yield Figure(N_("Last hour"), id="trend-figure")
         yield HourChart(id="trend-chart")
 
     def show(self, history: tuple[tuple[datetime, int], ...], max_queue_size: float | None) -> None:
