@@ -57,7 +57,7 @@ class DepartmentTable(LiveTable[DepartmentRow]):
         Column(" ", 1),
         Column("Longest wait", 12, align="right"),
         Column("Department", 16, flex=1),
-        Column("Waiting", 9, align="right"),
+        Column("Waiting", 11, align="right"),
         Column("Free", 7, align="right"),
         Column("SL", 12, align="right"),
     )

@@ -9,6 +9,7 @@ All of it is server text, shown through ``clean`` in a plain ``Static``: never m
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from textual.app import ComposeResult
@@ -83,9 +84,15 @@ def customer_panel(
 
 
 def agent_panel(
-    agent: Agent, status: str, call: str, history: tuple[Entry, ...], now: datetime
+    agent: Agent,
+    label: Callable[[str], str],
+    call: str,
+    history: tuple[Entry, ...],
+    now: datetime,
 ) -> DetailPanel:
-    """``status`` and ``call`` as the agent table shows them (glyph and word, customer)."""
+    """``label`` tells a status as the agent table does (glyph and word); ``call`` is the
+    customer's name, or the call's short id."""
+    status = label(agent.status)
     in_status = (now - agent.since).total_seconds() if agent.since is not None else None
     lines = [
         _line(N_("Agent"), clean(agent.name)),
@@ -103,5 +110,5 @@ def agent_panel(
         lines.append("  " + tr("nothing seen yet"))
     for since, seen, reason in history:
         note = f" · {clean(reason, 40)}" if reason else ""
-        lines.append(f"  {local_time(since, seconds=True)}  {clean(seen, 30)}{note}")
+        lines.append(f"  {local_time(since, seconds=True)}  {label(seen)}{note}")
     return DetailPanel(agent.name, lines)

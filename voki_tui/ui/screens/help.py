@@ -44,7 +44,7 @@ KEYS = (
     ("escape", N_("back to the departments; closes a filter, a panel or help")),
     ("↑ ↓ j k", N_("move in a list")),
     ("g G", N_("first, last row (also Home, End)")),
-    ("PgUp PgDn", N_("a page up or down")),
+    ("PgUp/Dn", N_("a page up or down")),
     ("l", N_("log out, after a yes (refused on the wallboard and with --read-only)")),
     ("?", N_("this help (escape or ? closes it)")),
     ("ctrl+p", N_("command palette (open any department, switch theme)")),

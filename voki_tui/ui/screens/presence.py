@@ -129,9 +129,7 @@ class PresenceScreen(LiveScreen):
             return
         call = table.call_label(agent.call_id) if agent.call_id else "—"
         history = self.statuses.of(self.department_id, agent.user_id)
-        self.app.push_screen(
-            agent_panel(agent, status_label(agent.status), call, history, self._now)
-        )
+        self.app.push_screen(agent_panel(agent, status_label, call, history, self._now))
 
     def _redraw(self) -> None:
         view, now = self._view, self._now
