@@ -38,6 +38,7 @@ from voki_tui.api.errors import (
     ValidationError,
     VokiError,
 )
+from voki_tui.api.models import User
 from voki_tui.api.ratelimit import shared_guard
 from voki_tui.api.session import Session, SessionEnded
 from voki_tui.api.tokens import Identity, TokenStore, normalize_server
@@ -264,7 +265,11 @@ class Account:
         budget = shared_guard(normalize_server(server), self.store.directory)  # the box's
         self.client = VokiClient(server, tenant, insecure=self.settings.insecure, auth_guard=budget)
         self.session = Session(
-            self.client, email, store=self.store, password=password_source(self.settings)
+            self.client,
+            email,
+            store=self.store,
+            password=password_source(self.settings),
+            language_for=self._language_for,
         )
         return self.session
 
@@ -277,11 +282,17 @@ class Account:
         info = user_info(session)
         if info is None:  # Session always sets ``user`` after a login or restore
             raise AuthError("The server did not say who is logged in")
-        # The language is chosen once per session and kept with it: a restored session
-        # speaks as its login did, whatever the server's locale says meanwhile.
-        language = session.language or choose(self.settings.lang, info.locale)
-        session.remember_language(language)
-        return replace(info, locale=language)
+        # The language is chosen once per session, at its login (``_language_for``), and kept
+        # with its tokens: a restored session speaks as its login did, whatever the server's
+        # locale says meanwhile. A session stored before languages were kept chooses now and
+        # keeps it from its next save (never a save of its own: another process may have
+        # rotated the tokens since, and the store must not go back to ours).
+        if session.language is None:
+            session.language = choose(self.settings.lang, info.locale)
+        return replace(info, locale=session.language)
+
+    def _language_for(self, user: User) -> str:
+        return choose(self.settings.lang, user.locale)
 
     def _require(self) -> tuple[VokiClient, Session]:
         if self.client is None or self.session is None or not self.session.logged_in:

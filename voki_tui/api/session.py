@@ -107,8 +107,12 @@ class Session:
         password: PasswordSource | None = None,
         clock: Callable[[], float] = time.time,
         rng: random.Random | None = None,
+        language_for: Callable[[User], str] | None = None,
     ) -> None:
         self.client = client
+        #: How a new login chooses its label language (``voki_tui.language``); the choice is
+        #: saved with the tokens by the login's own save, so it never rewrites the store later.
+        self.language_for = language_for
         self.identity = Identity.of(client.server, client.tenant, email)
         self.password_source = password
         self.user: User | None = None
@@ -219,12 +223,6 @@ class Session:
             except OSError as exc:
                 log.warning("could not remove the stored session: %s", type(exc).__name__)
 
-    def remember_language(self, language: str) -> None:
-        """Keep the language this session chose with it (saved with the tokens)."""
-        if language != self.language:
-            self.language = language
-            self._save()
-
     def stored(self) -> StoredTokens | None:
         """What the token store holds for this identity."""
         return self._store.load(self.identity) if self._store is not None else None
@@ -276,9 +274,10 @@ class Session:
     # -- login ----------------------------------------------------------------------------
 
     async def _finish_login(self, tokens: LoginTokens) -> User:
-        self.language = None  # a new session chooses its language anew
         self._adopt(tokens)
         self.user = tokens.user if tokens.user is not None else await self.client.me()
+        # A new session chooses its language once; the save below keeps it with the tokens.
+        self.language = self.language_for(self.user) if self.language_for else None
         self._save()
         return self.user
 
