@@ -30,7 +30,9 @@ from voki_tui.live.state import FeedSnapshot  # noqa: E402
 from voki_tui.ui.app import VokiApp  # noqa: E402
 
 OUT = ROOT / "screenshots"
-SIZE = (120, 34)
+SIZE = (120, 40)
+WALL = (200, 60)
+"""The wall monitor of the README's set-up: tmux at 200x60."""
 THEMES = ("dark", "light")
 Step = Callable[[Any], Awaitable[None]]
 
@@ -47,7 +49,9 @@ async def settle(pilot: Any, condition: Callable[[VokiApp], bool]) -> None:
 def keys(*pressed: str, screen: str) -> Step:
     async def step(pilot: Any) -> None:
         await settle(pilot, lambda app: type(app.screen).__name__ == "DepartmentsScreen")
-        await pilot.press(*pressed)
+        for key in pressed:  # one at a time: a screen takes the focus once it is shown
+            await pilot.press(key)
+            await pilot.pause(0.2)
         await settle(pilot, lambda app: type(app.screen).__name__ == screen)
 
     return step
@@ -67,14 +71,20 @@ SHOTS: dict[str, tuple[Step, FeedSnapshot | None]] = {
     "wallboard-reconnecting": (keys("w", screen="WallboardScreen"), stale(snapshot())),
     "queue-reconnecting": (keys("u", screen="QueueScreen"), stale(snapshot())),
     "help": (keys("question_mark", screen="HelpScreen"), snapshot()),
+    "customer": (keys("u", "enter", screen="DetailPanel"), snapshot()),
+    "wall-200x60": (keys("w", screen="WallboardScreen"), snapshot()),
 }
 
 
 async def shoot(name: str, theme: str, step: Step, snap: FeedSnapshot | None) -> Path:
-    auth = FakeAuth(restored=SUPERVISOR if snap is not None else None)
+    auth = FakeAuth(
+        restored=SUPERVISOR if snap is not None else None,
+        call_customers={"c-0": "Zé Ninguém"},
+        department_members={"d-sales": (("u-9", "Otto Ausente"),)},
+    )
     feed = FakeFeed([snap] if snap is not None else [])
     app = VokiApp(options(theme=theme), auth, feed, FrozenClock())
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=WALL if name.startswith("wall-") else SIZE) as pilot:
         await step(pilot)
         path = OUT / f"{name}-{theme}.svg"
         path.write_text(app.export_screenshot(title=f"voki-tui · {name}"), encoding="utf-8")

@@ -138,3 +138,47 @@ def test_a_login_form_never_shows_credentials_from_the_url() -> None:
 
     assert without_credentials("https://wall:pw@voki.test:8443/x") == "https://voki.test:8443/x"
     assert without_credentials("https://voki.test") == "https://voki.test"
+
+
+def test_thresholds_come_from_the_file_only_and_per_department(tmp_path: Path) -> None:
+    from voki_tui.live.rules import RuleSet
+
+    text = '[thresholds]\nmax_wait_s = 180\n[thresholds."Vendas"]\nmax_queue = 4\n'
+    settings = merge({}, {}, read_file(write(tmp_path, text)))
+    assert settings.thresholds.defaults == RuleSet(max_wait_s=180)
+    assert settings.thresholds.departments == (("Vendas", RuleSet(max_queue=4)),)
+    assert settings.masked()["thresholds"] == {"max_wait_s": 180, "Vendas": {"max_queue": 4}}
+    with pytest.raises(ConfigError, match=r"thresholds\.Vendas\.max_queue: expected a number"):
+        read_file(write(tmp_path, '[thresholds."Vendas"]\nmax_queue = "x"\n'))
+    assert merge({}, {"VOKI_THRESHOLDS": "1"}, {}).thresholds == Settings().thresholds
+    assert "--thresholds" not in cli._parser().format_help()
+
+
+def test_every_key_is_in_the_readme() -> None:
+    """The README's key table lists every key the app, its screens and its lists bind."""
+    from textual.binding import Binding
+
+    from voki_tui.ui.app import VokiApp
+    from voki_tui.ui.contract import LiveScreen
+    from voki_tui.ui.screens.departments import DepartmentsScreen
+    from voki_tui.ui.widgets.live_table import LiveTable
+
+    spelled = {
+        "question_mark": "?",
+        "slash": "/",
+        "up": "↑",
+        "down": "↓",
+        "pageup": "PgUp",
+        "pagedown": "PgDn",
+        "home": "Home",
+        "end": "End",
+    }
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    table = readme[readme.index("| key | where | action |") :]
+    table = table[: table.index("\n\n")]
+    owners = (VokiApp, LiveScreen, DepartmentsScreen, LiveTable)
+    for owner in owners:
+        for binding in owner.BINDINGS:
+            assert isinstance(binding, Binding)
+            for key in binding.key.split(","):
+                assert f"`{spelled.get(key, key)}`" in table, (owner.__name__, key)

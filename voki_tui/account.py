@@ -38,15 +38,26 @@ from voki_tui.api.errors import (
     ValidationError,
     VokiError,
 )
+from voki_tui.api.models import User
 from voki_tui.api.ratelimit import shared_guard
 from voki_tui.api.session import Session, SessionEnded
 from voki_tui.api.tokens import Identity, TokenStore, normalize_server
+from voki_tui.language import choose
 from voki_tui.live import wire
 from voki_tui.live.feed import FEED_PHOENIX_SETTINGS, PUBLISH_INTERVAL_S, LiveFeed, user_info
+from voki_tui.live.figures import with_rules
 from voki_tui.live.resync import RESYNC_EVERY_S
 from voki_tui.live.state import Department, UserInfo
 from voki_tui.phoenix import core
-from voki_tui.ports import DepartmentList, LastLogin, Notify, Progress, Publish, Retrying
+from voki_tui.ports import (
+    DepartmentList,
+    LastLogin,
+    Member,
+    Notify,
+    Progress,
+    Publish,
+    Retrying,
+)
 from voki_tui.retry import SERVER_DOWN
 from voki_tui.settings import Settings
 
@@ -211,6 +222,28 @@ class Account:
         """The departments to watch, retrying transient failures like ``resume``."""
         return await retrying(self._departments, progress, deadline=deadline)
 
+    async def customer_of(self, call_id: str) -> str | None:
+        """The customer on a call, for the presence screen; None when it cannot be known."""
+        if self.client is None:
+            return None
+        try:
+            call = await self.client.call(call_id)
+        except VokiError as exc:
+            log.info("no customer name for call %s: %s", call_id, exc.message)
+            return None
+        return call.customer_name
+
+    async def members(self, department_id: str) -> tuple[Member, ...] | None:
+        """The department's members (supervisor and up), to show who is offline."""
+        if self.client is None:
+            return None
+        try:
+            users = await self.client.department_users(department_id)
+        except VokiError as exc:
+            log.info("no members for department %s: %s", department_id, exc.message)
+            return None
+        return tuple((user.id, user.name or user.email or user.id) for user in users)
+
     # -- feed ----------------------------------------------------------------------------------
 
     def feed(self, publish_interval: float = PUBLISH_INTERVAL_S) -> AccountFeed:
@@ -232,7 +265,11 @@ class Account:
         budget = shared_guard(normalize_server(server), self.store.directory)  # the box's
         self.client = VokiClient(server, tenant, insecure=self.settings.insecure, auth_guard=budget)
         self.session = Session(
-            self.client, email, store=self.store, password=password_source(self.settings)
+            self.client,
+            email,
+            store=self.store,
+            password=password_source(self.settings),
+            language_for=self._language_for,
         )
         return self.session
 
@@ -245,7 +282,17 @@ class Account:
         info = user_info(session)
         if info is None:  # Session always sets ``user`` after a login or restore
             raise AuthError("The server did not say who is logged in")
-        return info
+        # The language is chosen once per session, at its login (``_language_for``), and kept
+        # with its tokens: a restored session speaks as its login did, whatever the server's
+        # locale says meanwhile. A session stored before languages were kept chooses now and
+        # keeps it from its next save (never a save of its own: another process may have
+        # rotated the tokens since, and the store must not go back to ours).
+        if session.language is None:
+            session.language = choose(self.settings.lang, info.locale)
+        return replace(info, locale=session.language)
+
+    def _language_for(self, user: User) -> str:
+        return choose(self.settings.lang, user.locale)
 
     def _require(self) -> tuple[VokiClient, Session]:
         if self.client is None or self.session is None or not self.session.logged_in:
@@ -253,6 +300,12 @@ class Account:
         return self.client, self.session
 
     async def _departments(self) -> DepartmentList:
+        """The departments with their limits resolved (config, server, default)."""
+        found = await self._listed()
+        rules = self.settings.thresholds
+        return replace(found, departments=tuple(with_rules(d, rules) for d in found.departments))
+
+    async def _listed(self) -> DepartmentList:
         client, session = self._require()
         wanted = self.settings.departments
         try:

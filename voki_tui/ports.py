@@ -51,6 +51,9 @@ class Retrying:
 
 Progress = Callable[[Retrying], None]
 
+Member = tuple[str, str]
+"""A department member: (user id, name)."""
+
 
 class Authenticator(Protocol):
     """Logs in and out against the Voki REST API and remembers the refresh token.
@@ -104,6 +107,15 @@ class Authenticator(Protocol):
 
     async def close(self) -> None:
         """Release network connections; called on the app's event loop as it shuts down."""
+        ...
+
+    async def customer_of(self, call_id: str) -> str | None:
+        """The customer's name on call ``call_id`` (one REST lookup); None when unknown or
+        not allowed. Never raises for a failed lookup."""
+        ...
+
+    async def members(self, department_id: str) -> tuple[Member, ...] | None:
+        """The department's members (supervisors and up); None when not allowed or failed."""
         ...
 
 

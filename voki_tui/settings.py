@@ -16,6 +16,14 @@ Precedence: command line > environment > config file > defaults. The config file
     wallboard = true
     password_file = "~/.config/voki-tui/password"
 
+    [thresholds]            # every department, where the server gives no limit
+    max_wait_s = 180
+    sl_threshold_s = 20
+    sl_goal_percent = 80
+
+    [thresholds."Vendas"]   # one department, by id or name: wins over the server
+    max_wait_s = 240
+
 A password itself never comes from the file or the command line (it would sit in shell history
 and ``ps``): it comes from ``VOKI_PASSWORD``, ``--password-file`` or ``--password-command``.
 """
@@ -30,13 +38,16 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
+from voki_tui.language import SUPPORTED
 from voki_tui.live.resync import RESYNC_EVERY_S
+from voki_tui.live.rules import RuleConfig, RuleError, parse_rule_config
 
 THEMES = ("dark", "light", "high-contrast")
 COLOR_SYSTEMS = ("auto", "standard", "256", "truecolor", "none")
-LANGUAGES = ("en", "pt-BR")
+LANGUAGES = SUPPORTED
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
+NO_RULES = RuleConfig()
 Source = Literal["cli", "env", "file"]
 EVERYWHERE: frozenset[Source] = frozenset({"cli", "env", "file"})
 
@@ -117,15 +128,23 @@ class Settings:
     wallboard: bool = setting(
         False, "start at the wallboard: no chrome, no keyboard needed", scope="dashboard"
     )
+    show_inactive: bool = setting(
+        False,
+        "show departments the server marks inactive on the wallboard (hidden by default)",
+        scope="dashboard",
+    )
     read_only: bool = setting(
         False,
         "refuse anything that changes server state or the session (log out)",
         scope="dashboard",
     )
     lang: str | None = setting(
-        None, "label language (default: your Voki locale, then LANG)", scope="dashboard",
+        None,
+        "label language (default: the one the stored session chose, then your Voki locale, "
+        "then LANG)",
+        scope="dashboard",
         choices=LANGUAGES,
-    )  # fmt: skip
+    )
     theme: str = setting("dark", "colour theme", scope="dashboard", choices=THEMES)
     color_system: str = setting(
         "auto",
@@ -152,6 +171,17 @@ class Settings:
         metavar="SECONDS",
         bounds=(10.0, 3600.0),
     )
+    thresholds: RuleConfig = setting(  # noqa: RUF009 (RuleConfig is frozen)
+        NO_RULES,
+        "limits the figures are judged against: numbers are defaults for every department, a "
+        'sub-table (by id or name) one department: [thresholds."Vendas"] max_wait_s = 240',
+        sources=frozenset({"file"}),
+    )
+    show_contact: bool = setting(
+        False,
+        "show customers' email and phone in the queue's detail panel (masked by default)",
+        scope="dashboard",
+    )
     heartbeat_s: float | None = setting(
         None,
         "heartbeat interval and reply timeout of the live connection, in seconds (default "
@@ -171,6 +201,8 @@ class Settings:
                 value = mask_url(value)
             elif isinstance(value, tuple):
                 value = list(value)
+            elif isinstance(value, RuleConfig):
+                value = value.as_dict()
             shown[f.name] = value
         return shown
 
@@ -212,6 +244,8 @@ def _type_of(name: str) -> str:
     annotation = str(Settings.__dataclass_fields__[name].type)
     if isinstance(default, bool):
         return "bool"
+    if isinstance(default, RuleConfig):
+        return "rules"
     if isinstance(default, tuple):
         return "list"
     if "float" in annotation:
@@ -234,6 +268,11 @@ def _coerce(name: str, raw: object) -> object:
     kind, option = _type_of(name), option_of(name)
     if kind == "bool":
         return _as_bool(raw)
+    if kind == "rules":
+        try:
+            return parse_rule_config(raw)
+        except RuleError as exc:
+            raise ConfigError(str(exc)) from None
     if kind == "list":
         items = raw.split(",") if isinstance(raw, str) else raw
         if not isinstance(items, list | tuple):

@@ -130,3 +130,42 @@ def test_incremental_updates_equal_full_rebuild(states: list[dict[str, list[Any]
         assert roster.agents() == expected
         for agent in expected:
             assert agent.devices == len(raw[agent.user_id])
+
+
+def test_a_pause_reason_is_read_when_the_server_sends_one() -> None:
+    from voki_tui.live.agents import agent_from_entry
+
+    meta = {"phx_ref": "r", "name": "Ana", "status": "paused", "since": "2026-03-02T14:00:00Z"}
+    assert agent_from_entry("u", {"metas": [{**meta, "reason": "almoço"}]}).agent.reason == "almoço"  # type: ignore[union-attr]
+    plain = agent_from_entry("u", {"metas": [meta]})
+    assert plain.agent is not None and plain.agent.reason is None and plain.bad_fields == 0
+    odd = agent_from_entry("u", {"metas": [{**meta, "reason": {"x": 1}}]})
+    assert odd.agent is not None and odd.agent.reason is None and odd.bad_fields == 1
+
+
+def test_the_status_log_keeps_each_change_once_and_notes_who_left() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from voki_tui.live.state import Agent, Department, DepartmentView, Source, SourceState
+    from voki_tui.live.timeline import StatusLog
+
+    t0 = datetime(2026, 3, 2, 14, 0, tzinfo=UTC)
+    synced = Source(SourceState.SYNCED, t0)
+
+    def seen(*agents: Agent) -> DepartmentView:
+        return DepartmentView(Department("d", "D"), agents=agents, presence=synced)
+
+    log = StatusLog(per_agent=3)
+    ana = Agent("u", "Ana", "available", t0, 1)
+    log.note([seen(ana)], t0)
+    log.note([seen(ana)], t0 + timedelta(seconds=1))  # no change: nothing new
+    paused = Agent("u", "Ana", "paused", t0 + timedelta(minutes=5), 1, reason="almoço")
+    log.note([seen(paused)], t0 + timedelta(minutes=5))
+    log.note([seen()], t0 + timedelta(minutes=9))
+    assert [(status, reason) for _, status, reason in log.of("d", "u")] == [
+        ("available", None),
+        ("paused", "almoço"),
+        ("offline", None),
+    ]
+    log.note([seen(ana)], t0 + timedelta(minutes=10))
+    assert len(log.of("d", "u")) == 3, "bounded per agent"

@@ -36,3 +36,30 @@ def test_old_records_carry_into_the_visible_range() -> None:
 
 def test_empty_history() -> None:
     assert WaitingHistory().series(at(0)) == ()
+
+
+def test_backfill_rebuilds_the_hour_before_the_first_live_minute() -> None:
+    """ "Last hour" covered only the time since start; the REST history fills the rest."""
+    from datetime import UTC, datetime, timedelta
+
+    from voki_tui.live.history import WaitingHistory
+
+    now = datetime(2026, 3, 2, 14, 30, 30, tzinfo=UTC)
+    minute = timedelta(minutes=1)
+    history = WaitingHistory(60)
+    history.note(now, 1)  # the first live count: this minute
+    waits = [
+        (now - 40 * minute, now - 38 * minute),  # alone in minutes -40..-39
+        (now - 39 * minute, now - 30 * minute),  # overlaps the first: 2 at once at -39
+        (now - 5 * minute, None),  # still waiting now
+    ]
+    added = history.backfill(waits, now)
+    series = dict(history.series(now))
+    start = now.replace(second=0) - 59 * minute
+    assert added == 59 and len(series) == 60 and min(series) == start
+    at = {
+        round((moment - now.replace(second=0)) / minute): count for moment, count in series.items()
+    }
+    assert at[-45] == 0 and at[-40] == 1 and at[-39] == 2 and at[-35] == 1 and at[-20] == 0
+    assert at[-5] == 1 and at[-1] == 1
+    assert at[0] == 1, "the live minute keeps its own count"

@@ -34,7 +34,16 @@ JOINED: dict[str, Any] = {
 
 def test_customer_joined_as_voki_sim_sends_it() -> None:
     event = wire.customer_joined(JOINED, "42", RECEIVED)
-    assert event == CustomerJoined("c-1", "42", "Ana Souza", "Segunda via de boleto", QUEUED, 3)
+    assert event == CustomerJoined(
+        "c-1",
+        "42",
+        "Ana Souza",
+        "Segunda via de boleto",
+        QUEUED,
+        3,
+        customer_email="ana@example.com",
+        customer_phone="+55 11 99999-0000",
+    )
 
 
 @pytest.mark.parametrize(

@@ -382,6 +382,8 @@ class FakeAuth:
     signed_in_later: UserInfo | None = None
     sign_in_event: asyncio.Event = field(default_factory=asyncio.Event)
     calls: list[tuple[str, ...]] = field(default_factory=list)
+    call_customers: dict[str, str] = field(default_factory=dict)
+    department_members: dict[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
 
     def last(self) -> LastLogin | None:
         if self.remembered is None and self.can_resume():
@@ -428,6 +430,14 @@ class FakeAuth:
 
     async def close(self) -> None:
         self.calls.append(("close",))
+
+    async def customer_of(self, call_id: str) -> str | None:
+        self.calls.append(("customer_of", call_id))
+        return self.call_customers.get(call_id)
+
+    async def members(self, department_id: str) -> tuple[tuple[str, str], ...] | None:
+        self.calls.append(("members", department_id))
+        return self.department_members.get(department_id)
 
     async def departments(
         self, progress: Progress = lambda _attempt: None, *, deadline: float | None = None

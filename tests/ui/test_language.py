@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+import pytest
 from textual.command import CommandPalette
 from textual.widgets import Input
 
@@ -40,7 +41,7 @@ async def test_footer_keys_follow_the_lang_option() -> None:
     async with app.run_test(size=(120, 30)) as pilot:
         await until(pilot, lambda: isinstance(app.screen, DepartmentsScreen))
         shown = footer_descriptions(app)
-        assert {"Sair", "Departamentos", "Fila", "Presença", "Painel", "Ajuda"} <= shown
+        assert {"Encerrar", "Departamentos", "Fila", "Presença", "Painel", "Ajuda"} <= shown
         assert {"Marcar", "Filtrar", "paleta"} <= shown
         assert not shown & ENGLISH_KEYS
         await pilot.press("u")
@@ -52,7 +53,7 @@ async def test_footer_keys_follow_the_users_locale_after_login() -> None:
     app = app_in(None, locale="pt-BR")
     async with app.run_test(size=(120, 30)) as pilot:
         await until(pilot, lambda: isinstance(app.screen, DepartmentsScreen))
-        assert "Sair" in footer_descriptions(app)
+        assert "Encerrar" in footer_descriptions(app)
         assert not footer_descriptions(app) & ENGLISH_KEYS
 
 
@@ -72,18 +73,8 @@ async def test_palette_speaks_portuguese() -> None:
         palette: Any = app.screen
         assert palette.query_one(Input).placeholder == "Buscar comandos…"
         titles = [command.title for command in app.get_system_commands(app.screen)]
-        assert "Tema" in titles and "Sair" in titles
+        assert "Tema" in titles and "Encerrar" in titles
         assert not {"Theme", "Quit", "Keys", "Screenshot"} & set(titles)
-
-
-def test_no_two_modules_translate_the_same_label_differently() -> None:
-    """A clash made the queue's "Waiting" column read "Aguardan…" instead of "Espera"."""
-    import voki_tui.ui.screens.help
-    import voki_tui.ui.screens.presence
-    import voki_tui.ui.screens.wallboard  # noqa: F401  (registers its labels)
-    from voki_tui.ui import i18n
-
-    assert i18n.conflicts() == ()
 
 
 def test_every_help_line_is_translated() -> None:
@@ -94,3 +85,38 @@ def test_every_help_line_is_translated() -> None:
     untranslated = [line for line in FIGURES if i18n.tr(line) == line]
     untranslated += [what for _key, what in KEYS if i18n.tr(what) == what]
     assert untranslated == []
+
+
+def test_quit_and_log_out_are_told_apart_in_portuguese() -> None:
+    from voki_tui.ui import i18n
+
+    i18n.set_language("pt-BR")
+    assert i18n.tr("Quit") != i18n.tr("Log out")
+    assert i18n.tr("role {role}").format(role=i18n.tr("attendant")) == "perfil atendente"
+
+
+@pytest.mark.parametrize(
+    ("language", "one", "two"),
+    [
+        ("en", "1 department", "2 departments"),
+        ("pt-BR", "1 departamento", "2 departamentos"),
+        ("es", "1 departamento", "2 departamentos"),
+        ("fr", "1 service", "2 services"),
+    ],
+)
+def test_counts_take_their_language_s_plural(language: str, one: str, two: str) -> None:
+    from voki_tui.ui import i18n
+
+    i18n.set_language(language)
+    assert i18n.ntr("{n} department", "{n} departments", 1).format(n=1) == one
+    assert i18n.ntr("{n} department", "{n} departments", 2).format(n=2) == two
+    assert i18n.ntr("{n} present", "{n} present", 1).format(n=1) != "1 presentes"
+
+
+@pytest.mark.parametrize("language", ["pt-BR", "es", "fr"])
+def test_spanish_and_french_speak_on_screen_too(language: str) -> None:
+    from voki_tui.ui import i18n
+
+    i18n.set_language(language)
+    assert i18n.tr("Waiting") != "Waiting" and i18n.tr("Help") != "Help"
+    assert i18n.tr("") == "", "gettext must never answer an empty label with its header"

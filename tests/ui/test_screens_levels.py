@@ -1,4 +1,5 @@
-"""The threshold rules behind the colours and glyphs, and the wallboard's worst-first order."""
+"""The new-arrival rule, the wallboard's worst-first order and its grid (the threshold rules
+themselves are the figure table's: ``tests/live/test_figures.py``)."""
 
 from __future__ import annotations
 
@@ -7,41 +8,11 @@ from datetime import timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
+from voki_tui.live.figures import Level, department_level, worst_first_key
 from voki_tui.ui.screens.wallboard import CHROME_LINES, TILE_SIZE, grid_shape, page_count
-from voki_tui.ui.widgets.levels import (
-    Level,
-    department_level,
-    is_new,
-    size_level,
-    wait_level,
-    worst_first_key,
-)
+from voki_tui.ui.widgets.levels import is_new
 
 from .fakes import T0, busy_views, customer, department, view
-
-
-def test_wait_level_thresholds() -> None:
-    assert wait_level(59, 120) is Level.OK
-    assert wait_level(60, 120) is Level.WARN
-    assert wait_level(120, 120) is Level.WARN
-    assert wait_level(121, 120) is Level.ALERT
-    assert wait_level(10_000, None) is Level.OK
-    assert wait_level(None, 120) is Level.OK
-
-
-@given(
-    st.floats(min_value=0, max_value=1e6, allow_nan=False),
-    st.floats(min_value=0, max_value=1e6, allow_nan=False),
-    st.integers(min_value=1, max_value=86_400),
-)
-def test_wait_level_never_improves_as_the_wait_grows(a: float, b: float, limit: int) -> None:
-    low, high = sorted((a, b))
-    assert wait_level(low, limit) <= wait_level(high, limit)
-
-
-@given(st.integers(min_value=0, max_value=500), st.integers(min_value=1, max_value=500))
-def test_size_level_alerts_exactly_when_full(waiting: int, limit: int) -> None:
-    assert (size_level(waiting, limit) is Level.ALERT) == (waiting >= limit)
 
 
 def test_new_mark_window() -> None:

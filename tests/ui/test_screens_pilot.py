@@ -56,7 +56,7 @@ async def test_tick_changes_only_the_age_text() -> None:
         ]
         after_figures = {f.id: f.updates for f in app.screen.query(Figure)}
         moved = {fid for fid in figures if after_figures[fid] != figures[fid]}
-        assert moved == {"fig-longest"}
+        assert moved == {"fig-longest_wait_s"}
         assert app.screen.query_one(WaitingTrend).updates == trend_updates
 
 

@@ -9,9 +9,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from rich.text import Text
 
+from voki_tui.live.figures import Level, department_level
 from voki_tui.live.state import LinkState
 from voki_tui.ui import themes
-from voki_tui.ui.alerts import BellPolicy, RateLimiter, over_threshold
+from voki_tui.ui.alerts import BellPolicy, RateLimiter
 from voki_tui.ui.signals import terminal_alive
 from voki_tui.ui.text import clean, content, format_age, format_percent, literal
 from voki_tui.ui.widgets.status_bar import describe_age, describe_link, is_stale
@@ -88,7 +89,8 @@ def test_bell_rings_on_crossing_only_and_rate_limited() -> None:
     sales = DEPARTMENTS[0]  # max_wait_time 120
     calm = (view(sales, [customer("c", "A", 30)]),)
     hot = (view(sales, [customer("c", "A", 130)]),)
-    assert not over_threshold(calm[0]) and over_threshold(hot[0])
+    assert department_level(calm[0], T0) is not Level.ALERT
+    assert department_level(hot[0], T0) is Level.ALERT
     policy = BellPolicy(min_gap=timedelta(seconds=30))
     assert not policy.should_ring(calm, T0)
     assert policy.should_ring(hot, T0)
@@ -165,3 +167,13 @@ def test_no_exit_deadline_without_a_terminal() -> None:
     signals.exit_soon(app, 143, deadline_s=0.01)  # type: ignore[arg-type]
     assert signals._deadline is None
     assert app.codes == [143]
+
+
+def test_the_too_small_notice_wraps_between_words() -> None:
+    from voki_tui.ui.screens.too_small import too_small_lines
+
+    for width in range(12, 80):
+        lines = too_small_lines(width, 10)
+        assert all(len(line) <= width for line in lines)
+        words = " ".join(lines).split()
+        assert "reduce" in words and "size." in words, width  # never half a word

@@ -10,7 +10,7 @@ from typing import Any
 
 from textual.app import ScreenStackError
 from textual.css.query import NoMatches
-from textual.widgets import Button, DataTable, Input, Static
+from textual.widgets import Button, Input, Static
 
 from voki_tui.api.errors import (
     AuthError,
@@ -22,7 +22,7 @@ from voki_tui.api.errors import (
 )
 from voki_tui.ports import DepartmentList, LastLogin
 from voki_tui.ui.app import VokiApp
-from voki_tui.ui.screens.departments import DepartmentsScreen
+from voki_tui.ui.screens.departments import DepartmentsScreen, DepartmentTable
 from voki_tui.ui.screens.help import HelpScreen
 from voki_tui.ui.screens.login import LoginScreen
 from voki_tui.ui.screens.too_small import TooSmallScreen
@@ -195,9 +195,12 @@ async def test_restored_session_skips_login_and_starts_the_feed() -> None:
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: isinstance(app.screen, DepartmentsScreen))
         await until(pilot, lambda: feed.running.is_set())
-        assert feed.departments == DEPARTMENTS
-        table = app.screen.query_one(DataTable)
-        await until(pilot, lambda: table.get_cell("d-sales", "waiting").plain == "4/10")
+        assert feed.departments is not None
+        assert [d.id for d in feed.departments] == [d.id for d in DEPARTMENTS]
+        assert all(d.rules is not None for d in feed.departments), "limits resolved first"
+        table = app.screen.query_one(DepartmentTable)
+        await until(pilot, lambda: "d-sales" in table.keys)
+        assert table.cells_of("d-sales")[3].text.strip() == "4/10"
     assert feed.cancelled, "quitting must cancel the feed worker"
 
 
@@ -250,9 +253,9 @@ async def test_filtering_by_typing() -> None:
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: isinstance(app.screen, DepartmentsScreen))
         await pilot.press("slash", *"sup")
-        table = app.screen.query_one(DataTable)
-        await until(pilot, lambda: table.row_count == 1)
-        assert table.get_cell("d-support", "name").plain == "Suporte Técnico"
+        table = app.screen.query_one(DepartmentTable)
+        await until(pilot, lambda: len(table.keys) == 1)
+        assert table.cells_of("d-support")[2].text == "Suporte Técnico"
         await pilot.press("enter", "enter")  # leave the filter, open the only row
         await until(pilot, lambda: type(app.screen).__name__ == "QueueScreen")
         assert app.current_department == "d-support"
@@ -268,16 +271,16 @@ async def test_hostile_names_are_literal_and_inert() -> None:
         await until(pilot, lambda: type(app.screen).__name__ == "QueueScreen")
         await pilot.press("d")
         await until(pilot, lambda: isinstance(app.screen, DepartmentsScreen))
-        cell = app.screen.query_one(DataTable).get_cell("d-evil", "name")
-        assert cell.plain.startswith("[@click=app.quit]x[/] ␛]0;pwned␇")
-        assert "\x1b" not in cell.plain and "\u202e" not in cell.plain
-        assert not cell.spans, "no style or click action may come from the name"
+        cell = app.screen.query_one(DepartmentTable).cells_of("d-evil")[2]
+        assert cell.text.startswith("[@click=app.quit]x[/] ␛]0;pwned␇")
+        assert "\x1b" not in cell.text and "\u202e" not in cell.text
+        assert not cell.style, "no style or click action may come from the name"
         feed.notify(notification(HOSTILE, HOSTILE))
         await until(pilot, lambda: len(app._notifications) == 1)
         toast = next(iter(app._notifications))
         assert "\x1b" not in toast.message and toast.message.startswith("[@click=app.quit]x[/]")
         assert not toast.markup
-        await pilot.click(DataTable, offset=(4, 1))
+        await pilot.click(DepartmentTable, offset=(20, 1))
         await pilot.pause()
         assert app.is_running, "clicking the hostile name must not quit the app"
 

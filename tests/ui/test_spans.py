@@ -5,32 +5,29 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 from rich.cells import cell_len
-from rich.segment import Segment
-from rich.style import Style
-from textual.renderables.digits import Digits as DigitsRenderable
 
-from voki_tui.ui.widgets.big_digits import glyph_width
+from voki_tui.ui.widgets.big_digits import glyph_width, render_lines
 from voki_tui.ui.widgets.spans import ColumnSpan, changed_span, columns
 
 FIGURES = st.text(alphabet="0123456789:.-—% /", max_size=7)
 
 
-def drawn(text: str, width: int) -> list[str]:
-    """The three rows ``text`` draws as, left-aligned and padded to ``width``."""
-    segments = DigitsRenderable(text).render(Style())
-    rows = "".join(s.text for s in segments if isinstance(s, Segment)).split("\n")[:3]
-    return [row.ljust(width) for row in rows]
+def drawn(text: str, width: int, scale: int) -> list[str]:
+    """The rows ``text`` draws as at ``scale``, left-aligned and padded to ``width``."""
+    return [row.ljust(width) for row in render_lines(text, scale)]
 
 
-def glyph_columns(text: str) -> list[int]:
-    return columns(text, glyph_width)
+def glyph_columns(text: str, scale: int = 1) -> list[int]:
+    return columns(text, lambda character: glyph_width(character, scale))
 
 
-@given(FIGURES, FIGURES)
-def test_nothing_outside_the_span_of_big_digits_changes(old: str, new: str) -> None:
-    span = changed_span(old, new, glyph_width)
-    width = max(glyph_columns(old)[-1], glyph_columns(new)[-1])
-    before, after = drawn(old, width), drawn(new, width)
+@given(FIGURES, FIGURES, st.integers(min_value=1, max_value=5))
+def test_nothing_outside_the_span_of_big_digits_changes(old: str, new: str, scale: int) -> None:
+    span = changed_span(old, new, lambda character: glyph_width(character, scale))
+    width = max(glyph_columns(old, scale)[-1], glyph_columns(new, scale)[-1])
+    before, after = drawn(old, width, scale), drawn(new, width, scale)
+    if old and new:
+        assert len(before) == len(after)
     if span is None:
         assert old == new
         return
@@ -65,17 +62,18 @@ def test_nothing_outside_the_span_of_a_text_line_changes(old: str, new: str) -> 
 
 
 def test_a_second_ticking_repaints_one_glyph() -> None:
-    assert changed_span("3:05", "3:06", glyph_width) == ColumnSpan(9, 12)
-    assert changed_span("0:59", "1:00", glyph_width) == ColumnSpan(0, 12)
+    assert changed_span("3:05", "3:06", glyph_width) == ColumnSpan(10, 14)
+    assert changed_span("0:59", "1:00", glyph_width) == ColumnSpan(0, 14)
 
 
 def test_a_wider_value_repaints_to_its_new_end_and_a_narrower_one_blanks_the_old() -> None:
-    assert changed_span("9", "10", glyph_width) == ColumnSpan(0, 6)
-    assert changed_span("10", "9", glyph_width) == ColumnSpan(0, 6)
-    assert changed_span("12", "123", glyph_width) == ColumnSpan(6, 9)
+    assert changed_span("9", "10", glyph_width) == ColumnSpan(0, 8)
+    assert changed_span("10", "9", glyph_width) == ColumnSpan(0, 8)
+    assert changed_span("12", "123", glyph_width) == ColumnSpan(8, 12)
     assert changed_span("SL 85% 82/96", "SL 85% 83/97", cell_len) == ColumnSpan(8, 12)
 
 
-def test_digits_are_three_columns_and_other_characters_one() -> None:
-    assert glyph_columns("1:0") == [0, 3, 6, 9]
-    assert glyph_columns("—5") == [0, 1, 4]
+def test_glyphs_are_three_pixels_and_a_gap_the_colon_one_and_a_gap() -> None:
+    assert glyph_columns("1:0") == [0, 4, 6, 10]
+    assert glyph_columns("1:0", 3) == [0, 12, 18, 30]
+    assert glyph_columns("x5") == [0, 4, 8]  # outside the font: a blank digit

@@ -7,8 +7,9 @@ from datetime import timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from voki_tui.ui.widgets.levels import Level
-from voki_tui.ui.widgets.trend import MINUTES, bar_cells, bar_level, buckets, scale_top
+from voki_tui.live.figures import Level
+from voki_tui.live.figures import queue_level as bar_level
+from voki_tui.ui.widgets.trend import MINUTES, bar_cells, buckets, scale_top
 
 from .fakes import T0, history
 

@@ -507,6 +507,11 @@ class VokiClient:
         path = f"/api/v1/departments/{_segment(department_id)}/users"
         return await self.collect(path, User, lambda u: u.id)
 
+    async def call(self, call_id: str) -> Call:
+        """One call by id (attendant and up: ``GET /api/v1/calls/:id``)."""
+        raw = await self._authed("GET", f"/api/v1/calls/{_segment(call_id)}")
+        return self._parse(Call, _unwrap_object(raw), "call")
+
     def iter_calls(self, **filters: Unpack[CallFilters]) -> AsyncIterator[Call]:
         """Calls matching the filters, streamed page by page."""
         # Every CallFilters value is a QueryValue; TypedDicts just are not Mappings to mypy.

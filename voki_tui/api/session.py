@@ -107,11 +107,16 @@ class Session:
         password: PasswordSource | None = None,
         clock: Callable[[], float] = time.time,
         rng: random.Random | None = None,
+        language_for: Callable[[User], str] | None = None,
     ) -> None:
         self.client = client
+        #: How a new login chooses its label language (``voki_tui.language``); the choice is
+        #: saved with the tokens by the login's own save, so it never rewrites the store later.
+        self.language_for = language_for
         self.identity = Identity.of(client.server, client.tenant, email)
         self.password_source = password
         self.user: User | None = None
+        self.language: str | None = None  # chosen once per session (see ``voki_tui.language``)
         self.refresh_count = 0  # refreshes that succeeded
         self.relogin_count = 0  # logins from the password source after a refused refresh
         self.adopted_count = 0  # newer tokens taken from the store (another process rotated)
@@ -196,7 +201,9 @@ class Session:
     def _save(self) -> None:
         if self._store is None or self._refresh is None:
             return
-        record = StoredTokens(self.identity, self._refresh, self._access, self._received_at)
+        record = StoredTokens(
+            self.identity, self._refresh, self._access, self._received_at, self.language
+        )
         try:
             self._store.save(record)
             self._store.remember_last(*astuple(self.identity))
@@ -269,6 +276,8 @@ class Session:
     async def _finish_login(self, tokens: LoginTokens) -> User:
         self._adopt(tokens)
         self.user = tokens.user if tokens.user is not None else await self.client.me()
+        # A new session chooses its language once; the save below keeps it with the tokens.
+        self.language = self.language_for(self.user) if self.language_for else None
         self._save()
         return self.user
 
@@ -338,6 +347,7 @@ class Session:
     def _take(self, stored: StoredTokens) -> None:
         self._refresh = stored.refresh_token
         self._received_at = stored.saved_at
+        self.language = stored.language
         if stored.access_token:
             self._set_access(stored.access_token, received_at=stored.saved_at)
 

@@ -81,6 +81,9 @@ class StoredTokens:
     #: sharing the file): another process times the access token from it, whatever the skew
     #: between this box and the server.
     saved_at: float | None = None
+    #: The label language this session chose at login (``voki_tui.language``), so a restored
+    #: session speaks as the login did.
+    language: str | None = None
 
 
 def _write_private(path: Path, payload: dict[str, Any]) -> None:
@@ -148,11 +151,13 @@ class TokenStore:
             return None
         access = raw.get("access_token")
         saved_at = raw.get("saved_at")
+        language = raw.get("language")
         return StoredTokens(
             identity=identity,
             refresh_token=refresh,
             access_token=access if isinstance(access, str) and access else None,
             saved_at=float(saved_at) if isinstance(saved_at, int | float) else None,
+            language=language if isinstance(language, str) and language else None,
         )
 
     def save(self, tokens: StoredTokens) -> None:

@@ -1,9 +1,11 @@
 """Agents of one department from a Phoenix Presence state.
 
 The presence state maps a key (the user id) to ``{"metas": [meta, ...]}``, one meta per device
-or tab, each ``{"phx_ref", "name", "role", "status", "since", "call_id"}``. An agent shows the
-status, ``since``, ``call_id`` and name of their most recent meta (latest ``since``; on a tie,
-or when no ``since`` parses, the last in the list) and counts every meta as a device.
+or tab, each ``{"phx_ref", "name", "role", "status", "since", "call_id"}`` and, when the
+server sends one, a ``reason`` for a pause or an absence (not in the docs: read when present).
+An agent shows the status, ``since``, ``call_id``, reason and name of their most recent meta
+(latest ``since``; on a tie, or when no ``since`` parses, the last in the list) and counts
+every meta as a device.
 
 Presence comes from a server we do not control, so nothing here raises on a bad payload: a
 missing or mistyped field gets a fallback and is counted in ``bad_fields``; an entry without
@@ -92,7 +94,11 @@ def agent_from_entry(user_id: str, entry: object) -> ParsedAgent:
     role = _text(raw_role)
     if raw_role is not None and role is None:
         bad += 1
-    agent = Agent(user_id, name, status, since, len(usable), call_id, role)
+    raw_reason = latest.get("reason")
+    reason = _text(raw_reason) or None
+    if raw_reason is not None and reason is None and raw_reason != "":
+        bad += 1
+    agent = Agent(user_id, name, status, since, len(usable), call_id, role, reason)
     return ParsedAgent(agent, bad)
 
 

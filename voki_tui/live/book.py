@@ -8,7 +8,7 @@ REST results, presence states and the current time, and calls ``view(now)`` when
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from voki_tui.live.agents import AgentRoster
 from voki_tui.live.events import CallRecord, CustomerJoined, QueueEvent
@@ -17,6 +17,23 @@ from voki_tui.live.metrics import compute_metrics
 from voki_tui.live.queue import MAX_FINISHED, QueueReducer, SnapshotToken
 from voki_tui.live.state import Department, DepartmentView, Source
 from voki_tui.live.window import OutcomeWindow
+
+
+def waited(record: CallRecord) -> tuple[datetime, datetime | None] | None:
+    """When a past call waited: from ``queued_at`` to its answer, or ``queued_at + wait_s``,
+    or its end (missed, cancelled); None as the end while it still waits; None without a start."""
+    start = record.queued_at
+    if start is None:
+        return None
+    if record.assigned_at is not None:
+        return start, record.assigned_at
+    if record.wait_s is not None:
+        return start, start + timedelta(seconds=record.wait_s)
+    if record.status == "queued":
+        return start, None
+    if record.ended_at is not None:
+        return start, record.ended_at
+    return None
 
 
 class DepartmentBook:
@@ -69,8 +86,15 @@ class DepartmentBook:
             self.history.note(as_of, len(self.queue))
         return applied
 
-    def backfill(self, records: Iterable[CallRecord]) -> int:
-        """Count the window's finished REST calls; idempotent with live events by call id."""
+    def backfill(self, records: Iterable[CallRecord], now: datetime | None = None) -> int:
+        """Count the window's finished REST calls (idempotent with live events by call id);
+        with ``now``, also rebuild the waiting history of the hour before the first live
+        minute from the same calls, so "last hour" means the last hour."""
+        records = list(records)
+        if now is not None:
+            self.history.backfill(
+                (wait for record in records if (wait := waited(record)) is not None), now
+            )
         return self.queue.backfill(records)
 
     def set_presence(self, state: Mapping[str, object]) -> None:

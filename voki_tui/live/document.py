@@ -18,6 +18,7 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
+from voki_tui.live import figures
 from voki_tui.live.state import (
     Agent,
     DepartmentView,
@@ -104,12 +105,35 @@ def access(view: DepartmentView) -> str:
     return "pending"
 
 
-def _department(view: DepartmentView) -> dict[str, Any]:
+def _figures(view: DepartmentView, now: datetime) -> dict[str, Any]:
+    """Every figure of the figure table under its JSON key: the value, its level and glyph
+    (the same as every screen shows), and the limit it was judged against with its origin."""
+    shown: dict[str, Any] = {}
+    for key, reading in figures.readings(view, now).items():
+        limit = reading.limit
+        shown[key] = {
+            "value": _rounded(reading.value, 4)
+            if isinstance(reading.value, float)
+            else reading.value,
+            "level": reading.level.word,
+            "glyph": reading.glyph.strip(),
+            "limit": None
+            if limit is None or limit.value is None
+            else {"value": limit.value, "origin": str(limit.origin)},
+        }
+    return shown
+
+
+def _department(view: DepartmentView, now: datetime) -> dict[str, Any]:
+    level = figures.department_level(view, now)
     return {
         "id": view.department.id,
         "name": view.department.name,
         "access": access(view),
         "complete": view.complete,
+        "level": level.word,
+        "glyph": level.glyph.strip(),
+        "figures": _figures(view, now),
         "waiting": [_customer(customer) for customer in view.waiting],
         "agents": [_agent(agent) for agent in view.agents],
         "metrics": _metrics(view.metrics),
@@ -138,7 +162,7 @@ def snapshot_document(snapshot: FeedSnapshot) -> dict[str, Any]:
         },
         "complete": all(view.complete for view in snapshot.departments),
         "links": snapshot.links,
-        "departments": [_department(view) for view in snapshot.departments],
+        "departments": [_department(view, snapshot.taken_at) for view in snapshot.departments],
         "notices": list(snapshot.notices),
         "counters": asdict(snapshot.counters),
     }

@@ -23,6 +23,8 @@ class CustomerJoined:
     queued_at: datetime
     position: int | None = None
     suspect_time: bool = False  # the server's time was implausible; ``queued_at`` is ours
+    customer_email: str | None = None
+    customer_phone: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -892,7 +892,7 @@ class LiveFeed:
                 if record.suspect_time:
                     self._count("outlier_times", f"history of {department_id}: {call.call_id}")
                 records.append(record)
-            entry.book.backfill(records)
+            entry.book.backfill(records, now)
             entry.history = Source(SourceState.SYNCED, now)
             self._changed()
             return

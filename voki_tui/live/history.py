@@ -8,6 +8,7 @@ one small record per minute, at most ``minutes`` of them.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Iterable
 from datetime import UTC, datetime
 
 
@@ -34,6 +35,48 @@ class WaitingHistory:
             record[2] = waiting
         else:
             records.append([minute, waiting, waiting])
+
+    def backfill(self, waits: Iterable[tuple[datetime, datetime | None]], now: datetime) -> int:
+        """Fill the minutes before the first live record from past waits (start, end; None:
+        still waiting at ``now``), so "last hour" covers the hour, not the time since start.
+
+        Each minute gets the most customers waiting at once in it (a sweep over the starts and
+        ends) and the count at its end; minutes already recorded live keep their count (their
+        peak takes the larger). Returns how many minutes were added.
+        """
+        end_minute = int(now.timestamp() // 60)
+        first_live = self._records[0][0] if self._records else end_minute + 1
+        start_minute = end_minute - self._minutes + 1
+        changes: list[tuple[float, int]] = []
+        for start, stop in waits:
+            stop_at = now if stop is None else stop
+            if stop_at <= start:
+                continue
+            changes.append((start.timestamp(), 1))
+            changes.append((stop_at.timestamp(), -1))
+        if not changes:
+            return 0
+        changes.sort()  # an end before a start at the same instant: -1 sorts first
+        waiting = 0
+        index = 0
+        added: list[list[int]] = []
+        for minute in range(start_minute, min(first_live, end_minute) + 1):
+            minute_end = (minute + 1) * 60
+            peak = waiting
+            while index < len(changes) and changes[index][0] < minute_end:
+                waiting += changes[index][1]
+                peak = max(peak, waiting)
+                index += 1
+            if minute < first_live:
+                added.append([minute, peak, waiting])
+            elif self._records and minute == first_live:
+                self._records[0][1] = max(self._records[0][1], peak)
+        kept = [record for record in added if record[0] < first_live]
+        for record in reversed(kept):
+            if len(self._records) == self._records.maxlen:
+                break
+            self._records.appendleft(record)
+        return len(kept)
 
     def series(self, now: datetime) -> tuple[tuple[datetime, int], ...]:
         """(minute start, value) for each minute of the last ``minutes`` up to ``now``'s minute.

@@ -185,6 +185,8 @@ class QueueReducer:
             event.queued_at,
             event.position,
             first_seen,
+            event.customer_email,
+            event.customer_phone,
         )
         if customer == current:
             return False
@@ -296,6 +298,8 @@ class QueueReducer:
                 item.queued_at,
                 item.position,
                 known.first_seen if known is not None else as_of,
+                item.customer_email,
+                item.customer_phone,
             )
             self._number(item.call_id)  # known calls keep their place, new ones queue up
         for call_id, customer in previous.items():

@@ -15,6 +15,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from voki_tui.language import N_
+from voki_tui.live.rules import SL_THRESHOLD_S, Rules
+
 
 class LinkState(StrEnum):
     """Where the websocket link stands, as the status bar says it."""
@@ -84,11 +87,21 @@ class UserInfo:
 
 @dataclass(frozen=True, slots=True)
 class Department:
+    """A department as the server describes it, plus its resolved ``rules``.
+
+    ``max_queue_size`` and ``max_wait_time`` are the server's own values; the limits every
+    figure is judged against are ``rules`` (``voki_tui.live.rules``: config, server, default),
+    None until resolved, when ``voki_tui.live.figures`` falls back to the server's values.
+    ``sla_threshold_s`` is the service-level threshold the metrics window counts with.
+    """
+
     id: str
     name: str
     max_queue_size: int | None = None
-    max_wait_time: int | None = None  # seconds; warning threshold for a single wait
-    sla_threshold_s: int = 60  # service-level threshold T for this department
+    max_wait_time: int | None = None  # seconds
+    sla_threshold_s: int = SL_THRESHOLD_S
+    active: bool = True  # the server's ``active``; an inactive one is off the wallboard
+    rules: Rules | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +113,8 @@ class WaitingCustomer:
     queued_at: datetime
     position: int | None = None  # as the server last said; display order is by queued_at
     first_seen: datetime | None = None  # when this client learned of it (for "new" marks)
+    customer_email: str | None = None  # shown masked unless --show-contact
+    customer_phone: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +128,7 @@ class Agent:
     devices: int  # number of presence metas (tabs / devices)
     call_id: str | None = None
     role: str | None = None
+    reason: str | None = None  # a pause or away reason, when the server sends one
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,17 +203,17 @@ class Counters:
     One field per counter, with its label: the help page and the JSON read them from here.
     """
 
-    frames_received: int = _counter("frames received")
-    malformed_frames: int = _counter("malformed frames")
-    unknown_events: int = _counter("unknown events")
-    invalid_payloads: int = _counter("invalid payloads")
-    reconnects: int = _counter("reconnects")
-    snapshot_failures: int = _counter("snapshot failures")
-    unrouted_frames: int = _counter("frames for topics not joined")  # dropped
-    drift_repaired: int = _counter("drift repaired while live")  # a resync found a difference
-    rejoins: int = _counter("channels joined again")  # closed by the server, no state, a resync
-    outlier_times: int = _counter("implausible server times ignored")
-    internal_errors: int = _counter("internal errors survived")
+    frames_received: int = _counter(N_("frames received"))
+    malformed_frames: int = _counter(N_("malformed frames"))
+    unknown_events: int = _counter(N_("unknown events"))
+    invalid_payloads: int = _counter(N_("invalid payloads"))
+    reconnects: int = _counter(N_("reconnects"))
+    snapshot_failures: int = _counter(N_("snapshot failures"))
+    unrouted_frames: int = _counter(N_("frames for topics not joined"))  # dropped
+    drift_repaired: int = _counter(N_("drift repaired while live"))  # a resync found a difference
+    rejoins: int = _counter(N_("channels joined again"))  # closed by the server, no state, a resync
+    outlier_times: int = _counter(N_("implausible server times ignored"))
+    internal_errors: int = _counter(N_("internal errors survived"))
 
 
 @dataclass(frozen=True, slots=True)

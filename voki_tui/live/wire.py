@@ -127,6 +127,8 @@ def queued_item(call: models.Call, department_id: str, as_of: datetime) -> Custo
         queued_at=queued_at if queued_at is not None else as_of,
         position=call.position,
         suspect_time=queued_at is None and call.queued_at is not None,
+        customer_email=call.customer_email,
+        customer_phone=call.customer_phone,
     )
 
 
@@ -167,4 +169,5 @@ def department(item: models.Department, sla_threshold_s: int = 60) -> Department
         max_queue_size=item.max_queue_size,
         max_wait_time=item.max_wait_time,
         sla_threshold_s=sla_threshold_s,
+        active=item.active is not False,
     )

@@ -10,22 +10,13 @@ from __future__ import annotations
 from collections import deque
 from datetime import datetime, timedelta
 
+from voki_tui.live.figures import Level, department_level
 from voki_tui.live.state import DepartmentView
 
 
-def over_threshold(view: DepartmentView) -> bool:
-    """A department is in trouble when its queue is full or its longest wait is too long."""
-    metrics, dep = view.metrics, view.department
-    if metrics is None:
-        return False
-    if dep.max_queue_size is not None and metrics.waiting >= dep.max_queue_size:
-        return True
-    longest = metrics.longest_wait_s
-    return dep.max_wait_time is not None and longest is not None and longest >= dep.max_wait_time
-
-
 class BellPolicy:
-    """Ring when a department crosses into trouble, at most once per ``min_gap``."""
+    """Ring when a department turns ALERT (the figure table's rule, the same ‼ every screen
+    shows), at most once per ``min_gap``."""
 
     def __init__(self, min_gap: timedelta = timedelta(seconds=30)) -> None:
         self.min_gap = min_gap
@@ -33,7 +24,7 @@ class BellPolicy:
         self._last: datetime | None = None
 
     def should_ring(self, views: tuple[DepartmentView, ...], now: datetime) -> bool:
-        over = {v.department.id for v in views if over_threshold(v)}
+        over = {v.department.id for v in views if department_level(v, now) is Level.ALERT}
         crossed = bool(over - self._over)
         self._over = over
         if not crossed:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -33,6 +34,8 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from voki_tui.api.errors import VokiError
+from voki_tui.language import N_, choose
+from voki_tui.live.figures import with_rules
 from voki_tui.live.state import (
     Connection,
     Counters,
@@ -42,7 +45,8 @@ from voki_tui.live.state import (
     Notification,
     UserInfo,
 )
-from voki_tui.ports import Authenticator, DepartmentList, FeedRunner, Retrying
+from voki_tui.live.timeline import StatusLog
+from voki_tui.ports import Authenticator, DepartmentList, FeedRunner, Member, Retrying
 from voki_tui.resources import styles_dir
 from voki_tui.retry import SERVER_DOWN
 from voki_tui.settings import Settings
@@ -50,9 +54,10 @@ from voki_tui.ui import i18n, themes
 from voki_tui.ui.alerts import BellPolicy, RateLimiter
 from voki_tui.ui.bindings import translate_bindings
 from voki_tui.ui.contract import Clock, LiveScreen, system_clock
-from voki_tui.ui.i18n import register, tr
+from voki_tui.ui.i18n import tr
 from voki_tui.ui.messages import (
     FeedFailed,
+    GoBack,
     LoggedIn,
     LoginWanted,
     NotificationArrived,
@@ -66,6 +71,7 @@ from voki_tui.ui.screens.connecting import ConnectingScreen
 from voki_tui.ui.screens.departments import DepartmentsScreen
 from voki_tui.ui.screens.help import HelpScreen
 from voki_tui.ui.screens.login import LoginScreen
+from voki_tui.ui.screens.presence import PresenceScreen
 from voki_tui.ui.screens.too_small import TooSmallScreen, fits
 from voki_tui.ui.signals import install_exit_handlers, start_tty_watchdog
 from voki_tui.ui.text import clean
@@ -73,49 +79,30 @@ from voki_tui.ui.widgets.status_bar import StatusBar, is_stale
 
 log = logging.getLogger(__name__)
 
-register(
-    "pt-BR",
-    {
-        "Quit": "Sair",
-        "Departments": "Departamentos",
-        "Queue": "Fila",
-        "Presence": "Presença",
-        "Wallboard": "Painel",
-        "Help": "Ajuda",
-        "Log out": "Sair da conta",
-        "Starting…": "Iniciando…",
-        "Read-only: logging out is disabled.": "Somente leitura: sair da conta está desativado.",
-        "Wallboard: logging out is disabled.": "Painel de parede: sair da conta está desativado.",
-        "Log out {who}? The stored session is revoked.": (
-            "Sair da conta {who}? A sessão guardada é revogada."
-        ),
-        "Log in": "Entrar",
-        "Your session has ended.": "Sua sessão terminou.",
-        "Log in first.": "Entre primeiro.",
-        "No department to show.": "Nenhum departamento para mostrar.",
-        "Could not list departments: {detail}": "Não foi possível listar departamentos: {detail}",
-        "Open queue: {name}": "Abrir fila: {name}",
-        "Open presence: {name}": "Abrir presença: {name}",
-        "Toggle wallboard": "Alternar painel",
-        "Theme: {name}": "Tema: {name}",
-        "Notification": "Notificação",
-        "Search for commands…": "Buscar comandos…",
-        "Theme": "Tema",
-        "Change the current theme": "Trocar o tema",
-        "Quit the application as soon as possible": "Fechar o aplicativo agora",
-        "Keys": "Teclas",
-        "Show help for the focused widget and a summary of available keys": (
-            "Ajuda do elemento em foco e resumo das teclas"
-        ),
-        "Hide the keys and widget help panel": "Esconder o painel de teclas",
-        "Screenshot": "Captura de tela",
-        "Save an SVG 'screenshot' of the current screen": "Salvar a tela atual em SVG",
-        "Maximize": "Maximizar",
-        "Maximize the focused widget": "Maximizar o elemento em foco",
-        "Minimize": "Minimizar",
-        "Minimize the widget and restore to normal size": "Restaurar o tamanho normal",
-    },
+CALL_NAMES_KEPT = 2000
+"""How many looked-up customers' names (by call id) the app keeps at most."""
+
+
+TEXTUAL_LABELS = (
+    N_("Theme"),
+    N_("Change the current theme"),
+    N_("Quit the application as soon as possible"),
+    N_("Keys"),
+    N_("Show help for the focused widget and a summary of available keys"),
+    N_("Hide the keys and widget help panel"),
+    N_("Screenshot"),
+    N_("Save an SVG 'screenshot' of the current screen"),
+    N_("Maximize"),
+    N_("Maximize the focused widget"),
+    N_("Minimize"),
+    N_("Minimize the widget and restore to normal size"),
+    N_("palette"),
+    N_("Copy selected text"),
+    N_("Open the command palette"),
+    N_("Close"),
 )
+"""Textual's own labels (its palette entries and keys), for the catalogs: shown through ``tr``
+by ``get_system_commands`` and ``translate_bindings``."""
 
 
 class VokiCommands(Provider):
@@ -193,7 +180,7 @@ class VokiApp(App[int]):
         *,
         notices: tuple[str, ...] = (),
     ) -> None:
-        i18n.set_language(i18n.choose(options.lang, None))
+        i18n.set_language(choose(options.lang))
         super().__init__()
         translate_bindings(self)  # after App.__init__, which adds the palette's key
         self.options = options
@@ -211,6 +198,10 @@ class VokiApp(App[int]):
         self.session_ended: str | None = None  # why, while only a person can log in again
         self.bell_policy = BellPolicy()
         self.toasts = RateLimiter()
+        self.statuses = StatusLog()  # every agent's statuses since start (presence panels)
+        self.call_names: OrderedDict[str, str | None] = OrderedDict()  # REST lookups by call
+        self._lookups: list[str] = []  # call ids to look up, in order
+        self.members: dict[str, tuple[Member, ...] | None] = {}  # by department, once each
         self._rng = random.Random()  # retry jitter, not security
         self._remove_signal_handlers: list[object] = []
         self.register_theme(themes.HIGH_CONTRAST)
@@ -302,14 +293,17 @@ class VokiApp(App[int]):
         self.user = user
         self.session_ended = None
         self.refresh_bindings()
-        self._set_language(i18n.choose(self.options.lang, user.locale))
+        self._set_language(choose(self.options.lang, user.locale))
         try:
             self.choices = await self.auth.departments(self._show_retrying)
         except VokiError as error:
             reason = tr("Could not list departments: {detail}").format(detail=error.message)
             await self._go(LoginScreen(self.auth, self.clock, reason=reason))
             return
-        self.watched = self._select(self.choices.departments, self.options.departments)
+        self.watched = tuple(
+            with_rules(d, self.options.thresholds) if d.rules is None else d
+            for d in self._select(self.choices.departments, self.options.departments)
+        )
         self.choices = replace(self.choices, departments=self.watched)
         self.wallboard_ids = tuple(d.id for d in self.watched)
         self.current_department = self.watched[0].id if self.watched else None
@@ -401,7 +395,53 @@ class VokiApp(App[int]):
             self.bell()
         if snapshot.connection.state is LinkState.AUTH_FAILED and self.session_ended is None:
             self._session_over(snapshot.connection.detail)
+        self.statuses.note(snapshot.departments, now)
         self._render_active()
+        self._name_calls()
+
+    # ----------------------------------------------------------------- lookups (presence)
+
+    def _presence(self) -> PresenceScreen | None:
+        return next((s for s in self._shown() if isinstance(s, PresenceScreen)), None)
+
+    def _name_calls(self) -> None:
+        """Look up, once each, the customers of the calls the presence screen cannot name."""
+        screen = self._presence()
+        if screen is None:
+            return
+        for call_id in screen.unknown_calls():
+            if call_id in self.call_names:
+                name = self.call_names[call_id]
+                if name:
+                    screen.learn_call(call_id, name)
+            elif call_id not in self._lookups:
+                self._lookups.append(call_id)
+        if self._lookups:
+            self._look_up_calls()
+
+    @work(exclusive=False, group="lookups", exit_on_error=False, description="call lookups")
+    async def _look_up_calls(self) -> None:
+        while self._lookups:
+            call_id = self._lookups[0]
+            name = await self.auth.customer_of(call_id)
+            self._lookups.remove(call_id)
+            self.call_names[call_id] = name
+            while len(self.call_names) > CALL_NAMES_KEPT:
+                self.call_names.popitem(last=False)
+            screen = self._presence()
+            if name and screen is not None:
+                screen.learn_call(call_id, name)
+
+    @work(group="lookups", exit_on_error=False, description="department members")
+    async def _load_members(self, screen: PresenceScreen) -> None:
+        """A supervisor sees the department's offline members; asked once per department."""
+        dep_id = screen.department_id
+        if dep_id not in self.members:
+            self.members[dep_id] = None
+            self.members[dep_id] = await self.auth.members(dep_id)
+        members = self.members[dep_id]
+        if members:
+            screen.show_members(members)
 
     def _session_over(self, detail: str | None) -> None:
         """Only a person can log in again. The board stays, dimmed with its age; the form comes
@@ -522,7 +562,14 @@ class VokiApp(App[int]):
 
     async def _go(self, screen: Screen[Any] | str) -> None:
         """Make ``screen`` the main screen (closing whatever is above the current one: help,
-        too-small, a question, the connecting screen), then render it."""
+        too-small, a question, the connecting screen), rendering the current snapshot before
+        its first paint: no dashes, no previous visit's numbers."""
+        target = self.get_screen(screen) if isinstance(screen, str) else screen
+        if isinstance(target, LiveScreen):
+            snapshot = self._snapshot_for(target)
+            if snapshot is not None:
+                target.show_snapshot(snapshot)
+            target.tick(self._now())
         while len(self.screen_stack) > 2:
             await self.pop_screen()
         if len(self.screen_stack) <= 1:
@@ -531,24 +578,31 @@ class VokiApp(App[int]):
             await self.switch_screen(screen)
         self._render_active()
         self._check_size()
+        self._name_calls()
 
     def _queue_screen(self, department_id: str) -> Screen[Any]:
         from voki_tui.ui.screens.queue import QueueScreen
 
         self.current_department = department_id
-        return QueueScreen(department_id)
+        return QueueScreen(department_id, show_contact=self.options.show_contact)
 
     def _presence_screen(self, department_id: str) -> Screen[Any]:
-        from voki_tui.ui.screens.presence import PresenceScreen
-
         self.current_department = department_id
-        return PresenceScreen(department_id)
+        screen = PresenceScreen(department_id, self.statuses)
+        for call_id, name in self.call_names.items():
+            if name:
+                screen.learn_call(call_id, name)
+        if self.user is not None and self.user.role != "attendant":
+            self._load_members(screen)
+        return screen
 
     async def _show_wallboard(self) -> None:
         from voki_tui.ui.screens.wallboard import WallboardScreen
 
         if not self.is_screen_installed("wallboard"):
-            self.install_screen(WallboardScreen(), "wallboard")
+            self.install_screen(
+                WallboardScreen(show_inactive=self.options.show_inactive), "wallboard"
+            )
         await self._go("wallboard")
 
     def _logged_in_or_say(self) -> bool:
@@ -601,8 +655,9 @@ class VokiApp(App[int]):
         if isinstance(self.screen, HelpScreen | TooSmallScreen):
             return
         counters = self.snapshot.counters if self.snapshot else Counters()
+        views = self.snapshot.departments if self.snapshot else ()
         screen = HelpScreen(
-            counters, self.options.stale_after_s, self.toasts.dropped, self._notices()
+            counters, self.options.stale_after_s, self.toasts.dropped, self._notices(), views
         )
         await self.push_screen(screen, callback=lambda _: self._render_active())
 
@@ -637,6 +692,13 @@ class VokiApp(App[int]):
         self.snapshot = None
         self.session_ended = None
         await self._go(LoginScreen(self.auth, self.clock))
+
+    @on(GoBack)
+    async def _go_back(self) -> None:
+        """``escape`` on a board: back to the department list (never off a wall)."""
+        on_list = isinstance(self.screen, DepartmentsScreen)
+        if self.user is not None and not self.options.wallboard and not on_list:
+            await self._go("departments")
 
     @on(OpenQueue)
     async def _open_queue(self, message: OpenQueue) -> None:

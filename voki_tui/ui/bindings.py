@@ -15,19 +15,7 @@ from weakref import WeakKeyDictionary
 from textual.binding import BindingsMap
 from textual.dom import DOMNode
 
-from voki_tui.ui.i18n import register, tr
-
-register(
-    "pt-BR",
-    {
-        "palette": "paleta",
-        "Quit": "Sair",
-        "Copy selected text": "Copiar o texto selecionado",
-        "Close": "Fechar",
-        "Open the command palette": "Abrir a paleta de comandos",
-    },
-)
-
+from voki_tui.ui.i18n import tr
 
 _ENGLISH: WeakKeyDictionary[DOMNode, BindingsMap] = WeakKeyDictionary()
 """Each node's bindings as first seen (English, including ones Textual adds at run time, such

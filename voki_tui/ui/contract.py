@@ -11,10 +11,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from textual import on
+from textual.binding import Binding
 from textual.screen import Screen
+from textual.widgets import Input
 
 from voki_tui.live.state import FeedSnapshot
 from voki_tui.ui.bindings import translate_bindings
+from voki_tui.ui.messages import GoBack
+from voki_tui.ui.widgets.filter_bar import FilterBar
+from voki_tui.ui.widgets.live_table import LiveTable
 
 Clock = Callable[[], datetime]
 
@@ -24,11 +30,60 @@ def system_clock() -> datetime:
 
 
 class LiveScreen(Screen[None]):
-    """A screen that renders ``FeedSnapshot``s and ticks with the clock."""
+    """A screen that renders ``FeedSnapshot``s and ticks with the clock.
+
+    The desk keys every list shares live here: ``/`` opens the screen's ``FilterBar`` (if it
+    has one) and filters its ``LiveTable`` as you type; ``escape`` clears a filter, else goes
+    back to the department list.
+    """
+
+    BINDINGS = [
+        # Here as well as on the app: the footer lists the focused widget's keys, then the
+        # screen's, then the app's, and at 80 columns the app's are cut off; help must stay.
+        Binding("question_mark", "app.help", "Help"),
+        Binding("slash", "filter", "Filter"),
+        Binding("escape", "back", "Back", show=False),
+    ]
 
     def __init__(self) -> None:
         super().__init__()
         translate_bindings(self)  # the footer speaks the language chosen before this screen
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "filter":
+            return bool(self.query(FilterBar))
+        return True
+
+    def _list(self) -> LiveTable[object] | None:
+        return next(iter(self.query(LiveTable).results()), None)
+
+    def action_filter(self) -> None:
+        bar = next(iter(self.query(FilterBar).results()), None)
+        if bar is not None:
+            bar.open()
+
+    def action_back(self) -> None:
+        bar = next(iter(self.query(FilterBar).results()), None)
+        table = self._list()
+        if bar is not None and (bar.has_focus or bar.value):
+            bar.close()
+            if table is not None:
+                table.set_filter("")
+                table.focus()
+            return
+        self.app.post_message(GoBack())
+
+    @on(Input.Changed)
+    def _filter_changed(self, event: Input.Changed) -> None:
+        table = self._list()
+        if isinstance(event.input, FilterBar) and table is not None:
+            table.set_filter(event.value)
+
+    @on(Input.Submitted)
+    def _filter_done(self, event: Input.Submitted) -> None:
+        table = self._list()
+        if isinstance(event.input, FilterBar) and table is not None:
+            table.focus()
 
     def show_snapshot(self, snapshot: FeedSnapshot) -> None:
         """Render ``snapshot``. Called on the active screen and on a screen as it is shown."""

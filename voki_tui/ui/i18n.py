@@ -1,68 +1,45 @@
-"""Labels in English and Brazilian Portuguese.
+"""Labels in the session's language, from gettext catalogs.
 
-English text is the key. Each UI module registers its own Portuguese strings next to the code
-that uses them (``register("pt-BR", {...})`` at import), so a screen and its translations change
-together. ``tr`` falls back to the English text, so a missing translation is visible, not fatal.
+English is the message id. The catalogs are ``voki_tui/locale/<ll_CC>/LC_MESSAGES/
+voki_tui.po`` (the sources, kept in step with the code by ``python scripts/catalogs.py``, which
+extracts with Babel and compiles) and the compiled ``.mo`` beside each, shipped in the wheel and
+read with the standard library's ``gettext``. A missing translation shows the English, so a gap
+is visible, not fatal. Counts go through :func:`ntr` (``1 departamento``, ``2 departamentos``).
 """
 
 from __future__ import annotations
 
-import os
+import gettext
+from functools import cache
+from pathlib import Path
 
-SUPPORTED = ("en", "pt-BR")
+from voki_tui.language import DEFAULT, SUPPORTED, choose, normalise
 
-_catalogues: dict[str, dict[str, str]] = {"en": {}, "pt-BR": {}}
-_language = "en"
+__all__ = ["SUPPORTED", "choose", "language", "normalise", "ntr", "set_language", "tr"]
 
-
-_conflicts: list[tuple[str, str, str, str]] = []
-
-
-def register(language: str, strings: dict[str, str]) -> None:
-    """Add translations for ``language``; later registrations win for the same key.
-
-    The catalogue is one flat namespace, so two modules giving the same English text different
-    translations would silently change each other's labels: such clashes are recorded (see
-    :func:`conflicts`) so a test can refuse them.
-    """
-    catalogue = _catalogues.setdefault(language, {})
-    for key, value in strings.items():
-        known = catalogue.get(key)
-        if known is not None and known != value:
-            _conflicts.append((language, key, known, value))
-        catalogue[key] = value
+DOMAIN = "voki_tui"
+LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
+CATALOG_NAMES = {"pt-BR": "pt_BR", "es": "es", "fr": "fr"}
+"""The catalog directory of each language but English (the message ids)."""
 
 
-def conflicts() -> tuple[tuple[str, str, str, str], ...]:
-    """(language, English, first translation, later translation) of every clash so far."""
-    return tuple(_conflicts)
+@cache
+def catalog(language: str) -> gettext.NullTranslations:
+    """The translations of ``language``; English (or a missing catalog) translates nothing."""
+    name = CATALOG_NAMES.get(language)
+    if name is None:
+        return gettext.NullTranslations()
+    return gettext.translation(DOMAIN, LOCALE_DIR, [name], fallback=True)
 
 
-def normalise(tag: str | None) -> str | None:
-    """Map a locale such as ``pt_BR.UTF-8``, ``pt-br`` or ``pt`` to a supported language."""
-    if not tag:
-        return None
-    base = tag.split(".")[0].split("@")[0].replace("_", "-").lower()
-    if base.startswith("pt"):
-        return "pt-BR"
-    if base.startswith("en") or base in ("c", "posix"):
-        return "en"
-    return None
-
-
-def choose(cli: str | None, user_locale: str | None) -> str:
-    """``--lang``, else the user's locale from ``/users/me``, else ``LANG``, else English."""
-    env = os.environ.get("LC_ALL") or os.environ.get("LC_MESSAGES") or os.environ.get("LANG")
-    for candidate in (cli, user_locale, env):
-        language = normalise(candidate)
-        if language is not None:
-            return language
-    return "en"
+_language = DEFAULT
+_current = catalog(DEFAULT)
 
 
 def set_language(language: str) -> None:
-    global _language
-    _language = language if language in _catalogues else "en"
+    global _language, _current
+    _language = language if language in SUPPORTED else DEFAULT
+    _current = catalog(_language)
 
 
 def language() -> str:
@@ -70,7 +47,11 @@ def language() -> str:
 
 
 def tr(text: str) -> str:
-    """The current language's label for the English ``text``."""
-    if _language == "en":
-        return text
-    return _catalogues.get(_language, {}).get(text, text)
+    """The current language's label for the English ``text`` ("" stays "": gettext would
+    answer the catalog's header)."""
+    return _current.gettext(text) if text else text
+
+
+def ntr(singular: str, plural: str, count: int) -> str:
+    """The current language's label for ``count`` of something, with its plural rule."""
+    return _current.ngettext(singular, plural, count)

@@ -74,3 +74,7 @@ class LoggedIn(Message):
 
 class LoginWanted(Message):
     """A person wants the login form (from the connecting screen, or a session that ended)."""
+
+
+class GoBack(Message):
+    """``escape`` on a board with nothing to close: back to the department list."""

@@ -5,7 +5,9 @@ Names, reasons, notification bodies and server messages come from other people. 
 escape sequences, so a customer called ``[@click=app.quit]x`` or ``\\x1b]0;pwned\\x07`` could
 crash the app, add click targets or retitle the terminal. Everything from outside therefore goes
 through :func:`clean` (a safe ``str``), :func:`literal` (a ``rich.text.Text`` for table cells and
-labels) or :func:`content` (a Textual ``Content``). None of them ever parses markup.
+labels) or :func:`content` (a Textual ``Content``). None of them ever parses markup. The number
+and duration formats are the figure table's (``voki_tui.live.figures``), re-exported here for
+the widgets that show ages.
 
 Control characters are made visible (``␛``, ``␇``…) rather than silently dropped, so an operator
 can see that a name is odd; bidi overrides become ``�`` because they would reorder the text
@@ -20,6 +22,19 @@ from functools import lru_cache
 
 from rich.text import Text
 from textual.content import Content
+
+from voki_tui.live.figures import format_age, format_percent
+
+__all__ = [
+    "clean",
+    "content",
+    "format_age",
+    "format_percent",
+    "literal",
+    "local_time",
+    "mask_email",
+    "mask_phone",
+]
 
 DEFAULT_MAX_LEN = 120
 ELLIPSIS = "…"
@@ -81,28 +96,28 @@ def _as_str(value: object) -> str | None:
     return None if value is None else str(value)
 
 
-def format_age(seconds: float | None) -> str:
-    """A duration as ``m:ss`` under an hour and ``h:mm:ss`` from then on; ``—`` when unknown."""
-    if seconds is None:
-        return "—"
-    total = max(0, int(seconds))
-    hours, rest = divmod(total, 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours:
-        return f"{hours}:{minutes:02d}:{secs:02d}"
-    return f"{minutes}:{secs:02d}"
-
-
-def format_percent(ratio: float | None) -> str:
-    """A ratio in [0, 1] as a whole percentage; ``—`` when there is nothing to divide."""
-    if ratio is None:
-        return "—"
-    return f"{round(ratio * 100):d}%"
-
-
 def local_time(moment: datetime | None, *, seconds: bool = False) -> str:
     """``moment`` in the machine's local time zone as ``HH:MM`` (or ``HH:MM:SS``)."""
     if moment is None:
         return "—"
     local = moment.astimezone()
     return local.strftime("%H:%M:%S" if seconds else "%H:%M")
+
+
+MASK = "•"
+
+
+def mask_email(value: str | None) -> str:
+    """``ana.souza@example.com`` -> ``a•••@example.com``: who, not how to reach them."""
+    if not value:
+        return "—"
+    local, at, domain = clean(value, 120).partition("@")
+    return f"{local[:1]}{MASK * 3}{at}{domain}" if at else MASK * 3
+
+
+def mask_phone(value: str | None) -> str:
+    """``+55 11 99999-0000`` -> ``•••• 0000``: the last four digits only."""
+    if not value:
+        return "—"
+    digits = [c for c in clean(value, 60) if c.isdigit()]
+    return f"{MASK * 4} {''.join(digits[-4:])}" if len(digits) > 4 else MASK * 4

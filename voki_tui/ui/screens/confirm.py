@@ -13,16 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from voki_tui.ui.bindings import translate_bindings
-from voki_tui.ui.i18n import register, tr
-
-register(
-    "pt-BR",
-    {
-        "Yes": "Sim",
-        "No": "Não",
-        "y: yes · n or escape: no": "y: sim · n ou escape: não",
-    },
-)
+from voki_tui.ui.i18n import tr
 
 
 class ConfirmScreen(ModalScreen[bool]):

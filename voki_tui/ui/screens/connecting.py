@@ -18,24 +18,9 @@ from textual.widgets import Static
 from voki_tui.ports import Retrying
 from voki_tui.settings import mask_url
 from voki_tui.ui.contract import Clock, LiveScreen
-from voki_tui.ui.i18n import register, tr
+from voki_tui.ui.i18n import tr
 from voki_tui.ui.messages import LoginWanted
 from voki_tui.ui.text import clean
-
-register(
-    "pt-BR",
-    {
-        "Connecting to {server}": "Conectando a {server}",
-        "as {email} ({tenant})": "como {email} ({tenant})",
-        "Signing in…": "Entrando…",
-        "retrying in {n} s (attempt {k})": "nova tentativa em {n} s (tentativa {k})",
-        "retrying now (attempt {k})": "tentando de novo agora (tentativa {k})",
-        "It will go live by itself when the server answers.": (
-            "Vai entrar ao vivo sozinho quando o servidor responder."
-        ),
-        "Log in with another account": "Entrar com outra conta",
-    },
-)
 
 
 class ConnectingScreen(LiveScreen):

@@ -3,12 +3,15 @@
 A wallboard figure nobody can define is a figure nobody trusts. The definitions here follow
 ``voki-api.md`` section 6 and ``voki_tui.live.metrics``; the counters show what the feed has
 survived (malformed frames, unknown events, reconnects) so "it looks wrong" can be checked.
-All text is ours, so it is plain strings; nothing from the server appears here.
+The figure lines are the figure table's (``voki_tui.live.figures``), and each department's
+limits are listed with where they came from. Department names are the only text from the
+server here, shown through ``clean``; the page is a plain-text ``Static``, never markup.
 """
 
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Sequence
 from dataclasses import fields
 
 from textual import events
@@ -18,129 +21,65 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from voki_tui.live.state import Counters
+from voki_tui.language import N_
+from voki_tui.live import figures
+from voki_tui.live.rules import Origin
+from voki_tui.live.state import Counters, DepartmentView
 from voki_tui.resources import styles_dir
 from voki_tui.ui.bindings import translate_bindings
-from voki_tui.ui.i18n import register, tr
+from voki_tui.ui.i18n import tr
 from voki_tui.ui.text import clean
 
-register(
-    "pt-BR",
-    {
-        "Help": "Ajuda",
-        "Keys": "Teclas",
-        "quit": "sair",
-        "departments": "departamentos",
-        "wallboard": "painel de parede",
-        "presence (agents) of the current department": (
-            "presença (atendentes) do departamento atual"
-        ),
-        "queue of the current department": "fila do departamento atual",
-        "filter the list (departments screen); escape leaves the filter": (
-            "filtrar a lista (tela de departamentos); escape sai do filtro"
-        ),
-        "open the highlighted department; once a session has ended: log in": (
-            "abrir o departamento destacado; depois que a sessão terminou: entrar"
-        ),
-        "move in a table (also PgUp, PgDn, Home, End)": (
-            "mover-se numa tabela (também PgUp, PgDn, Home, End)"
-        ),
-        "log out, after a yes (refused on the wallboard and with --read-only)": (
-            "sair da conta, após confirmar (recusado no painel e com --read-only)"
-        ),
-        "this help (escape or ? closes it)": "esta ajuda (escape ou ? fecha)",
-        "command palette (open any department, switch theme)": (
-            "paleta de comandos (abrir qualquer departamento, trocar tema)"
-        ),
-        "mark a department (departments screen)": "marcar um departamento (tela de departamentos)",
-        "Figures": "Indicadores",
-        "Waiting: customers in the queue now.": "Aguardando: clientes na fila agora.",
-        "Longest wait: now minus the oldest queued_at; ▲ from half of max_wait_time, ‼ past it.": (
-            "Maior espera: agora menos o queued_at mais antigo; ▲ da metade de max_wait_time, "
-            "‼ acima dele."
-        ),
-        "ASA (average speed of answer): mean wait of the calls assigned in the window.": (
-            "TME (tempo médio de espera): espera média das chamadas atribuídas na janela."
-        ),
-        "Service level: answered within T ÷ (answered + abandoned after T), in the window.": (
-            "Nível de serviço: atendidas em até T ÷ (atendidas + abandonadas após T), na janela."
-        ),
-        "Abandonment: abandoned ÷ (assigned + abandoned), in the window.": (
-            "Abandono: abandonadas ÷ (atribuídas + abandonadas), na janela."
-        ),
-        "Window: the last 60 minutes, rolling. T: per department, 60 s by default.": (
-            "Janela: os últimos 60 minutos, móvel. T: por departamento, 60 s por padrão."
-        ),
-        "Agents: present = any device online; available, in call, away/paused; others verbatim.": (
-            "Atendentes: presentes = algum dispositivo online; livres, em chamada, "
-            "ausentes/pausa; outros como vieram."
-        ),
-        "Waiting vs max_queue_size: ▲ from half of it, ‼ when full.": (
-            "Aguardando vs max_queue_size: ▲ a partir da metade, ‼ com a fila cheia."
-        ),
-        "Last hour: the most waiting in each minute, drawn from 0 to max_queue_size.": (
-            "Última hora: o máximo aguardando em cada minuto, em escala de 0 a max_queue_size."
-        ),
-        "New (★): joined less than 30 s ago and seen live.": (
-            "Novo (★): entrou há menos de 30 s e foi visto ao vivo."
-        ),
-        "Freshness": "Atualidade",
-        "live: connected, joined and reconciled; figures are current.": (
-            "ao vivo: conectado, inscrito e reconciliado; os números são atuais."
-        ),
-        "Data age: time since the data was last known true (shown when not live).": (
-            "Idade dos dados: tempo desde a última vez que os dados eram sabidamente "
-            "verdadeiros (mostrada quando não está ao vivo)."
-        ),
-        "Stale: link down, or not live and older than {n} s: figures stay, dimmed.": (
-            "Desatualizado: conexão caída, ou não ao vivo e mais velho que {n} s: os números "
-            "ficam, esmaecidos."
-        ),
-        "Feed counters": "Contadores do feed",
-        "Notices": "Avisos",
-        "frames received": "quadros recebidos",
-        "malformed frames": "quadros malformados",
-        "unknown events": "eventos desconhecidos",
-        "invalid payloads": "conteúdos inválidos",
-        "reconnects": "reconexões",
-        "snapshot failures": "falhas de snapshot",
-        "frames for topics not joined": "quadros de tópicos não assinados",
-        "drift repaired while live": "divergências corrigidas ao vivo",
-        "channels joined again": "canais reassinados",
-        "internal errors survived": "erros internos superados",
-        "implausible server times ignored": "horários implausíveis do servidor ignorados",
-        "toasts dropped (rate limit)": "avisos descartados (limite)",
-        "escape or ? closes": "escape ou ? fecha",
-    },
-)
-
 KEYS = (
-    ("q", "quit"),
-    ("d", "departments"),
-    ("u", "queue of the current department"),
-    ("p", "presence (agents) of the current department"),
-    ("w", "wallboard"),
-    ("/", "filter the list (departments screen); escape leaves the filter"),
-    ("space", "mark a department (departments screen)"),
-    ("enter", "open the highlighted department; once a session has ended: log in"),
-    ("↑ ↓", "move in a table (also PgUp, PgDn, Home, End)"),
-    ("l", "log out, after a yes (refused on the wallboard and with --read-only)"),
-    ("?", "this help (escape or ? closes it)"),
-    ("ctrl+p", "command palette (open any department, switch theme)"),
+    ("q", N_("quit")),
+    ("d", N_("departments")),
+    ("u", N_("queue of the highlighted (or current) department")),
+    ("p", N_("presence (agents) of the highlighted (or current) department")),
+    ("w", N_("wallboard of the marked (or all) departments; again to leave it")),
+    ("/", N_("filter the list (every list); escape clears the filter")),
+    ("s", N_("sort the list by the next column (the header marks it)")),
+    ("space", N_("mark a department for the wallboard (departments screen)")),
+    ("enter", N_("open: a department's queue, a customer's or an agent's details")),
+    ("enter", N_("after a session ended: the login form")),
+    ("escape", N_("back to the departments; closes a filter, a panel or help")),
+    ("↑ ↓ j k", N_("move in a list")),
+    ("g G", N_("first, last row (also Home, End)")),
+    ("PgUp/Dn", N_("a page up or down")),
+    ("l", N_("log out, after a yes (refused on the wallboard and with --read-only)")),
+    ("?", N_("this help (escape or ? closes it)")),
+    ("ctrl+p", N_("command palette (open any department, switch theme)")),
 )
 
 FIGURES = (
-    "Waiting: customers in the queue now.",
-    "Longest wait: now minus the oldest queued_at; ▲ from half of max_wait_time, ‼ past it.",
-    "Waiting vs max_queue_size: ▲ from half of it, ‼ when full.",
-    "Last hour: the most waiting in each minute, drawn from 0 to max_queue_size.",
-    "New (★): joined less than 30 s ago and seen live.",
-    "ASA (average speed of answer): mean wait of the calls assigned in the window.",
-    "Service level: answered within T ÷ (answered + abandoned after T), in the window.",
-    "Abandonment: abandoned ÷ (assigned + abandoned), in the window.",
-    "Window: the last 60 minutes, rolling. T: per department, 60 s by default.",
-    "Agents: present = any device online; available, in call, away/paused; others verbatim.",
+    *(figure.help for figure in figures.FIGURES),
+    N_("Window: the last 60 minutes, rolling. T: the SL threshold of each department (below)."),
+    N_(
+        "Last hour: the most waiting in each minute (from the server's history, then live), "
+        "drawn from 0 to the queue limit, or to the peak when it has none or went over it."
+    ),
+    N_("New (★): joined less than 30 s ago and seen live."),
+    N_(
+        "The wallboard keeps a level 5 s after it got better, so a queue at its limit does "
+        "not flash."
+    ),
 )
+"""Help's definition lines: the figure table's own, then what is not a figure."""
+
+
+ORIGINS = {Origin.CONFIG: N_("config"), Origin.SERVER: N_("server"), Origin.DEFAULT: N_("default")}
+NONE = N_("none")
+
+
+def limit_lines(views: Sequence[DepartmentView]) -> list[str]:
+    """``Vendas: wait limit 2:00 (server) · queue limit 10 (server) · …`` per department."""
+    lines = []
+    for view in views:
+        parts = [
+            f"{tr(label)} {tr(value) if value == NONE else value} ({tr(ORIGINS[origin])})"
+            for _key, label, value, origin in figures.limits_of(view)
+        ]
+        lines.append(f"  • {clean(view.department.name, 40)}: " + " · ".join(parts))
+    return lines
 
 
 def help_text(
@@ -148,6 +87,7 @@ def help_text(
     stale_after_s: float,
     toasts_dropped: int = 0,
     notices: tuple[str, ...] = (),
+    views: Sequence[DepartmentView] = (),
 ) -> str:
     """The whole help page as plain text (also what the tests check against)."""
     lines = []
@@ -157,11 +97,21 @@ def help_text(
     lines += [f"  {key:<8} {tr(what)}" for key, what in KEYS]
     lines += ["", tr("Figures")]
     lines += [f"  • {tr(line)}" for line in FIGURES]
+    if views:
+        lines += ["", tr("Limits")]
+        lines.append(
+            "  "
+            + tr(
+                "Where each limit comes from: the config file's table for the department, the "
+                "server, the config file's defaults, the built-in default."
+            )
+        )
+        lines += limit_lines(views)
     lines += [
         "",
         tr("Freshness"),
-        f"  • {tr('live: connected, joined and reconciled; figures are current.')}",
-        f"  • {tr('Data age: time since the data was last known true (shown when not live).')}",
+        "  • " + tr("live: connected, joined and reconciled; figures are current."),
+        "  • " + tr("Data age: time since the data was last known true (shown when not live)."),
         "  • "
         + tr("Stale: link down, or not live and older than {n} s: figures stay, dimmed.").format(
             n=int(stale_after_s)
@@ -170,7 +120,7 @@ def help_text(
         tr("Feed counters"),
     ]
     rows = [(f.metadata["label"], getattr(counters, f.name)) for f in fields(counters)]
-    rows.append(("toasts dropped (rate limit)", toasts_dropped))
+    rows.append((N_("toasts dropped (rate limit)"), toasts_dropped))
     lines += [f"  {tr(name):<32} {value:>8}" for name, value in rows]
     return "\n".join(lines)
 
@@ -227,10 +177,11 @@ class HelpScreen(ModalScreen[None]):
         stale_after_s: float,
         toasts_dropped: int,
         notices: tuple[str, ...] = (),
+        views: Sequence[DepartmentView] = (),
     ) -> None:
         super().__init__()
         translate_bindings(self)
-        self.body = help_text(counters, stale_after_s, toasts_dropped, notices)
+        self.body = help_text(counters, stale_after_s, toasts_dropped, notices, views)
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-box") as box:

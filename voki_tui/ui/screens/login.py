@@ -30,39 +30,9 @@ from voki_tui.ports import Authenticator
 from voki_tui.resources import styles_dir
 from voki_tui.settings import without_credentials
 from voki_tui.ui.contract import Clock, LiveScreen
-from voki_tui.ui.i18n import register, tr
+from voki_tui.ui.i18n import tr
 from voki_tui.ui.messages import LoggedIn
 from voki_tui.ui.text import content
-
-register(
-    "pt-BR",
-    {
-        "Log in to Voki": "Entrar no Voki",
-        "Server URL": "URL do servidor",
-        "Tenant": "Empresa (tenant)",
-        "Email": "E-mail",
-        "Password": "Senha",
-        "Log in": "Entrar",
-        "Verification code": "Código de verificação",
-        "Verify": "Verificar",
-        "Enter the 6-digit code from your authenticator app.": (
-            "Digite o código de 6 dígitos do seu aplicativo autenticador."
-        ),
-        "Required.": "Obrigatório.",
-        "Must start with https:// or http://": "Deve começar com https:// ou http://",
-        "Wrong email, password or tenant.": "E-mail, senha ou empresa incorretos.",
-        "Wrong or expired code.": "Código incorreto ou expirado.",
-        "Too many attempts. Try again in {n} s.": "Tentativas demais. Tente de novo em {n} s.",
-        "You can try again now.": "Você já pode tentar de novo.",
-        "Cannot reach the server: {detail}": "Não foi possível contatar o servidor: {detail}",
-        "TLS error: {detail}. Check the server's certificate.": (
-            "Erro de TLS: {detail}. Verifique o certificado do servidor."
-        ),
-        "Please correct the marked fields.": "Corrija os campos indicados.",
-        "Server error: {detail}": "Erro no servidor: {detail}",
-        "Logging in…": "Entrando…",
-    },
-)
 
 FIELDS = ("server", "tenant", "email", "password")
 

@@ -10,28 +10,38 @@ from collections import Counter
 from datetime import datetime
 
 from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
 from textual.widgets import Footer, Static
 
+from voki_tui.language import N_
 from voki_tui.live.state import Agent, DepartmentView, FeedSnapshot
+from voki_tui.live.timeline import StatusLog
+from voki_tui.ports import Member
 from voki_tui.resources import styles_dir
 from voki_tui.ui.contract import LiveScreen
-from voki_tui.ui.i18n import register, tr
+from voki_tui.ui.i18n import ntr, tr
+from voki_tui.ui.screens.detail import agent_panel
 from voki_tui.ui.screens.queue import heading, view_of
 from voki_tui.ui.text import clean
-from voki_tui.ui.widgets.agent_table import STATUS_WORDS, AgentTable, status_label
+from voki_tui.ui.widgets.agent_table import OFFLINE, STATUS_WORDS, AgentTable, status_label
+from voki_tui.ui.widgets.filter_bar import FilterBar
+from voki_tui.ui.widgets.live_table import LiveTable
 from voki_tui.ui.widgets.source_notice import failure_text
 from voki_tui.ui.widgets.status_bar import StatusBar
 from voki_tui.ui.widgets.title_line import TitleLine
 
-register(
-    "pt-BR",
-    {
-        "Agents": "Atendentes",
-        "present": "presentes",
-        "No agents present": "Nenhum atendente presente",
-    },
-)
+
+def with_offline(agents: tuple[Agent, ...], members: tuple[Member, ...]) -> tuple[Agent, ...]:
+    """The present agents, then the department's members who are not present, as offline."""
+    present = {agent.user_id for agent in agents}
+    offline = tuple(
+        Agent(user_id=ident, name=name, status=OFFLINE, since=None, devices=0)
+        for ident, name in sorted(members, key=lambda member: (member[1], member[0]))
+        if ident not in present
+    )
+    return agents + offline
+
 
 ORDER = tuple(STATUS_WORDS)
 
@@ -41,7 +51,8 @@ def status_counts(agents: tuple[Agent, ...]) -> str:
     counts = Counter(agent.status for agent in agents)
     known = [status for status in ORDER if counts[status]]
     unknown = sorted(status for status in counts if status not in STATUS_WORDS)
-    parts = [f"{len(agents)} {tr('present')}"]
+    present = len(agents) - counts[OFFLINE]
+    parts = [ntr("{n} present", "{n} present", present).format(n=present)]
     parts += [f"{status_label(status)} {counts[status]}" for status in known + unknown]
     return " · ".join(parts)
 
@@ -51,9 +62,11 @@ class PresenceScreen(LiveScreen):
 
     CSS_PATH = str(styles_dir() / "presence.tcss")
 
-    def __init__(self, department_id: str) -> None:
+    def __init__(self, department_id: str, statuses: StatusLog | None = None) -> None:
         super().__init__()
         self.department_id = department_id
+        self.statuses = statuses if statuses is not None else StatusLog()
+        self.members: tuple[Member, ...] = ()
         self._view: DepartmentView | None = None
         self._now: datetime | None = None
         self._counts = ""
@@ -64,6 +77,7 @@ class PresenceScreen(LiveScreen):
         yield TitleLine(id="presence-title")
         yield Static("", id="presence-counts", markup=False)
         yield Static("", id="presence-notice", markup=False)
+        yield FilterBar(id="presence-filter")
         yield self._table
         yield Footer()
         yield StatusBar()
@@ -85,17 +99,49 @@ class PresenceScreen(LiveScreen):
         if self.is_mounted and self._view is not None:
             self.query_one(AgentTable).tick(now)
 
+    def show_members(self, members: tuple[Member, ...]) -> None:
+        """The department's members (supervisors): those not present show as offline."""
+        if members != self.members:
+            self.members = members
+            if self.is_mounted:
+                self._redraw()
+
+    def learn_call(self, call_id: str, name: str) -> None:
+        """A customer's name looked up over REST for a call id."""
+        self._table.learn_name(call_id, name)
+        if self.is_mounted:
+            self._redraw()
+
+    def unknown_calls(self) -> list[str]:
+        """Call ids of current calls whose customer this screen cannot name yet."""
+        view = self._view
+        if view is None:
+            return []
+        return [a.call_id for a in view.agents if a.call_id and not self._table.known(a.call_id)]
+
+    @on(LiveTable.RowSelected)
+    def _open_agent(self, event: LiveTable.RowSelected) -> None:
+        """``enter`` on an agent: their status now and since the app started."""
+        event.stop()
+        table = self.query_one(AgentTable)
+        agent = next((a for a in table.given if a.user_id == event.key), None)
+        if agent is None or self._now is None:
+            return
+        call = table.call_label(agent.call_id) if agent.call_id else "—"
+        history = self.statuses.of(self.department_id, agent.user_id)
+        self.app.push_screen(agent_panel(agent, status_label, call, history, self._now))
+
     def _redraw(self) -> None:
         view, now = self._view, self._now
-        self.query_one(TitleLine).show(heading("Agents", view, self.department_id))
-        failure = failure_text(view.presence, "presence") if view is not None else None
+        self.query_one(TitleLine).show(heading(N_("Agents"), view, self.department_id))
+        failure = failure_text(view.presence, N_("presence")) if view is not None else None
         self.set_class(failure is not None, "-failed")
         self.set_class(view is not None and view.presence.state == "stale", "-source-stale")
         if failure is not None:
             self.query_one("#presence-notice", Static).update(Text(failure))
         if view is None or now is None:
             return
-        agents = () if failure is not None else view.agents
+        agents = () if failure is not None else with_offline(view.agents, self.members)
         counts = " " + clean(status_counts(agents), 400)
         if counts != self._counts:
             self._counts = counts

@@ -11,36 +11,37 @@ from __future__ import annotations
 from datetime import datetime
 
 from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Footer, Static
 
+from voki_tui.language import N_
+from voki_tui.live import figures
 from voki_tui.live.state import DepartmentView, FeedSnapshot
 from voki_tui.resources import styles_dir
 from voki_tui.ui.contract import LiveScreen
-from voki_tui.ui.i18n import register, tr
-from voki_tui.ui.text import clean, format_age, format_percent
+from voki_tui.ui.i18n import tr
+from voki_tui.ui.screens.detail import customer_panel
+from voki_tui.ui.text import clean
 from voki_tui.ui.widgets.figure import Figure
-from voki_tui.ui.widgets.levels import Level, longest_wait_s, size_level, wait_level
+from voki_tui.ui.widgets.filter_bar import FilterBar
+from voki_tui.ui.widgets.live_table import LiveTable
 from voki_tui.ui.widgets.queue_table import QueueTable
 from voki_tui.ui.widgets.source_notice import failure_text, stale_marker
 from voki_tui.ui.widgets.status_bar import StatusBar
 from voki_tui.ui.widgets.title_line import TitleLine
 from voki_tui.ui.widgets.trend import WaitingTrend
 
-register(
-    "pt-BR",
-    {
-        "Queue": "Fila",
-        "Waiting": "Aguardando",
-        "Longest wait": "Maior espera",
-        "ASA": "TME",
-        "Service lvl": "Nív. serviço",
-        "Abandoned": "Abandono",
-        "Agents free": "Livres",
-        "No one waiting": "Ninguém aguardando",
-    },
+HEADER = (
+    "waiting",
+    "longest_wait_s",
+    "asa_s",
+    "service_level",
+    "abandonment_rate",
+    "agents_available",
 )
+"""The figures of the queue's header, as keys of the figure table."""
 
 
 def view_of(snapshot: FeedSnapshot | None, department_id: str) -> DepartmentView | None:
@@ -64,9 +65,10 @@ class QueueScreen(LiveScreen):
 
     CSS_PATH = str(styles_dir() / "queue.tcss")
 
-    def __init__(self, department_id: str) -> None:
+    def __init__(self, department_id: str, *, show_contact: bool = False) -> None:
         super().__init__()
         self.department_id = department_id
+        self.show_contact = show_contact
         self._snapshot: FeedSnapshot | None = None
         self._view: DepartmentView | None = None
         self._now: datetime | None = None
@@ -74,14 +76,11 @@ class QueueScreen(LiveScreen):
     def compose(self) -> ComposeResult:
         yield TitleLine(id="queue-title")
         with Horizontal(id="queue-figures"):
-            yield Figure("Waiting", id="fig-waiting")
-            yield Figure("Longest wait", id="fig-longest")
-            yield Figure("ASA", id="fig-asa")
-            yield Figure("Service lvl", id="fig-sl")
-            yield Figure("Abandoned", id="fig-abandoned")
-            yield Figure("Agents free", id="fig-available")
+            for key in HEADER:
+                yield Figure(figures.BY_KEY[key].label, id=f"fig-{key}")
         yield WaitingTrend(id="queue-trend")
         yield Static("", id="queue-notice", markup=False)
+        yield FilterBar(id="queue-filter")
         yield QueueTable(id="queue-table")
         yield Footer()
         yield StatusBar()
@@ -107,12 +106,22 @@ class QueueScreen(LiveScreen):
         self.query_one(QueueTable).tick(now)
         self._show_longest(self._view, now)
 
+    @on(LiveTable.RowSelected)
+    def _open_customer(self, event: LiveTable.RowSelected) -> None:
+        """``enter`` on a customer: the detail panel."""
+        event.stop()
+        found = self.query_one(QueueTable).customer(event.key)
+        if found is not None and self._now is not None:
+            customer, position = found
+            panel = customer_panel(customer, position, self._now, show_contact=self.show_contact)
+            self.app.push_screen(panel)
+
     # -- rendering ---------------------------------------------------------------------------
 
     def _redraw(self) -> None:
         view, now = self._view, self._now
-        self.query_one(TitleLine).show(heading("Queue", view, self.department_id))
-        failure = failure_text(view.queue, "queue") if view is not None else None
+        self.query_one(TitleLine).show(heading(N_("Queue"), view, self.department_id))
+        failure = failure_text(view.queue, N_("queue")) if view is not None else None
         self.set_class(failure is not None, "-failed")
         self.set_class(view is not None and view.queue.state == "stale", "-source-stale")
         notice = self.query_one("#queue-notice", Static)
@@ -124,44 +133,19 @@ class QueueScreen(LiveScreen):
         # A queue not read yet is not an empty one.
         table.set_placeholder(tr("No one waiting") if view.queue.as_of else tr("Loading…"))
         customers = () if failure is not None else view.waiting
-        table.show_customers(customers, view.department.max_wait_time, now)
+        table.show_customers(customers, figures.rules_of(view).max_wait_s.value, now)
         self._show_figures(view, now)
-        self.query_one(WaitingTrend).show(view.waiting_history, view.department.max_queue_size)
+        self.query_one(WaitingTrend).show(
+            view.waiting_history, figures.rules_of(view).max_queue.value
+        )
 
     def _show_figures(self, view: DepartmentView, now: datetime) -> None:
-        metrics = view.metrics
-        dep = view.department
-        waiting = len(view.waiting)
-        limit = f"/{dep.max_queue_size}" if dep.max_queue_size else ""
-        self._show_longest(view, now)
-        if metrics is None:  # not read yet, or refused: no figure, not a zero
-            for fig in ("fig-waiting", "fig-asa", "fig-sl", "fig-abandoned", "fig-available"):
-                self._figure(fig, "—")
-            return
-        self._figure("fig-waiting", f"{waiting}{limit}", size_level(waiting, dep.max_queue_size))
-        self._figure("fig-asa", format_age(metrics.asa_s))
-        sl_total = metrics.answered + metrics.abandoned_after_threshold
-        self._figure(
-            "fig-sl",
-            f"{format_percent(metrics.service_level)} {metrics.answered_within}/{sl_total}",
-        )
-        ab_total = metrics.answered + metrics.abandoned
-        self._figure(
-            "fig-abandoned",
-            f"{format_percent(metrics.abandonment_rate)} {metrics.abandoned}/{ab_total}",
-        )
-        available = metrics.agents_available
-        self._figure(
-            "fig-available",
-            f"{available}/{metrics.agents_present}",
-            Level.ALERT if waiting and not available else Level.OK,
-        )
+        """The header, straight from the figure table (the same text and glyph everywhere)."""
+        for key in HEADER:
+            self._figure(figures.read(key, view, now))
 
     def _show_longest(self, view: DepartmentView, now: datetime) -> None:
-        longest = longest_wait_s(view, now)
-        self._figure(
-            "fig-longest", format_age(longest), wait_level(longest, view.department.max_wait_time)
-        )
+        self._figure(figures.read("longest_wait_s", view, now))
 
-    def _figure(self, fig_id: str, value: str, level: Level = Level.OK) -> None:
-        self.query_one(f"#{fig_id}", Figure).show(value, level)
+    def _figure(self, reading: figures.Reading) -> None:
+        self.query_one(f"#fig-{reading.key}", Figure).show(reading.display, reading.level)

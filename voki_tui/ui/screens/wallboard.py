@@ -23,29 +23,20 @@ from textual import events
 from textual.app import ComposeResult
 from textual.containers import Grid
 
-from voki_tui.live.state import DepartmentView, FeedSnapshot
+from voki_tui.live.figures import worst_first_key
+from voki_tui.live.state import Connection, DepartmentView, FeedSnapshot, LinkState
 from voki_tui.resources import styles_dir
 from voki_tui.ui.contract import LiveScreen
-from voki_tui.ui.i18n import register, tr
-from voki_tui.ui.widgets.levels import worst_first_key
-from voki_tui.ui.widgets.status_bar import StatusBar
+from voki_tui.ui.i18n import ntr, tr
+from voki_tui.ui.text import local_time
+from voki_tui.ui.widgets.status_bar import StatusBar, describe_age, describe_link
 from voki_tui.ui.widgets.tile import DepartmentTile
 from voki_tui.ui.widgets.title_line import TitleLine
-
-register(
-    "pt-BR",
-    {
-        "Wallboard": "Painel",
-        "page {n}/{total}": "página {n}/{total}",
-        "{n} departments": "{n} departamentos",
-        "No departments": "Nenhum departamento",
-    },
-)
 
 ROTATE_EVERY = timedelta(seconds=10)
 BIG_MIN_SIZE = (100, 30)
 """Terminal width and height from which tiles use big digits (when ``compact`` is None)."""
-TILE_SIZE = {True: (34, 9), False: (26, 7)}
+TILE_SIZE = {True: (34, 10), False: (26, 7)}
 """Minimum (width, height) of a tile, big and compact."""
 CHROME_LINES = 2  # the heading line and the status bar
 TILE_ASPECT = 3.2
@@ -85,6 +76,17 @@ def grid_shape(
     return best[1], best[2]
 
 
+def totals(views: Sequence[DepartmentView]) -> list[str]:
+    """``waiting 12 · free 5 · in call 7`` across ``views``: counts that change with events,
+    never with the clock (a ticking total would repaint the heading every second)."""
+    metrics = [view.metrics for view in views if view.metrics is not None]
+    return [
+        tr("waiting {n}").format(n=sum(len(view.waiting) for view in views)),
+        tr("free {n}").format(n=sum(m.agents_available for m in metrics)),
+        tr("in call {n}").format(n=sum(m.agents_in_call for m in metrics)),
+    ]
+
+
 def page_count(departments: int, per_page: int) -> int:
     return max(1, -(-departments // max(1, per_page)))
 
@@ -94,9 +96,12 @@ class WallboardScreen(LiveScreen):
 
     CSS_PATH = str(styles_dir() / "wallboard.tcss")
 
-    def __init__(self, compact: bool | None = None) -> None:
+    def __init__(self, compact: bool | None = None, *, show_inactive: bool = False) -> None:
         super().__init__()
         self.compact = compact
+        self.show_inactive = show_inactive
+        self._hidden = 0  # inactive departments left out
+        self._connection: Connection | None = None
         self.page = 0
         self.shape = (0, 0)
         self.big = False
@@ -116,12 +121,31 @@ class WallboardScreen(LiveScreen):
         return page_count(len(self._views), self.per_page)
 
     def compose(self) -> ComposeResult:
+        """The tile slots are made here, for the app's size, and handed their departments
+        before the first paint (the app shows a snapshot to a screen before it is shown)."""
         yield TitleLine(id="wallboard-title")
-        yield Grid(id="wallboard-grid")
+        width, height = self.app.size
+        self.big, self.shape = self._geometry(width, height)
+        self.set_class(self.big, "-big")
+        grid = Grid(id="wallboard-grid")
+        grid.styles.grid_size_columns, grid.styles.grid_size_rows = self.shape
+        self._tiles = [DepartmentTile(big=self.big) for _ in range(self.per_page)]
+        self._fill()
+        with grid:
+            yield from self._tiles
         yield StatusBar(compact=True)
 
-    async def on_mount(self) -> None:
-        await self._reshape(self.app.size.width, self.app.size.height)
+    def on_mount(self) -> None:
+        self._heading()
+
+    def _geometry(self, width: int, height: int) -> tuple[bool, tuple[int, int]]:
+        """(big, grid shape) for a terminal of ``width`` x ``height``."""
+        big = (
+            width >= BIG_MIN_SIZE[0] and height >= BIG_MIN_SIZE[1]
+            if self.compact is None
+            else not self.compact
+        )
+        return big, grid_shape(width, height, big, len(self._views))
 
     async def on_resize(self, event: events.Resize) -> None:
         await self._reshape(event.size.width, event.size.height)
@@ -133,7 +157,10 @@ class WallboardScreen(LiveScreen):
             self._now = snapshot.taken_at
         now = self._now
         count = len(self._views)
-        self._views = self._ordered(snapshot.departments, now)
+        self._connection = snapshot.connection
+        shown = [v for v in snapshot.departments if self.show_inactive or v.department.active]
+        self._hidden = len(snapshot.departments) - len(shown)
+        self._views = self._ordered(shown, now)
         if count != len(self._views) and self.is_mounted:
             # the grid follows the number of departments; re-made after this frame
             self.call_later(self._reshape, self.app.size.width, self.app.size.height)
@@ -154,6 +181,7 @@ class WallboardScreen(LiveScreen):
             return
         for tile in self._tiles:
             tile.tick(now)
+        self._heading()
 
     def _ordered(
         self, views: Sequence[DepartmentView], now: datetime, *, resort: bool = False
@@ -184,12 +212,7 @@ class WallboardScreen(LiveScreen):
         and while the old slots are going and the new ones mounting, ``_fill`` has no tiles.
         """
         async with self._reshaping:
-            big = (
-                width >= BIG_MIN_SIZE[0] and height >= BIG_MIN_SIZE[1]
-                if self.compact is None
-                else not self.compact
-            )
-            shape = grid_shape(width, height, big, len(self._views))
+            big, shape = self._geometry(width, height)
             if shape == self.shape and big == self.big and self._tiles:
                 return
             self.shape, self.big = shape, big
@@ -216,11 +239,37 @@ class WallboardScreen(LiveScreen):
         if now is not None:
             for index, tile in enumerate(self._tiles):
                 tile.show(shown[index] if index < len(shown) else None, now)
-        heading = f" {tr('Wallboard')} · " + (
-            tr("{n} departments").format(n=len(self._views))
-            if self._views
-            else tr("No departments")
-        )
+        self._heading()
+
+    def _heading(self) -> None:
+        """The wall clock, the totals of the shown departments, the page; and, when the data
+        is not live, the link state in the heading itself (reversed by the stylesheet), so a
+        stale or ended session reads from across the room, not only in the status line."""
+        title = next(iter(self.query("#wallboard-title").results(TitleLine)), None)
+        if title is None:  # not composed yet
+            return
+        now = self._now
+        parts = [tr("Wallboard")]
+        if now is not None:
+            parts.append(local_time(now))
+        if self._views and now is not None:
+            count = len(self._views)
+            parts.append(ntr("{n} department", "{n} departments", count).format(n=count))
+            parts += totals(self._views)
+        elif not self._views:
+            parts.append(tr("No departments"))
+        if self._hidden:
+            parts.append(
+                ntr("{n} inactive hidden", "{n} inactive hidden", self._hidden).format(
+                    n=self._hidden
+                )
+            )
         if self.pages > 1:
-            heading += " · " + tr("page {n}/{total}").format(n=self.page + 1, total=self.pages)
-        self.query_one(TitleLine).show(Text(heading))
+            parts.append(tr("page {n}/{total}").format(n=self.page + 1, total=self.pages))
+        heading = " " + " · ".join(parts)
+        connection = self._connection
+        if connection is not None and now is not None and connection.state is not LinkState.LIVE:
+            link = describe_link(connection, now)
+            age = describe_age(connection, now)
+            heading = f" {link}" + (f" · {age}" if age else "") + " ·" + heading
+        title.show(Text(heading))

@@ -16,8 +16,9 @@ from textual.app import RenderResult
 from textual.geometry import Region
 from textual.widget import Widget
 
+from voki_tui.live.figures import Level
 from voki_tui.ui.i18n import tr
-from voki_tui.ui.widgets.levels import Level, level_classes
+from voki_tui.ui.widgets.levels import level_classes
 from voki_tui.ui.widgets.spans import changed_span
 
 

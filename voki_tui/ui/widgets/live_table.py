@@ -13,10 +13,10 @@ markup (rendered as ``rich.text.Text``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import ClassVar, Generic, Literal, NamedTuple, TypeVar
+from typing import Any, ClassVar, Generic, Literal, NamedTuple, TypeVar
 
 from rich.segment import Segment
 from rich.style import Style
@@ -28,6 +28,7 @@ from textual.message import Message
 from textual.strip import Strip
 from textual.widget import Widget
 
+from voki_tui.ui.bindings import translate_bindings
 from voki_tui.ui.i18n import tr
 
 RowT = TypeVar("RowT")
@@ -44,6 +45,15 @@ class Cell(NamedTuple):
 
 ScreenLine = tuple[tuple[Cell, ...], bool]
 """One drawn line: its cells and whether it is drawn as the cursor row."""
+
+
+@dataclass(frozen=True, slots=True)
+class Sort:
+    """One order of a table's rows: the column it sorts and the row key to sort by."""
+
+    column: int
+    key: Callable[[Any, datetime], Any]
+    reverse: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,12 +81,14 @@ class LiveTable(Widget, Generic[RowT], can_focus=True):
         "live-table--placeholder",
     }
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("up", "cursor(-1)", "Up", show=False),
-        Binding("down", "cursor(1)", "Down", show=False),
+        Binding("up,k", "cursor(-1)", "Up", show=False),
+        Binding("down,j", "cursor(1)", "Down", show=False),
         Binding("pageup", "page(-1)", "Page up", show=False),
         Binding("pagedown", "page(1)", "Page down", show=False),
-        Binding("home", "edge(0)", "First", show=False),
-        Binding("end", "edge(1)", "Last", show=False),
+        Binding("home,g", "edge(0)", "First", show=False),
+        Binding("end,G", "edge(1)", "Last", show=False),
+        Binding("s", "sort", "Sort"),
+        Binding("enter", "select", "Open", show=False),
     ]
     DEFAULT_CSS = """
     LiveTable { height: 1fr; }
@@ -99,20 +111,32 @@ class LiveTable(Widget, Generic[RowT], can_focus=True):
     """
 
     columns: ClassVar[tuple[Column, ...]] = ()
+    sorts: ClassVar[tuple[Sort, ...]] = ()
+    """The orders ``s`` cycles through after the table's own (the order rows are given in)."""
 
-    class CursorMoved(Message):
-        """The cursor now rests on ``key`` (None when the table is empty)."""
+    class RowSelected(Message):
+        """``enter`` on the row ``key``."""
 
-        def __init__(self, key: str | None) -> None:
+        def __init__(self, table: LiveTable[Any], key: str) -> None:
             super().__init__()
+            self.table = table
             self.key = key
+
+        @property
+        def control(self) -> LiveTable[Any]:
+            return self.table
 
     def __init__(
         self, *, name: str | None = None, id: str | None = None, classes: str | None = None
     ) -> None:
         super().__init__(name=name, id=id, classes=classes)
+        translate_bindings(self)
         self._keys: list[str] = []
         self._rows: dict[str, RowT] = {}
+        self._given: list[RowT] = []  # every row as last given, before filter and sort
+        self._positions: dict[str, int] = {}  # each key's place in the given order
+        self._filter = ""
+        self.sort_index = 0  # 0: as given; n: ``sorts[n - 1]``
         self._cells: dict[str, tuple[Cell, ...]] = {}
         self._cursor_key: str | None = None
         self._top = 0
@@ -129,8 +153,13 @@ class LiveTable(Widget, Generic[RowT], can_focus=True):
         raise NotImplementedError
 
     def row_cells(self, row: RowT, index: int, now: datetime) -> tuple[Cell, ...]:
-        """The cells of ``row`` shown at position ``index`` (0-based) at ``now``."""
+        """The cells of ``row`` at ``now``; ``index`` is its 0-based place in the order the
+        rows were given (a queue position stays one under a filter or another sort)."""
         raise NotImplementedError
+
+    def row_text(self, row: RowT) -> str:
+        """What ``/`` searches in a row (case-insensitive); the row key by default."""
+        return self.row_key(row)
 
     # -- public API --------------------------------------------------------------------------
 
@@ -152,14 +181,55 @@ class LiveTable(Widget, Generic[RowT], can_focus=True):
             if not self._keys:
                 self._repaint(Region(0, 1, self.size.width, 1))
 
+    @property
+    def given(self) -> tuple[RowT, ...]:
+        """Every row as last given (before the filter and the sort)."""
+        return tuple(self._given)
+
+    @property
+    def filter_text(self) -> str:
+        return self._filter
+
+    def set_filter(self, text: str) -> None:
+        """Show only rows whose :meth:`row_text` contains ``text`` (any case); "" shows all."""
+        needle = text.strip().casefold()
+        if needle != self._filter:
+            self._filter = needle
+            if self._now is not None:
+                self.update_rows(self._given, self._now)
+
+    def action_sort(self) -> None:
+        """The next order: as given, then each of ``sorts``; the header marks the column."""
+        if not self.sorts:
+            return
+        self.sort_index = (self.sort_index + 1) % (len(self.sorts) + 1)
+        if self._now is not None:
+            self.update_rows(self._given, self._now)
+        self._repaint(Region(0, 0, self.size.width, 1))
+
+    def action_select(self) -> None:
+        if self._cursor_key is not None:
+            self.post_message(self.RowSelected(self, self._cursor_key))
+
+    def _shown_rows(self, rows: Sequence[RowT], now: datetime) -> list[RowT]:
+        shown = [row for row in rows if self._filter in self.row_text(row).casefold()]
+        if self.sort_index:
+            order = self.sorts[self.sort_index - 1]
+            shown.sort(key=lambda row: order.key(row, now), reverse=order.reverse)
+        return shown
+
     def update_rows(self, rows: Sequence[RowT], now: datetime) -> None:
-        """Show ``rows`` in this order; repaint only the cells whose screen content changed.
+        """Show ``rows`` (filtered and sorted as asked); repaint only the cells whose screen
+        content changed.
 
         The diff is by screen line, not by key: when a row leaves mid-table the rows below move
         up a line, and only the cells of those lines that now show something else are redrawn
         (a position number that stays, an empty line that stays empty, cost nothing).
         """
         self._now = now
+        self._given = list(rows)
+        self._positions = {self.row_key(row): index for index, row in enumerate(rows)}
+        rows = self._shown_rows(rows, now)
         had_rows = bool(self._keys)
         before = self._screen_lines()
         old_cursor_index = self._cursor_index()
@@ -167,8 +237,7 @@ class LiveTable(Widget, Generic[RowT], can_focus=True):
         self._rows = dict(zip(new_keys, rows, strict=True))
         self._keys = new_keys
         self._cells = {
-            key: self.row_cells(row, index, now)
-            for index, (key, row) in enumerate(self._rows.items())
+            key: self.row_cells(row, self._positions[key], now) for key, row in self._rows.items()
         }
         self._follow_cursor(old_cursor_index)
         self._scroll_into_view()
@@ -184,7 +253,7 @@ class LiveTable(Widget, Generic[RowT], can_focus=True):
         self._now = now
         for index in range(self._top, min(len(self._keys), self._top + self._visible_rows())):
             key = self._keys[index]
-            new = self.row_cells(self._rows[key], index, now)
+            new = self.row_cells(self._rows[key], self._positions[key], now)
             old = self._cells[key]
             if new != old:
                 self._cells[key] = new
@@ -192,7 +261,7 @@ class LiveTable(Widget, Generic[RowT], can_focus=True):
                 self._repaint_line(1 + index - self._top, (old, cursor), (new, cursor))
         for index, key in enumerate(self._keys):
             if not self._top <= index < self._top + self._visible_rows():
-                self._cells[key] = self.row_cells(self._rows[key], index, now)
+                self._cells[key] = self.row_cells(self._rows[key], self._positions[key], now)
 
     def move_cursor_to(self, key: str) -> None:
         if key in self._rows:
@@ -254,6 +323,10 @@ class LiveTable(Widget, Generic[RowT], can_focus=True):
 
     def _header_cells(self) -> tuple[Cell, ...]:
         labels = [Cell(tr(column.label)) for column in self.columns]
+        if self.sort_index:
+            order = self.sorts[self.sort_index - 1]
+            marked = labels[order.column].text
+            labels[order.column] = Cell(f"{marked} {'↑' if order.reverse else '↓'}")
         shown = self._visible_rows()
         if labels and len(self._keys) > shown:
             last = min(len(self._keys), self._top + shown)
@@ -343,13 +416,10 @@ class LiveTable(Widget, Generic[RowT], can_focus=True):
         """Keep the cursor on its key; if that row left, stay at its place (the next row)."""
         if self._cursor_key in self._rows:
             return
-        previous = self._cursor_key
         if not self._keys:
             self._cursor_key = None
         else:
             self._cursor_key = self._keys[min(max(old_index, 0), len(self._keys) - 1)]
-        if previous != self._cursor_key:
-            self.post_message(self.CursorMoved(self._cursor_key))
 
     def _move_by(self, delta: int) -> None:
         if not self._keys:
@@ -363,7 +433,6 @@ class LiveTable(Widget, Generic[RowT], can_focus=True):
         new_index = self._cursor_index()
         if new_index == old_index:
             return
-        self.post_message(self.CursorMoved(self._cursor_key))
         if self._scroll_into_view():
             self._repaint()
         else:

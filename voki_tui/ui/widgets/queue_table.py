@@ -4,22 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from voki_tui.live.figures import Level, wait_level
 from voki_tui.live.state import WaitingCustomer
-from voki_tui.ui.i18n import register, tr
+from voki_tui.ui.i18n import tr
 from voki_tui.ui.text import clean, format_age
-from voki_tui.ui.widgets.levels import Level, is_new, wait_level
-from voki_tui.ui.widgets.live_table import Cell, Column, LiveTable
-
-register(
-    "pt-BR",
-    {
-        "#": "#",
-        "Customer": "Cliente",
-        "Reason": "Motivo",
-        "Wait": "Espera",
-        "new": "novo",
-    },
-)
+from voki_tui.ui.widgets.levels import is_new
+from voki_tui.ui.widgets.live_table import Cell, Column, LiveTable, Sort
 
 
 class QueueTable(LiveTable[WaitingCustomer]):
@@ -37,18 +27,32 @@ class QueueTable(LiveTable[WaitingCustomer]):
         Column("#", 3, align="right"),
         Column("Customer", 14, flex=3),
         Column("Reason", 10, flex=2),
-        Column("", 5),
+        Column(" ", 5),
+    )
+    sorts = (
+        Sort(2, lambda row, now: row.customer_name.casefold()),
+        Sort(3, lambda row, now: (row.reason or "").casefold()),
     )
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
-        self.max_wait_s: int | None = None
+        self.max_wait_s: float | None = None
 
     def row_key(self, row: WaitingCustomer) -> str:
         return row.call_id
 
+    def row_text(self, row: WaitingCustomer) -> str:
+        return f"{row.customer_name} {row.reason or ''}"
+
+    def customer(self, key: str) -> tuple[WaitingCustomer, int] | None:
+        """The customer of row ``key`` and their position in the queue (1-based)."""
+        rows = {self.row_key(row): index for index, row in enumerate(self.given)}
+        if key not in rows:
+            return None
+        return self.given[rows[key]], rows[key] + 1
+
     def show_customers(
-        self, customers: tuple[WaitingCustomer, ...], max_wait_s: int | None, now: datetime
+        self, customers: tuple[WaitingCustomer, ...], max_wait_s: float | None, now: datetime
     ) -> None:
         self.max_wait_s = max_wait_s  # every wait cell is re-judged by update_rows
         self.update_rows(customers, now)
@@ -62,5 +66,5 @@ class QueueTable(LiveTable[WaitingCustomer]):
             Cell(str(index + 1)),
             Cell(clean(row.customer_name)),
             Cell(clean(row.reason) if row.reason else "—", "" if row.reason else "dim"),
-            Cell(f"★{tr('new')}" if is_new(row.first_seen, row.queued_at, now) else "", "new"),
+            Cell("★" + tr("new") if is_new(row.first_seen, row.queued_at, now) else "", "new"),
         )

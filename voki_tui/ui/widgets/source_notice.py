@@ -5,29 +5,8 @@ from __future__ import annotations
 from rich.text import Text
 
 from voki_tui.live.state import Source, SourceState
-from voki_tui.ui.i18n import register, tr
+from voki_tui.ui.i18n import tr
 from voki_tui.ui.text import clean, local_time
-
-register(
-    "pt-BR",
-    {
-        "You are not allowed to see this department ({what}): the server refused access.": (
-            "Você não tem permissão para ver este departamento ({what}): o servidor recusou."
-        ),
-        "This department does not exist on the server ({what}).": (
-            "Este departamento não existe no servidor ({what})."
-        ),
-        "Could not load this department ({what}): {detail}": (
-            "Não foi possível carregar este departamento ({what}): {detail}"
-        ),
-        "Loading…": "Carregando…",
-        "stale since {t}": "desatualizado desde {t}",
-        "stale": "desatualizado",
-        "queue": "fila",
-        "presence": "presença",
-        "Unknown department {id}.": "Departamento desconhecido {id}.",
-    },
-)
 
 STALE_GLYPH = "⚠"
 FAILED = frozenset({SourceState.UNAUTHORIZED, SourceState.NOT_FOUND, SourceState.ERROR})

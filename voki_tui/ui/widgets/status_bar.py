@@ -17,31 +17,10 @@ from textual.containers import Horizontal
 from textual.widgets import Static
 
 from voki_tui.api.servertime import FAR_OFF_S
+from voki_tui.language import N_
 from voki_tui.live.state import Connection, FeedSnapshot, LinkState, UserInfo
-from voki_tui.ui.i18n import register, tr
+from voki_tui.ui.i18n import tr
 from voki_tui.ui.text import clean, format_age, local_time
-
-register(
-    "pt-BR",
-    {
-        "live": "ao vivo",
-        "connecting": "conectando",
-        "syncing": "sincronizando",
-        "reconnecting in {n} s": "reconectando em {n} s",
-        "reconnecting": "reconectando",
-        "attempt {n}": "tentativa {n}",
-        "offline since {t}": "offline desde {t}",
-        "offline": "offline",
-        "session ended — press Enter to log in": "sessão encerrada — tecle Enter para entrar",
-        "read-only": "somente leitura",
-        "this clock is {t} behind": "este relógio está {t} atrasado",
-        "this clock is {t} ahead": "este relógio está {t} adiantado",
-        "data {age} old": "dados de {age} atrás",
-        "no data yet": "sem dados ainda",
-        "stale": "desatualizado",
-        "TLS not verified": "TLS não verificado",
-    },
-)
 
 GLYPHS: dict[LinkState, str] = {
     LinkState.LIVE: "●",
@@ -50,6 +29,11 @@ GLYPHS: dict[LinkState, str] = {
     LinkState.RECONNECTING: "↻",
     LinkState.OFFLINE: "✕",
     LinkState.AUTH_FAILED: "⚠",
+}
+STATE_WORDS = {
+    LinkState.CONNECTING: N_("connecting"),
+    LinkState.SYNCING: N_("syncing"),
+    LinkState.LIVE: N_("live"),
 }
 NARROW = 100
 """Status bars narrower than this leave out the user's name (tenant and role stay)."""
@@ -81,7 +65,7 @@ def describe_link(connection: Connection, now: datetime) -> str:
         else:
             text = tr("reconnecting")
         if connection.attempt > 1:
-            text += f" ({tr('attempt {n}').format(n=connection.attempt)})"
+            text += " (" + tr("attempt {n}").format(n=connection.attempt) + ")"
         if connection.detail:  # why: "connection lost (code 1006)", "… refused (HTTP 403)"
             text += f" · {clean(connection.detail, 60)}"
     elif state is LinkState.OFFLINE:
@@ -93,7 +77,7 @@ def describe_link(connection: Connection, now: datetime) -> str:
     elif state is LinkState.AUTH_FAILED:
         text = tr("session ended — press Enter to log in")
     else:
-        text = tr(state.value)
+        text = tr(STATE_WORDS.get(state, state.value))
         if state is LinkState.SYNCING and connection.detail:  # "148 of 150 departments live"
             text += f" · {clean(connection.detail, 60)}"
     return f"{glyph} {text}"
@@ -109,13 +93,21 @@ def describe_age(connection: Connection, now: datetime) -> str:
     return tr("data {age} old").format(age=_age(age))
 
 
+ROLES = {"attendant": N_("attendant"), "supervisor": N_("supervisor"), "manager": N_("manager")}
+
+
+def role_word(role: str) -> str:
+    """A known Voki role in the user's language; another one verbatim (cleaned)."""
+    return tr(ROLES[role]) if role in ROLES else clean(role, 20)
+
+
 def describe_who(user: UserInfo | None, tenant: str | None, *, compact: bool) -> str:
     """``acme · supervisor · Marina Souza``: cleaned (server text); the name goes first when cut."""
     parts: list[str] = []
     if tenant:
         parts.append(clean(tenant, 30))
     if user is not None:
-        parts.append(clean(user.role, 20))
+        parts.append(role_word(user.role))
     if user is not None and not compact:
         parts.append(clean(user.name, 40))
     return " · ".join(parts)
@@ -173,16 +165,18 @@ class StatusBar(Horizontal):
         compact = self.compact or 0 < self.size.width < NARROW
         who = describe_who(user, tenant, compact=compact)
         if self.read_only:
-            who = f"{tr('read-only')} · {who}"
+            who = tr("read-only") + f" · {who}"
         if abs(self.clock_offset_s) > FAR_OFF_S:
             text = (
-                "this clock is {t} behind" if self.clock_offset_s > 0 else "this clock is {t} ahead"
+                N_("this clock is {t} behind")
+                if self.clock_offset_s > 0
+                else N_("this clock is {t} ahead")
             )
             who = f"⚠ {tr(text).format(t=format_age(abs(self.clock_offset_s)))} · {who}"
         if self.notices:
             who = f"⚠ {clean(self.notices[0], 60)} · {who}"
         if self.insecure:
-            who = f"⚠ {tr('TLS not verified')} · {who}"
+            who = "⚠ " + tr("TLS not verified") + f" · {who}"
         text = f" {who} "
         if text != self._who_text:
             self._who_text = text

@@ -7,7 +7,8 @@ hour). ``HourChart`` instead has a fixed time axis — the last 60 minutes, now 
 minutes before the client started left blank — and a fixed scale from zero to the department's
 ``max_queue_size`` (or the peak, if larger or unknown), so a bar's height means the same thing
 on every screen. A minute with nobody waiting is a dim dot on the baseline, distinct from a
-minute with no data.
+minute with no data. Beside it, the scale says what it is: "peak 3 of limit 10", "peak 11 over
+limit 10" (the bars then top out at the peak), "peak 3, no limit".
 """
 
 from __future__ import annotations
@@ -24,11 +25,21 @@ from textual.geometry import Region
 from textual.strip import Strip
 from textual.widget import Widget
 
-from voki_tui.ui.i18n import register, tr
+from voki_tui.language import N_
+from voki_tui.live.figures import Level, queue_level
+from voki_tui.ui.i18n import tr
 from voki_tui.ui.widgets.figure import Figure
-from voki_tui.ui.widgets.levels import WARN_RATIO, Level
 
-register("pt-BR", {"Last hour": "Última hora", "max {peak} of {top}": "máx {peak} de {top}"})
+
+def scale_note(peak: int, limit: float | None) -> str:
+    """What the bars are measured against: the queue limit, or the peak when there is none
+    or the peak went over it (then the bars top out at the peak and say so)."""
+    if limit is None:
+        return tr("peak {peak}, no limit").format(peak=peak)
+    if peak > limit:
+        return tr("peak {peak} over limit {limit}").format(peak=peak, limit=int(limit))
+    return tr("peak {peak} of limit {limit}").format(peak=peak, limit=int(limit))
+
 
 MINUTES = 60
 ROWS = 2
@@ -73,10 +84,10 @@ def buckets(history: Points, width: int, minutes: int = MINUTES) -> list[int | N
     return columns
 
 
-def scale_top(history: Points, max_queue_size: int | None) -> int:
+def scale_top(history: Points, max_queue_size: float | None) -> int:
     """The value drawn as a full bar: the queue limit, or the peak when larger or no limit."""
     peak = max((value for _, value in history), default=0)
-    return max(1, peak, max_queue_size or 0)
+    return max(1, peak, int(max_queue_size or 0))
 
 
 def bar_cells(value: int | None, top: int, rows: int = ROWS) -> list[str]:
@@ -91,17 +102,6 @@ def bar_cells(value: int | None, top: int, rows: int = ROWS) -> list[str]:
         filled = min(8, max(0, eighths - row * 8))
         cells.append(EIGHTHS[filled])
     return cells
-
-
-def bar_level(value: int | None, max_queue_size: int | None) -> Level:
-    """How a bar is coloured: warn from half the queue limit, alert at the limit."""
-    if value is None or not max_queue_size:
-        return Level.OK
-    if value >= max_queue_size:
-        return Level.ALERT
-    if value >= max_queue_size * WARN_RATIO:
-        return Level.WARN
-    return Level.OK
 
 
 class HourChart(Widget):
@@ -124,10 +124,10 @@ class HourChart(Widget):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.history: tuple[tuple[datetime, int], ...] = ()
-        self.max_queue_size: int | None = None
+        self.max_queue_size: float | None = None
         self._columns: tuple[int, list[Bar]] = (-1, [])
 
-    def show(self, history: tuple[tuple[datetime, int], ...], max_queue_size: int | None) -> None:
+    def show(self, history: tuple[tuple[datetime, int], ...], max_queue_size: float | None) -> None:
         """Draw ``history``; repaint only the columns whose bar changed.
 
         Within a minute only the right-most bar moves; when the minute turns every bar shifts
@@ -150,7 +150,7 @@ class HourChart(Widget):
             bars = [
                 (
                     tuple(bar_cells(value, top)),
-                    None if value == 0 else bar_level(value, self.max_queue_size),
+                    None if value == 0 else queue_level(value, self.max_queue_size),
                 )
                 for value in buckets(self.history, width)
             ]
@@ -184,19 +184,19 @@ class WaitingTrend(Horizontal):
 
     DEFAULT_CSS = """
     WaitingTrend { height: 2; }
-    WaitingTrend > Figure { width: 16; }
+    WaitingTrend > Figure { width: 26; }
     """
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
-        self._shown: tuple[tuple[tuple[datetime, int], ...], int | None] | None = None
+        self._shown: tuple[tuple[tuple[datetime, int], ...], float | None] | None = None
         self.updates = 0
 
     def compose(self) -> ComposeResult:
-        yield Figure("Last hour", id="trend-figure")
+        yield Figure(N_("Last hour"), id="trend-figure")
         yield HourChart(id="trend-chart")
 
-    def show(self, history: tuple[tuple[datetime, int], ...], max_queue_size: int | None) -> None:
+    def show(self, history: tuple[tuple[datetime, int], ...], max_queue_size: float | None) -> None:
         if (history, max_queue_size) == self._shown:
             return
         self._shown = (history, max_queue_size)
@@ -206,5 +206,4 @@ class WaitingTrend(Horizontal):
             self.query_one(Figure).show("—")
             return
         peak = max(count for _, count in history)
-        top = scale_top(history, max_queue_size)
-        self.query_one(Figure).show(tr("max {peak} of {top}").format(peak=peak, top=top))
+        self.query_one(Figure).show(scale_note(peak, max_queue_size))
