@@ -49,6 +49,7 @@ class FakeRest:
         self.requests = 0
         self.error: Exception | None = None
         self.server_time = ServerTime()
+        self.skipped_items = 0
 
     async def calls(self, **filters: Any) -> list[Call]:
         self.requests += 1
@@ -59,9 +60,11 @@ class FakeRest:
 
 
 class SessionStandIn:
-    """What the feed reads of a session when no test drives the session itself."""
+    """What the feed reads of a session when no test drives the session itself: the session
+    is saved, and it never refreshed (the counters the feed reads from it stay 0)."""
 
     not_saved: str | None = None
+    refresh_count = relogin_count = adopted_count = 0
 
 
 def make_feed(rest: FakeRest, clock: Clock) -> LiveFeed:
@@ -234,6 +237,35 @@ async def test_events_reach_the_book() -> None:
     assert [a.user_id for a in view.agents] == ["7"]
 
 
+async def test_what_the_parts_survive_reaches_the_published_counters() -> None:
+    """Repeated events, late joins, bad presence fields, dropped stale frames, skipped REST
+    items and the session's refreshes are counted where they happen; the help screen and the
+    JSON read ``FeedSnapshot.counters`` only, so each must arrive there."""
+    rest, clock = FakeRest(), Clock()
+    rest.skipped_items = 2
+    feed = make_feed(rest, clock)
+    session = cast(SessionStandIn, feed.session)
+    session.refresh_count, session.relogin_count, session.adopted_count = 3, 1, 4
+    await go_live(feed)
+    assert feed.snapshot().counters.duplicate_events == 0
+    bad_before = feed.snapshot().counters.bad_fields
+    joined = {"call_id": "c1", "customer_name": "Ana", "queued_at": "2026-03-02T08:59:00Z"}
+    feed._on_event(core.Message("queue:1", "customer_joined", joined, None))
+    feed._on_event(core.Message("queue:1", "customer_joined", joined, None))  # repeated
+    feed._on_event(core.Message("queue:1", "call_assigned", {"call_id": "c1"}, None))
+    feed._on_event(core.Message("queue:1", "customer_joined", joined, None))  # late
+    bad = {"joins": {"8": {"metas": [{"phx_ref": "b", "status": 5, "name": "Bea"}]}}, "leaves": {}}
+    feed._on_event(core.Message("presence:1", "presence_diff", bad, "2"))
+    feed.phoenix.core.stats.stale_dropped = 5
+    feed.phoenix.core.stats.heartbeat_timeouts = 6
+    counters = feed.snapshot().counters
+    assert (counters.duplicate_events, counters.late_joins) == (1, 1)
+    assert counters.bad_fields == bad_before + 1  # a status that is not text
+    assert (counters.stale_frames, counters.heartbeat_timeouts) == (5, 6)
+    assert (counters.skipped_items, counters.token_refreshes) == (2, 3)
+    assert (counters.relogins, counters.adopted_refreshes) == (1, 4)
+
+
 async def test_a_snapshot_refused_for_auth_ends_the_session() -> None:
     """Refresh token revoked while the socket stays up: the next REST snapshot cannot
     succeed, so the feed must say the session ended rather than retry for ever."""
@@ -279,7 +311,7 @@ async def test_customers_who_join_in_the_same_second_stay_in_arrival_order() -> 
     assert [c.call_id for c in view.waiting] == ["zz-first", "aa-second"]
 
 
-class ScriptedSession:
+class ScriptedSession(SessionStandIn):
     """``refresh`` fails with each scripted error in turn, then succeeds."""
 
     not_saved: str | None = None

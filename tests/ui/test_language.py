@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import fields, replace
 from typing import Any
 
 from textual.command import CommandPalette
@@ -87,10 +87,13 @@ def test_no_two_modules_translate_the_same_label_differently() -> None:
 
 
 def test_every_help_line_is_translated() -> None:
+    from voki_tui.live.state import Counters
     from voki_tui.ui import i18n
     from voki_tui.ui.screens.help import FIGURES, KEYS
 
     i18n.set_language("pt-BR")
     untranslated = [line for line in FIGURES if i18n.tr(line) == line]
     untranslated += [what for _key, what in KEYS if i18n.tr(what) == what]
+    labels = [f.metadata["label"] for f in fields(Counters)]
+    untranslated += [label for label in labels if i18n.tr(label) == label]
     assert untranslated == []

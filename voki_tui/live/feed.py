@@ -217,13 +217,34 @@ class LiveFeed:
             departments=views,
             clock_offset_s=self.client.server_time.offset_s,
             notices=() if self.session.not_saved is None else (self.session.not_saved,),
-            counters=replace(
-                self.counters,
-                frames_received=self.phoenix.core.stats.frames_in,
-                malformed_frames=self.phoenix.core.stats.malformed,
-                reconnects=self.phoenix.core.stats.reconnects,
-                unrouted_frames=self.phoenix.core.stats.unrouted,
-            ),
+            counters=self._counters(),
+        )
+
+    def _counters(self) -> Counters:
+        """The feed's own counters, plus those its parts keep (the core, the reducers, the
+        presence trackers, the REST client and the session), summed over departments."""
+        stats = self.phoenix.core.stats
+        queues = [entry.book.queue for entry in self.departments.values()]
+        session = self.session
+        return replace(
+            self.counters,
+            frames_received=stats.frames_in,
+            malformed_frames=stats.malformed,
+            reconnects=stats.reconnects,
+            unrouted_frames=stats.unrouted,
+            heartbeat_timeouts=stats.heartbeat_timeouts,
+            stale_frames=stats.stale_dropped,
+            duplicate_events=sum(q.duplicates for q in queues),
+            late_joins=sum(q.late_joins for q in queues),
+            stale_snapshots=sum(q.stale_snapshots for q in queues),
+            buffer_overflows=sum(q.buffer_overflows for q in queues)
+            + sum(entry.tracker.overflows for entry in self.departments.values()),
+            foreign_records=sum(q.foreign_records for q in queues),
+            bad_fields=sum(entry.book.agents.bad_fields for entry in self.departments.values()),
+            skipped_items=self.client.skipped_items,
+            token_refreshes=session.refresh_count,
+            adopted_refreshes=session.adopted_count,
+            relogins=session.relogin_count,
         )
 
     def _view(self, entry: _Department, now: datetime) -> DepartmentView:

@@ -219,10 +219,12 @@ Output = Effect | Event
 
 @dataclass(slots=True)
 class Stats:
-    """Counters for the status bar and logs."""
+    """What the core counted; the live feed publishes them in its ``Counters`` (help, JSON).
+
+    ``last_heartbeat_rtt`` is the round trip of the last answered heartbeat, not a counter.
+    """
 
     frames_in: int = 0
-    frames_out: int = 0
     malformed: int = 0
     stale_dropped: int = 0
     unrouted: int = 0
@@ -566,7 +568,6 @@ class Client:
         return str(self._ref)
 
     def _send(self, frame: Frame) -> None:
-        self.stats.frames_out += 1
         self._emit(SendText(encode(frame)))
 
     def _violation(self, reason: str) -> None:
