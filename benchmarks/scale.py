@@ -39,9 +39,10 @@ from voki_tui.live.state import (
     LinkState,
     UserInfo,
 )
-from voki_tui.ports import DepartmentList, LastLogin, Notify, Progress, Publish
+from voki_tui.ports import DepartmentList
 from voki_tui.settings import Settings
 from voki_tui.sim.testing import SimProcess
+from voki_tui.testing.fakes import FakeAuth, FakeFeed
 
 DEPARTMENTS, WAITING, AGENTS = 200, 5_000, 2_000
 USER = UserInfo(id="1", name="Bench Supervisor", email="supervisor@demo.test", role="supervisor")
@@ -100,64 +101,13 @@ def snapshot_of(books: Sequence[DepartmentBook], seconds_later: float) -> FeedSn
     )
 
 
-class _Auth:
-    """Already logged in; lists the 200 departments."""
-
-    def __init__(self, departments: tuple[Department, ...]) -> None:
-        self._departments = departments
-
-    def last(self) -> LastLogin | None:
-        return LastLogin("http://127.0.0.1", "demo", USER.email)
-
-    def can_resume(self) -> bool:
-        return True
-
-    async def resume(
-        self, progress: Progress = lambda _attempt: None, *, deadline: float | None = None
-    ) -> UserInfo | None:
-        return USER
-
-    async def await_sign_in(self) -> UserInfo:
-        await asyncio.Event().wait()
-        return USER
-
-    async def close(self) -> None:
-        return None
-
-    async def login(self, server: str, tenant: str, email: str, password: str) -> UserInfo:
-        return USER
-
-    async def verify_mfa(self, mfa_token: str, code: str) -> UserInfo:
-        return USER
-
-    async def logout(self) -> None:
-        return None
-
-    async def departments(
-        self, progress: Progress = lambda _attempt: None, *, deadline: float | None = None
-    ) -> DepartmentList:
-        return DepartmentList(self._departments, total=len(self._departments))
-
-
-class _Feed:
-    """Publishes one snapshot, then idles (the benchmark drives the screen itself)."""
-
-    def __init__(self, first: FeedSnapshot) -> None:
-        self.first = first
-
-    async def run(
-        self, departments: Sequence[Department], publish: Publish, notify: Notify
-    ) -> None:
-        publish(self.first)
-        await asyncio.Event().wait()
-
-
 async def _wallboard(books: list[DepartmentBook], rounds: int) -> dict[str, Any]:
     from voki_tui.ui.app import VokiApp
 
     first = snapshot_of(books, 0)
     departments = tuple(view.department for view in first.departments)
-    app = VokiApp(Settings(wallboard=True, tenant="demo"), _Auth(departments), _Feed(first))
+    auth = FakeAuth(restored=USER, department_list=DepartmentList(departments, len(departments)))
+    app = VokiApp(Settings(wallboard=True, tenant="demo"), auth, FakeFeed([first]))
     times: list[float] = []
     async with app.run_test(size=(200, 60)) as pilot:
         for _ in range(500):

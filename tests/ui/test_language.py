@@ -8,11 +8,11 @@ from typing import Any
 from textual.command import CommandPalette
 from textual.widgets import Input
 
+from voki_tui.testing.fakes import SUPERVISOR, FakeAuth, FakeFeed, FrozenClock, options, snapshot
 from voki_tui.ui.app import VokiApp
 from voki_tui.ui.screens.departments import DepartmentsScreen
 from voki_tui.ui.screens.queue import QueueScreen
 
-from .fakes import SUPERVISOR, FakeAuth, FakeFeed, FrozenClock, options, snapshot
 from .test_shell_pilot import until
 
 ENGLISH_KEYS = {"Quit", "Departments", "Queue", "Presence", "Wallboard", "Help", "Mark", "Filter"}

@@ -7,6 +7,7 @@ from datetime import timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
+from voki_tui.testing.fakes import T0, busy_views, customer, department, view
 from voki_tui.ui.screens.wallboard import CHROME_LINES, TILE_SIZE, grid_shape, page_count
 from voki_tui.ui.widgets.levels import (
     Level,
@@ -16,8 +17,6 @@ from voki_tui.ui.widgets.levels import (
     wait_level,
     worst_first_key,
 )
-
-from .fakes import T0, busy_views, customer, department, view
 
 
 def test_wait_level_thresholds() -> None:

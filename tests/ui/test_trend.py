@@ -7,10 +7,9 @@ from datetime import timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
+from voki_tui.testing.fakes import T0, history
 from voki_tui.ui.widgets.levels import Level
 from voki_tui.ui.widgets.trend import MINUTES, bar_cells, bar_level, buckets, scale_top
-
-from .fakes import T0, history
 
 
 def test_a_flat_low_series_is_low_not_full() -> None:

@@ -17,13 +17,13 @@ from textual.geometry import Region
 from textual.screen import Screen
 from textual.widget import Widget
 
+from voki_tui.testing.fakes import busy_views, customer, snapshot
 from voki_tui.ui.screens.wallboard import ROTATE_EVERY, WallboardScreen
 from voki_tui.ui.widgets.big_digits import BigDigits
 from voki_tui.ui.widgets.figure import Figure
 from voki_tui.ui.widgets.levels import LEVEL_HOLD
 from voki_tui.ui.widgets.tile import DepartmentTile
 
-from .fakes import busy_views, customer, snapshot
 from .test_screens import ScreenHost
 
 BIG = (160, 50)
