@@ -13,13 +13,14 @@ from typing import Any, cast
 import pytest
 
 from voki_tui.api.client import VokiClient
-from voki_tui.api.errors import AuthError
+from voki_tui.api.errors import AuthError, ServerError
 from voki_tui.api.models import Call
 from voki_tui.api.servertime import ServerTime
 from voki_tui.api.session import Session
-from voki_tui.live.feed import LiveFeed, _Department
+from voki_tui.live.feed import LiveFeed, Sleep, _Department
 from voki_tui.live.state import Department, FeedSnapshot, LinkState, SourceState
 from voki_tui.phoenix import core
+from voki_tui.retry import SERVER_DOWN
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -67,12 +68,13 @@ class SessionStandIn:
     refresh_count = relogin_count = adopted_count = 0
 
 
-def make_feed(rest: FakeRest, clock: Clock) -> LiveFeed:
+def make_feed(rest: FakeRest, clock: Clock, sleep: Sleep = asyncio.sleep) -> LiveFeed:
     feed = LiveFeed(
         cast(VokiClient, rest),
         cast(Session, SessionStandIn()),
         clock=clock.wall,
         monotonic=clock.monotonic,
+        sleep=sleep,
     )
     feed.departments["1"] = _Department(Department("1", "Suporte"), window_s=3600)
     return feed
@@ -264,6 +266,30 @@ async def test_what_the_parts_survive_reaches_the_published_counters() -> None:
     assert (counters.stale_frames, counters.heartbeat_timeouts) == (5, 6)
     assert (counters.skipped_items, counters.token_refreshes) == (2, 3)
     assert (counters.relogins, counters.adopted_refreshes) == (1, 4)
+
+
+async def test_a_failing_snapshot_is_retried_on_the_server_down_schedule_without_waiting() -> None:
+    """The retry waits go through the injected sleep: the schedule is checked, not waited."""
+    rest, clock = FakeRest(), Clock()
+    rest.error = ServerError("Service Unavailable", status=503)
+    retries: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        if seconds != feed.phoenix.core.settings.push_timeout:  # the presence_state watch
+            retries.append(seconds)
+            if len(retries) == 3:
+                rest.error = None
+        await asyncio.sleep(0)
+
+    feed = make_feed(rest, clock, sleep)
+    await go_live(feed)
+    await settle()
+    assert link(feed) is LinkState.LIVE
+    assert rest.requests == 4 and feed.snapshot().counters.snapshot_failures == 3
+    jitter = SERVER_DOWN.jitter
+    for failures, delay in enumerate(retries, 1):
+        base = SERVER_DOWN.base(failures)
+        assert base * (1 - jitter) <= delay <= base * (1 + jitter)
 
 
 async def test_a_snapshot_refused_for_auth_ends_the_session() -> None:

@@ -21,7 +21,7 @@ import logging
 import random
 import ssl
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -54,6 +54,7 @@ from voki_tui.retry import HISTORY_RETRY, SERVER_DOWN
 log = logging.getLogger(__name__)
 
 WallClock = Callable[[], datetime]
+Sleep = Callable[[float], Awaitable[None]]
 Publish = Callable[[FeedSnapshot], None]
 Notify = Callable[[Notification], None]
 
@@ -126,6 +127,7 @@ class LiveFeed:
         *,
         clock: WallClock | None = None,
         monotonic: Callable[[], float] = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
         phoenix_settings: core.Settings = FEED_PHOENIX_SETTINGS,
         window_s: int = 3600,
         publish_interval: float = PUBLISH_INTERVAL_S,
@@ -137,6 +139,9 @@ class LiveFeed:
         # Ages are ``now - a server timestamp``: "now" is the server's (see ServerTime).
         self.clock = clock if clock is not None else client.server_time.now_utc
         self.monotonic = monotonic
+        # Every retry waits here (snapshot, history, rejoins): tests pass a sleep that records
+        # the delay and returns at once, so a schedule is checked without waiting it out.
+        self.sleep = sleep
         self.window_s = window_s
         self.publish_interval = publish_interval
         self.refresh_interval = refresh_interval
@@ -467,7 +472,7 @@ class LiveFeed:
     async def _expect_presence_state(self, entry: _Department, topic: str, join_ref: str) -> None:
         """A join whose ``presence_state`` never comes would say "syncing" for good (or, for a
         resync, keep old agents as if current): join again, with backoff, and say why."""
-        await asyncio.sleep(self.phoenix.core.settings.push_timeout)
+        await self.sleep(self.phoenix.core.settings.push_timeout)
         tracker = entry.tracker
         if tracker.join_ref != join_ref or tracker.synced:
             return
@@ -480,7 +485,7 @@ class LiveFeed:
         )
         self._changed()
         self._update_liveness()
-        await asyncio.sleep(delay)
+        await self.sleep(delay)
         if tracker.join_ref == join_ref and not tracker.synced:
             self._count("rejoins", f"joining {topic} again (no presence_state)")
             with contextlib.suppress(ValueError):  # closed meanwhile: that path rejoins
@@ -499,7 +504,7 @@ class LiveFeed:
             setattr(entry, kind, replace(source, detail=detail))
             self._changed()
         log.warning("%s closed by the server; joining again in %.1f s", topic, delay)
-        await asyncio.sleep(delay)
+        await self.sleep(delay)
         self._count("rejoins", f"joining {topic} again (closed by the server)")
         with contextlib.suppress(ValueError):  # joined again meanwhile
             self.phoenix.join(topic)
@@ -708,7 +713,7 @@ class LiveFeed:
                 else:
                     self._internal_error(f"the queue snapshot of {department_id}")
                 failures += 1
-                await asyncio.sleep(SERVER_DOWN.delay(failures, self._rng))
+                await self.sleep(SERVER_DOWN.delay(failures, self._rng))
                 continue
             now = self.clock()
             items = [
@@ -763,7 +768,7 @@ class LiveFeed:
             pending = failed
             if pending:
                 failures += 1
-                await asyncio.sleep(HISTORY_RETRY.delay(failures, self._rng))
+                await self.sleep(HISTORY_RETRY.delay(failures, self._rng))
 
     # -- publishing --------------------------------------------------------------------------
 
