@@ -177,17 +177,17 @@ class Counters:
     outlier_times: int = _counter("implausible server times ignored")
     internal_errors: int = _counter("internal errors survived")
     heartbeat_timeouts: int = _counter("dead links found by heartbeat")
-    stale_frames: int = _counter("frames of an earlier join dropped")
+    stale_frames: int = _counter("frames of an old join dropped")
     duplicate_events: int = _counter("repeated events ignored")
     late_joins: int = _counter("joins of finished calls ignored")  # ghosts prevented
-    stale_snapshots: int = _counter("superseded queue snapshots dropped")
+    stale_snapshots: int = _counter("superseded snapshots dropped")
     buffer_overflows: int = _counter("event buffers overflowed")  # a fresh snapshot follows
-    foreign_records: int = _counter("history calls of another department")
+    foreign_records: int = _counter("history calls, wrong department")
     bad_fields: int = _counter("bad presence fields replaced")
     skipped_items: int = _counter("unusable REST list items skipped")
     token_refreshes: int = _counter("token refreshes")
-    adopted_refreshes: int = _counter("newer tokens taken from another process")
-    relogins: int = _counter("sign-ins from the password source")
+    adopted_refreshes: int = _counter("refreshes by another process")
+    relogins: int = _counter("sign-ins from a password source")
 
 
 @dataclass(frozen=True, slots=True)

@@ -110,17 +110,17 @@ register(
         "internal errors survived": "erros internos superados",
         "implausible server times ignored": "horários implausíveis do servidor ignorados",
         "dead links found by heartbeat": "conexões mortas detectadas pelo heartbeat",
-        "frames of an earlier join dropped": "quadros de uma assinatura anterior descartados",
+        "frames of an old join dropped": "quadros de assinatura antiga descartados",
         "repeated events ignored": "eventos repetidos ignorados",
         "joins of finished calls ignored": "entradas de chamadas já encerradas ignoradas",
-        "superseded queue snapshots dropped": "snapshots de fila superados descartados",
+        "superseded snapshots dropped": "snapshots superados descartados",
         "event buffers overflowed": "buffers de eventos transbordados",
-        "history calls of another department": "chamadas do histórico de outro departamento",
+        "history calls, wrong department": "histórico de outro departamento",
         "bad presence fields replaced": "campos de presença inválidos substituídos",
         "unusable REST list items skipped": "itens inutilizáveis de listas REST pulados",
         "token refreshes": "renovações de token",
-        "newer tokens taken from another process": "tokens mais novos de outro processo",
-        "sign-ins from the password source": "logins pela fonte de senha",
+        "refreshes by another process": "renovações por outro processo",
+        "sign-ins from a password source": "logins pela fonte de senha",
         "toasts dropped (rate limit)": "avisos descartados (limite)",
         "escape or ? closes": "escape ou ? fecha",
     },
@@ -183,7 +183,8 @@ def help_text(
     ]
     rows = [(f.metadata["label"], getattr(counters, f.name)) for f in fields(counters)]
     rows.append(("toasts dropped (rate limit)", toasts_dropped))
-    lines += [f"  {tr(name):<32} {value:>8}" for name, value in rows]
+    width = max(len(tr(name)) for name, _ in rows)  # labels differ in length per language
+    lines += [f"  {tr(name):<{width}} {value:>8}" for name, value in rows]
     return "\n".join(lines)
 
 
