@@ -4,11 +4,13 @@ The real ``voki-tui --wallboard`` on a 200x60 pty against voki-sim (its own proc
 departments, synthetic stream at 100 events/s). Phase 1 (``--minutes``): VmRSS sampled every
 10 s; ``rss_growth_mb`` is the last sample minus the one after the warm-up, and
 ``rss_mb_per_hour`` the slope of a least-squares line through the samples after it (the target,
-issue 11: <= 5 MB over an hour). Phase 2 (``--trace-minutes``): the app starts ``tracemalloc``
-on a signal (``SIGUSR1``, installed by a launcher before the CLI runs; no change to the app),
-and dumps a snapshot on the next one. Everything traced then was allocated during phase 2 and
-is still alive: the growth, plus whatever is current at that instant. ``top`` lists it by line,
-``tracebacks`` the largest few with their callers.
+issue 11: <= 5 MB over an hour). Phase 2 (``--trace-minutes``): on ``SIGUSR1`` (a handler the
+launcher installs before the CLI runs; no change to the app) the app starts ``tracemalloc``,
+one minute later dumps snapshot A, and at the end snapshot B. ``alive`` is B by line: what was
+allocated while tracing and is still alive (growth, and whatever bounded cache entry or frame
+happens to be current). ``grew`` is B minus A by line: the net growth between the two dumps,
+which a bounded cache that only replaces its entries does not show. ``tracebacks`` are the
+largest growths of B minus A with their callers.
 """
 
 from __future__ import annotations
@@ -30,17 +32,24 @@ LIVE = "● live".encode()
 SAMPLE_S = 10.0
 WARMUP_S = 30.0
 
-#: Runs the CLI with a SIGUSR1 handler: the first signal starts tracemalloc, the next dumps.
+#: Runs the CLI with a SIGUSR1 handler: the first signal starts tracemalloc, each later one
+#: dumps a snapshot to the next path of ``sys.argv[1]`` (comma-separated).
 _LAUNCHER = (
     "import signal, sys, tracemalloc\n"
+    "paths = sys.argv[1].split(',')\n"
     "def on_signal(signum, frame):\n"
     "    if tracemalloc.is_tracing():\n"
-    "        tracemalloc.take_snapshot().dump(sys.argv[1])\n"
+    "        tracemalloc.take_snapshot().dump(paths.pop(0))\n"
     "    else:\n"
     "        tracemalloc.start(12)\n"
     "signal.signal(signal.SIGUSR1, on_signal)\n"
     "from voki_tui.cli import main\n"
     "sys.exit(main(sys.argv[2:]))\n"
+)
+_NOISE = (
+    tracemalloc.Filter(False, tracemalloc.__file__),
+    tracemalloc.Filter(False, "<frozen importlib._bootstrap>"),
+    tracemalloc.Filter(False, "<frozen importlib._bootstrap_external>"),
 )
 
 
@@ -58,25 +67,38 @@ def slope_per_hour(samples: list[tuple[float, float]]) -> float | None:
     return 3600.0 * cov / var
 
 
-def diff(snapshot_path: Path, top: int = 15) -> dict[str, Any]:
-    snapshot = tracemalloc.Snapshot.load(str(snapshot_path)).filter_traces(
-        (
-            tracemalloc.Filter(False, tracemalloc.__file__),
-            tracemalloc.Filter(False, "<frozen importlib._bootstrap>"),
-            tracemalloc.Filter(False, "<frozen importlib._bootstrap_external>"),
-        )
-    )
-    by_line = snapshot.statistics("lineno")
-    by_trace = snapshot.statistics("traceback")
+def _where(trace: tracemalloc.Traceback) -> str:
+    return str(trace[0]).replace(str(Path(sys.prefix)), "<venv>")
+
+
+def diff(first: Path, last: Path, top: int = 15) -> dict[str, Any]:
+    before = tracemalloc.Snapshot.load(str(first)).filter_traces(_NOISE)
+    after = tracemalloc.Snapshot.load(str(last)).filter_traces(_NOISE)
+    alive = after.statistics("lineno")
+    grew = after.compare_to(before, "lineno")
+    grew_traces = after.compare_to(before, "traceback")
     return {
-        "traced_mb": round(sum(s.size for s in by_line) / 2**20, 2),
-        "top": [
-            {"where": str(s.traceback[0]), "kb": round(s.size / 1024, 1), "blocks": s.count}
-            for s in by_line[:top]
+        "alive_mb": round(sum(s.size for s in alive) / 2**20, 2),
+        "grew_mb": round(sum(s.size_diff for s in grew) / 2**20, 2),
+        "alive": [
+            {"where": _where(s.traceback), "kb": round(s.size / 1024, 1), "blocks": s.count}
+            for s in alive[:top]
+        ],
+        "grew": [
+            {
+                "where": _where(s.traceback),
+                "kb": round(s.size_diff / 1024, 1),
+                "blocks": s.count_diff,
+            }
+            for s in grew[:top]
         ],
         "tracebacks": [
-            {"kb": round(s.size / 1024, 1), "blocks": s.count, "stack": s.traceback.format()[-16:]}
-            for s in by_trace[:4]
+            {
+                "kb": round(s.size_diff / 1024, 1),
+                "blocks": s.count_diff,
+                "stack": s.traceback.format()[-16:],
+            }
+            for s in grew_traces[:4]
         ],
     }
 
@@ -86,12 +108,13 @@ def run(
 ) -> dict[str, Any]:
     samples: list[tuple[float, float]] = []
     with SimProcess(departments=4, paused=True) as sim, app_env() as env:
-        snapshot_path = Path(tempfile.mkdtemp(prefix="voki-growth-")) / "traced.snapshot"
+        folder = Path(tempfile.mkdtemp(prefix="voki-growth-"))
+        first, last = folder / "first.snapshot", folder / "last.snapshot"
         argv = [
             sys.executable,
             "-c",
             _LAUNCHER,
-            str(snapshot_path),
+            f"{first},{last}",
             "--server",
             sim.url,
             "--tenant",
@@ -112,18 +135,22 @@ def run(
             while (now := time.monotonic()) < end:
                 child.read_for(SAMPLE_S)
                 samples.append((now - started, rss_mb(child.pid)))
-            os.kill(child.pid, signal.SIGUSR1)
-            child.read_for(60.0 * trace_minutes)
+            os.kill(child.pid, signal.SIGUSR1)  # start tracing
+            child.read_for(60.0)
+            for snapshot in (first, last):
+                os.kill(child.pid, signal.SIGUSR1)
+                deadline = time.monotonic() + 120
+                while not snapshot.exists() and time.monotonic() < deadline:
+                    child.read_for(1.0)
+                child.read_for(2.0)  # the dump is written in one go; let it finish
+                if snapshot is first:
+                    child.read_for(60.0 * trace_minutes)
             traced_rss = rss_mb(child.pid)
-            os.kill(child.pid, signal.SIGUSR1)
-            deadline = time.monotonic() + 120
-            while not snapshot_path.exists() and time.monotonic() < deadline:
-                child.read_for(1.0)
-            time.sleep(2.0)  # the dump is written in one go; give it time to finish
             events = sim.state()["events_sent"]
         finally:
             child.stop()
-        found = diff(snapshot_path) if snapshot_path.exists() else {"error": "no snapshot"}
+        done = first.exists() and last.exists()
+        found = diff(first, last) if done else {"error": "a snapshot is missing"}
     after_warmup = [(t, m) for t, m in samples if t >= WARMUP_S]
     return {
         "rate": rate,
