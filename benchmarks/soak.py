@@ -541,7 +541,7 @@ def run(
         "back_to_live_p50_s": _round(percentile(times, 0.50)),
         "back_to_live_p99_s": _round(percentile(times, 0.99)),
         "back_to_live_max_s": _round(max(times) if times else None),
-        "data_faults_time_to_truth_p50_s": _round(_percentile(repairs, 0.50)),
+        "data_faults_time_to_truth_p50_s": _round(percentile(repairs, 0.50)),
         "data_faults_time_to_truth_max_s": _round(max(repairs) if repairs else None),
         "resync_period_s": RESYNC_S,
         "slowest": sorted(

@@ -9,14 +9,20 @@ statements; they cannot see that importing ``voki_tui.phoenix.core`` first runs
 from __future__ import annotations
 
 import json
+import pkgutil
 import subprocess
 import sys
+import tomllib
+from pathlib import Path
 from types import ModuleType
 
 import pytest
 
+import voki_tui
 import voki_tui.api
 import voki_tui.phoenix
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def loaded_after(module: str, watched: tuple[str, ...]) -> list[str]:
@@ -55,3 +61,22 @@ def test_every_lazy_export_resolves(package: ModuleType) -> None:
 def test_an_unknown_name_is_an_attribute_error() -> None:
     with pytest.raises(AttributeError, match="no attribute 'Nope'"):
         _ = voki_tui.phoenix.Nope  # type: ignore[attr-defined]
+
+
+def client_modules() -> set[str]:
+    """Every top-level module and package of voki_tui but voki-sim and the test kit."""
+    found = {f"voki_tui.{m.name}" for m in pkgutil.iter_modules(voki_tui.__path__)}
+    return found - {"voki_tui.sim", "voki_tui.testing"}
+
+
+def test_every_client_module_is_named_in_the_contracts_that_list_the_client() -> None:
+    """A new module (``voki_tui/serve.py`` was one) must be placed in the import contracts, or
+    voki-sim could import it, and it voki-sim, without ``lint-imports`` noticing."""
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    contracts = {c["name"]: c for c in config["tool"]["importlinter"]["contracts"]}
+    client = client_modules()
+    assert set(contracts["voki-sim stands apart from the client"]["forbidden_modules"]) == client
+    apart = contracts["The client does not import voki-sim (the --demo launcher in cli aside)"]
+    assert set(apart["source_modules"]) == client
+    kit = next(c for name, c in contracts.items() if name.startswith("Test fakes and harnesses"))
+    assert set(kit["source_modules"]) == client | {"voki_tui.sim"}
