@@ -20,7 +20,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from benchmarks import core_speed, latency, memory, scale, terminal
+from benchmarks import core_speed, cost, growth, latency, memory, scale, terminal
 
 REALTIME_PYTHON = os.environ.get("VOKI_BENCH_REALTIME_PYTHON")
 
@@ -65,6 +65,10 @@ SECTIONS: dict[str, Callable[[bool], dict[str, Any]]] = {
     "latency": lambda quick: latency.run(quick=quick),
     "terminal": lambda quick: terminal.run(quick=quick),
     "scale": lambda quick: scale.run(quick=quick),
+    "cost": lambda quick: cost.run(quick=quick),
+    "growth": lambda quick: {
+        "growth": growth.run(minutes=1.0 if quick else 20.0, trace_minutes=0.5 if quick else 5.0)
+    },
 }
 
 # (label, how to read it from the results, budget text, is the budget met?)
@@ -150,6 +154,24 @@ def rows(r: dict[str, Any]) -> list[tuple[str, Any, str, bool | None]]:
         ("scale: wallboard CPU %", _get(r, "app", "wallboard", "cpu_percent"), "", None),
         ("scale: app RSS MB", _get(r, "app", "rss_mb"), "", None),
         ("scale: state MB (books + snapshot)", r.get("scale_state_mb"), "", None),
+    ]
+    for size, screens in (r.get("cost") or {}).items():
+        if not isinstance(screens, dict) or "htop" not in screens:
+            continue
+        for name, row in screens.items():
+            ours = name in ("queue", "presence", "wallboard")  # the others are the references
+            budget: tuple[str, Check | None] = ("<= 1.0", le(1.0)) if ours else ("", None)
+            table.append((f"{name} B/s vs htop {size}", row.get("ratio_vs_htop"), *budget))
+    busy = r.get("cost_100_events_per_s") or {}
+    table += [
+        ("queue B/s @100 ev/s", _get(busy, "queue", "bytes_per_s"), "<= 8192", le(8192)),
+        ("wallboard B/s @100 ev/s", _get(busy, "wallboard", "bytes_per_s"), "<= 4096", le(4096)),
+        ("wallboard CPU % @100 ev/s", _get(busy, "wallboard", "cpu_percent"), "<= 8", le(8)),
+        ("queue CPU % @1 ev/s", _get(r, "cost", "120x40", "queue", "cpu_percent"), "<= 1", le(1)),
+        ("p99 event to screen @100 ev/s ms", r.get("p99_event_to_screen_ms_100"), "<= 50", le(50)),
+        ("start to first live row s", _get(r, "start", "voki_tui", "best_s"), "<= 0.5", le(0.5)),
+        ("htop start to first frame s", _get(r, "start", "htop", "best_s"), "", None),
+        ("wallboard RSS MB/h @100 ev/s", _get(r, "growth", "rss_mb_per_hour"), "<= 5", le(5)),
     ]
     return [
         (label, value, budget, check(value) if check else None)

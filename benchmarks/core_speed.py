@@ -11,6 +11,11 @@ socket in the timed part:
 - ``phoenix_js_frames_per_s``: phoenix.js 1.8 in node, ``Socket.onConnMessage`` -> decode ->
   ``Channel.trigger`` -> ``Presence.syncDiff`` for presence, a no-op callback for queue events
   (see ``phoenix_js.mjs``).
+- ``..._stdlib_json``: the same two with ``frames.fast_loads`` set to the stdlib fallback (what
+  an install without orjson runs): the before/after of orjson, from the same run.
+- ``core_protocol_vs_phoenix_js``: ``core_protocol_frames_per_s`` / ``phoenix_js_frames_per_s``
+  (target: >= 1.0, the same work counted on both sides).
+- ``--profile``: cProfile of the protocol path, the top functions by own time, printed.
 - ``realtime_frames_per_s``: Supabase ``realtime`` (the most downloaded Python Phoenix client),
   if a separate venv with it is given (``--realtime-python``; it pins ``websockets<16``, so it
   cannot live in ours). It speaks only V1, so it gets the same frames re-encoded as V1 objects;
@@ -20,17 +25,45 @@ socket in the timed part:
 
 from __future__ import annotations
 
+import contextlib
+import cProfile
+import io
 import json
+import pstats
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from benchmarks import stream
+from voki_tui.phoenix import frames as codec
 
 ROOT = Path(__file__).resolve().parent.parent
 NODE_MODULES = ROOT / "tests" / "node" / "node_modules"
+
+
+@contextlib.contextmanager
+def stdlib_json() -> Iterator[None]:
+    """The core's hot-path parser set to the stdlib fallback for the duration."""
+    fast = codec.fast_loads
+    codec.fast_loads = codec._scan_whole
+    try:
+        yield
+    finally:
+        codec.fast_loads = fast
+
+
+def profile(recording: stream.Recording, repeat: int, top: int = 15) -> str:
+    """The protocol path under cProfile: the ``top`` functions by their own time."""
+    profiler = cProfile.Profile()
+    profiler.enable()
+    stream.replay(recording, reducers=False, repeat=repeat)
+    profiler.disable()
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(top)
+    return out.getvalue()
 
 
 def python_rate(recording: stream.Recording, *, reducers: bool, repeat: int) -> float:
@@ -106,12 +139,23 @@ def run(
     for text in recording.frames:
         event = json.loads(text)[3]
         kinds[event] = kinds.get(event, 0) + 1
+    protocol = python_rate(recording, reducers=False, repeat=repeat)
+    with stdlib_json():
+        protocol_stdlib = python_rate(recording, reducers=False, repeat=repeat)
+        full_stdlib = python_rate(recording, reducers=True, repeat=repeat)
     result: dict[str, Any] = {
         "recorded_frames": len(recording.frames),
         "recorded_kinds": kinds,
         "core_frames_per_s": round(python_rate(recording, reducers=True, repeat=repeat)),
-        "core_protocol_frames_per_s": round(python_rate(recording, reducers=False, repeat=repeat)),
+        "core_frames_per_s_stdlib_json": round(full_stdlib),
+        "core_protocol_frames_per_s": round(protocol),
+        "core_protocol_frames_per_s_stdlib_json": round(protocol_stdlib),
         "phoenix_js_frames_per_s": round(js["frames_per_s"]) if js else None,
+        "core_protocol_vs_phoenix_js": round(protocol / js["frames_per_s"], 2) if js else None,
+        "core_protocol_vs_phoenix_js_stdlib_json": (
+            round(protocol_stdlib / js["frames_per_s"], 2) if js else None
+        ),
+        "fast_json": "orjson" if codec.orjson is not None else "stdlib",
         "presence_keys_python": python_presence_keys(recording),
         "presence_keys_phoenix_js": js["presence_keys"] if js else None,
     }
@@ -130,7 +174,13 @@ if __name__ == "__main__":
     parser.add_argument("--frames", type=int, default=20_000)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--realtime-python", help="python of a venv with `realtime` installed")
+    parser.add_argument("--profile", action="store_true", help="print a cProfile of the core")
     args = parser.parse_args()
+    if args.profile:
+        recording = stream.record(args.frames)
+        print(profile(recording, args.repeat))
+        with stdlib_json():
+            print(profile(recording, args.repeat))
     print(
         json.dumps(
             run(frames=args.frames, repeat=args.repeat, realtime_python=args.realtime_python),

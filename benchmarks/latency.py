@@ -33,6 +33,7 @@ import httpx
 from benchmarks.app_pty import app_argv, app_env, plain, wait_for_text
 from benchmarks.pty_meter import PtyChild, cpu_seconds
 from voki_tui.sim.testing import SimProcess
+from voki_tui.testing.figures import percentile
 
 LIVE = "● live".encode()
 #: A backlog that formed during the warm-up shows as a high but flat latency: not keeping up.
@@ -90,10 +91,7 @@ class RateResult:
     app_cpu_percent: float = 0.0
 
     def pct(self, p: float) -> float | None:
-        if not self.latencies_ms:
-            return None
-        ordered = sorted(self.latencies_ms)
-        return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+        return percentile(self.latencies_ms, p / 100)
 
     @property
     def sustained(self) -> bool:

@@ -38,6 +38,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from voki_tui.sim.testing import SimProcess
+from voki_tui.testing.figures import percentile
 
 TENANT = "demo"
 PASSWORD = "voki-demo-pass"
@@ -216,11 +217,10 @@ def cpu_seconds(pid: int | None) -> float:
         return float("nan")
 
 
-def percentile(values: list[float], p: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))]
+def pct(values: list[float], p: float) -> float:
+    """The ``p``-th percentile (0 to 100) of ``values``; NaN when there are none."""
+    found = percentile(values, p / 100)
+    return float("nan") if found is None else found
 
 
 def login(base: str) -> str:
@@ -317,7 +317,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def lag_line(lags: list[float]) -> str:
     return (
-        f"p50 {percentile(lags, 50) * 1000:.0f} ms, p99 {percentile(lags, 99) * 1000:.0f} ms, "
+        f"p50 {pct(lags, 50) * 1000:.0f} ms, p99 {pct(lags, 99) * 1000:.0f} ms, "
         f"max {max(lags, default=0) * 1000:.0f} ms (n={len(lags)})"
     )
 
@@ -381,14 +381,14 @@ def summarize(
     print(f"delivery ratio (frames received / owed to subscribers): {got}/{owed} = {ratio:.4f}")
     print(f"lag at the sockets: {lag_line(lags)}")
     print(
-        f"lag trend p50: events of the first third {percentile(early, 50) * 1000:.0f} ms, "
-        f"of the last third {percentile(late, 50) * 1000:.0f} ms; backlog drained "
+        f"lag trend p50: events of the first third {pct(early, 50) * 1000:.0f} ms, "
+        f"of the last third {pct(late, 50) * 1000:.0f} ms; backlog drained "
         f"{max(0.0, drain):.1f} s after the pause"
     )
     server: list[str] = []
     if probe_rate < 0.8 * args.rate:
         server.append(f"scenario delivered {probe_rate:.0f}/s < 80% of {args.rate:g}/s")
-    if percentile(probe_lags, 99) > (0.5 if fractional else 1.5):
+    if pct(probe_lags, 99) > (0.5 if fractional else 1.5):
         server.append("probe lag p99 too high")
     fanout: list[str] = []
     if held < args.sockets:
@@ -397,7 +397,7 @@ def summarize(
         fanout.append(f"delivery ratio {ratio:.3f} < 0.99")
     if drain > 1.5:
         fanout.append(f"{drain:.1f} s of backlog at the pause")
-    if percentile(late, 50) - percentile(early, 50) > 1.0:
+    if pct(late, 50) - pct(early, 50) > 1.0:
         fanout.append("lag grows over the run")
     errors = [e for r in reports for e in r.errors]
     if errors:

@@ -49,9 +49,10 @@ from typing import Any
 import httpx
 import pyte
 
-from tests.integration.harness import Watch, check, cli_env
 from voki_tui.sim import DEMO_EMAILS, DEMO_PASSWORD, DEMO_TENANT
 from voki_tui.sim.testing import SimProcess
+from voki_tui.testing.figures import percentile
+from voki_tui.testing.headless import Watch, check, cli_env
 
 ACCESS_TTL_S = 60
 REFRESH_TTL_S = 300
@@ -471,13 +472,6 @@ class Box:
         return check(document, self.server.state()).problems
 
 
-def _percentile(values: list[float], share: float) -> float | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(share * (len(ordered) - 1))))]
-
-
 def run(
     minutes: float,
     seed: int,
@@ -544,10 +538,10 @@ def run(
         "not_recovered": [o.fault for o in outcomes if not o.recovered],
         "human_touches": len(box.human_touches),
         "human_touch_notes": box.human_touches,
-        "back_to_live_p50_s": _round(_percentile(times, 0.50)),
-        "back_to_live_p99_s": _round(_percentile(times, 0.99)),
+        "back_to_live_p50_s": _round(percentile(times, 0.50)),
+        "back_to_live_p99_s": _round(percentile(times, 0.99)),
         "back_to_live_max_s": _round(max(times) if times else None),
-        "data_faults_time_to_truth_p50_s": _round(_percentile(repairs, 0.50)),
+        "data_faults_time_to_truth_p50_s": _round(percentile(repairs, 0.50)),
         "data_faults_time_to_truth_max_s": _round(max(repairs) if repairs else None),
         "resync_period_s": RESYNC_S,
         "slowest": sorted(

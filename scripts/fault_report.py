@@ -20,14 +20,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-
-def percentile(values: list[float], share: float) -> float | None:
-    """Nearest-rank percentile; None for no values."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    rank = max(1, round(share * len(ordered) + 0.5 - 1e-9))
-    return ordered[min(rank, len(ordered)) - 1]
+from voki_tui.testing.figures import percentile
 
 
 def summarise(lines: list[dict[str, Any]]) -> dict[str, Any]:

@@ -25,10 +25,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from tests.integration.harness import (  # noqa: E402 - after the path setup
+from voki_tui.sim.testing import SimProcess
+from voki_tui.testing.figures import percentile
+from voki_tui.testing.headless import (
     Watch,
     burst,
     converge,
@@ -36,16 +35,9 @@ from tests.integration.harness import (  # noqa: E402 - after the path setup
     poll,
     send_raw,
 )
-from voki_tui.sim.testing import SimProcess  # noqa: E402
 
 RECOVERY_S = 5.0
 FAULTS = ("drop", "silence", "revoke", "restart", "raw", "burst")
-
-
-def _percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(share * (len(ordered) - 1))))
-    return ordered[index]
 
 
 def _reconnects(watch: Watch) -> int:
@@ -130,8 +122,8 @@ def main(argv: list[str] | None = None) -> int:
             code = watch.stop()
     print(
         f"faults injected: {args.faults}, recovered: {len(times)}, "
-        f"time to recover p50 {_percentile(times, 0.5) if times else float('nan'):.2f} s "
-        f"p99 {_percentile(times, 0.99) if times else float('nan'):.2f} s, "
+        f"time to recover p50 {percentile(times, 0.5) or float('nan'):.2f} s "
+        f"p99 {percentile(times, 0.99) or float('nan'):.2f} s, "
         f"mismatches: {mismatches}, order notes (F1-1/F1-3): {order_notes_seen}, "
         f"watch exit code: {code}"
     )

@@ -1,23 +1,21 @@
 """Regenerate ``screenshots/*.svg``: every screen in the dark and the light theme.
 
-The data are the test fakes (``tests/ui/fakes.py``) at a frozen instant, so the pictures change
-only when the UI does. Run from the repository root: ``.venv/bin/python scripts/screenshots.py``.
+The data are the test fakes (``voki_tui.testing.fakes``) at a frozen instant, so the pictures
+change only when the UI does. Run from the repository root:
+``.venv/bin/python scripts/screenshots.py``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
-import sys
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from tests.ui.fakes import (  # noqa: E402
+from voki_tui.live.state import FeedSnapshot
+from voki_tui.testing.fakes import (
     SUPERVISOR,
     FakeAuth,
     FakeFeed,
@@ -26,9 +24,9 @@ from tests.ui.fakes import (  # noqa: E402
     snapshot,
     stale,
 )
-from voki_tui.live.state import FeedSnapshot  # noqa: E402
-from voki_tui.ui.app import VokiApp  # noqa: E402
+from voki_tui.ui.app import VokiApp
 
+ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "screenshots"
 SIZE = (120, 40)
 WALL = (200, 60)

@@ -2,7 +2,7 @@
 
 The Textual app never builds an HTTP client or a websocket itself: the command line hands it an
 ``Authenticator`` (REST auth + token store, ``voki_tui.account``) and a ``FeedRunner`` (the live
-feed). Tests hand it fakes (``tests/ui/fakes.py``) with the same shape, so every screen can be
+feed). Tests hand it fakes (``voki_tui.testing.fakes``) with the same shape, so every screen can be
 driven without I/O. This module sits beside the layers, not in one: ``account`` implements it,
 ``ui`` and ``headless`` consume it, and it imports only the state types of ``voki_tui.live``.
 """

@@ -48,6 +48,8 @@ class FakeServer:
         self.refreshes = 0
         self.gate = asyncio.Event()
         self.gate.set()
+        self.me_gate = asyncio.Event()  # holds /users/me answers until set
+        self.me_gate.set()
         self.fail_refresh: Callable[[], httpx.Response] | None = None
         self.issued = 0
 
@@ -72,6 +74,7 @@ class FakeServer:
                 return self.fail_refresh()
             return httpx.Response(200, json={"data": self.pair()})
         if path == "/api/v1/users/me":
+            await self.me_gate.wait()
             return httpx.Response(200, json={"data": {"id": 2, "name": "S"}})
         return httpx.Response(404, json={"errors": {"detail": "Not found"}})
 
@@ -278,6 +281,31 @@ async def test_a_second_process_adopts_the_pair_the_first_one_stored(tmp_path: P
     assert server.refreshes == 1
     assert await second.access_token() == token
     assert server.refreshes == 1 and second.adopted_count == 1
+
+
+async def test_a_restore_never_puts_back_a_pair_another_process_has_rotated(
+    tmp_path: Path,
+) -> None:
+    """A cron snapshot starts (reads r1, asks /users/me) while the wallboard rotates r1 -> r2.
+    When the snapshot's restore ends, the file must still hold r2: writing back the r1 it read
+    left a spent token for the next process, whose refresh was refused; that process forgot
+    the session, and the next cron run found none ("not logged in")."""
+    server, clock = FakeServer(), [NOW]
+    store = TokenStore(tmp_path)
+    wall = make(server, clock, store=store)
+    await wall.login("pw")
+    cron = make(server, clock, store=store)
+    server.me_gate.clear()
+    restoring = asyncio.create_task(cron.restore())
+    await asyncio.sleep(0.05)  # the cron's /users/me is in flight with r1 in hand
+    clock[0] += 800
+    server.now += 800
+    await wall.access_token()  # the wallboard rotates r1 -> r2 and stores r2
+    assert server.refreshes == 1
+    server.me_gate.set()
+    assert await restoring is not None
+    stored = store.load(wall.identity)
+    assert stored is not None and stored.refresh_token == "r2"
 
 
 async def test_refreshes_of_two_processes_at_once_send_one_request(tmp_path: Path) -> None:

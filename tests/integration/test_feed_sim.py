@@ -18,8 +18,16 @@ import pytest
 
 from voki_tui.sim import DEMO_EMAILS
 from voki_tui.sim.testing import InProcessSim, SimProcess, running_sim
-
-from .harness import Watch, burst, check, converge, garbage_frames, poll, run_cli, send_raw
+from voki_tui.testing.headless import (
+    Watch,
+    burst,
+    check,
+    converge,
+    garbage_frames,
+    poll,
+    run_cli,
+    send_raw,
+)
 
 #: The issue's bound: converged within 5 s of the server being reachable again.
 RECOVERY_S = 5.0

@@ -26,10 +26,9 @@ from voki_tui.live.state import LinkState, SourceState
 from voki_tui.settings import Settings
 from voki_tui.sim import DEMO_EMAILS, DEMO_PASSWORD, DEMO_TENANT
 from voki_tui.sim.testing import InProcessSim, running_sim
+from voki_tui.testing.headless import Watch, check, poll, run_cli
 from voki_tui.ui.app import VokiApp
 from voki_tui.ui.widgets.status_bar import StatusBar
-
-from .harness import Watch, check, poll, run_cli
 
 DEPARTMENTS = 150
 SCHEMA = json.loads(

@@ -17,8 +17,7 @@ from pathlib import Path
 
 from voki_tui.sim import DEMO_PASSWORD
 from voki_tui.sim.testing import SimProcess, running_sim
-
-from .harness import Watch, converge, run_cli
+from voki_tui.testing.headless import Watch, converge, run_cli
 
 #: Heartbeat 1 s + 1 s, so a dead link is noticed quickly.
 FAST = {"VOKI_HEARTBEAT_S": "1"}

@@ -8,7 +8,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from voki_tui.live.agents import AgentRoster, agent_from_entry, agents_from_presence
+from voki_tui.live.agents import Agent, AgentRoster, agent_from_entry
 
 from .helpers import at
 
@@ -69,6 +69,13 @@ def test_bad_fields_are_tolerated_and_counted() -> None:
     )  # fmt: skip
 
 
+def rebuilt(state: dict[str, object]) -> tuple[tuple[Agent, ...], int]:
+    """The agents and bad-field count of a roster that read ``state`` whole."""
+    roster = AgentRoster()
+    roster.replace(state)
+    return roster.agents(), roster.bad_fields
+
+
 def test_dated_meta_beats_undated_one() -> None:
     entry = {"metas": [meta("1", "in_call"), meta("2", "away", since=None)]}
     agent = agent_from_entry("u1", entry).agent
@@ -76,18 +83,18 @@ def test_dated_meta_beats_undated_one() -> None:
 
 
 def test_entry_without_metas_is_skipped() -> None:
-    agents, bad = agents_from_presence({"u1": {"metas": []}, "u2": {}, "u3": "x"})
+    agents, bad = rebuilt({"u1": {"metas": []}, "u2": {}, "u3": "x"})
     assert agents == ()
     assert bad == 3
 
 
 def test_sorted_by_name_then_user_id() -> None:
-    state = {
+    state: dict[str, object] = {
         "u3": {"metas": [meta("a", name="Carla")]},
         "u2": {"metas": [meta("b", name="Ana")]},
         "u1": {"metas": [meta("c", name="Ana")]},
     }
-    agents, _ = agents_from_presence(state)
+    agents, _ = rebuilt(state)
     assert [(a.name, a.user_id) for a in agents] == [("Ana", "u1"), ("Ana", "u2"), ("Carla", "u3")]
 
 
@@ -126,7 +133,7 @@ def test_incremental_updates_equal_full_rebuild(states: list[dict[str, list[Any]
         changed = {k for k in set(previous) | set(state) if previous.get(k) != state.get(k)}
         roster.update(state, changed)
         previous = state
-        expected, _ = agents_from_presence(state)
+        expected, _ = rebuilt(state)
         assert roster.agents() == expected
         for agent in expected:
             assert agent.devices == len(raw[agent.user_id])

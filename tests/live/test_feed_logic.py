@@ -13,13 +13,14 @@ from typing import Any, cast
 import pytest
 
 from voki_tui.api.client import VokiClient
-from voki_tui.api.errors import AuthError
+from voki_tui.api.errors import AuthError, ServerError
 from voki_tui.api.models import Call
 from voki_tui.api.servertime import ServerTime
 from voki_tui.api.session import Session
-from voki_tui.live.feed import LiveFeed, _Department
+from voki_tui.live.feed import LiveFeed, Sleep, _Department
 from voki_tui.live.state import Department, FeedSnapshot, LinkState, SourceState
 from voki_tui.phoenix import core
+from voki_tui.retry import SERVER_DOWN
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -50,6 +51,7 @@ class FakeRest:
         self.history_requests = 0
         self.error: Exception | None = None
         self.server_time = ServerTime()
+        self.skipped_items = 0
 
     async def calls(self, **filters: Any) -> list[Call]:
         if filters.get("status") != "queued":
@@ -63,17 +65,20 @@ class FakeRest:
 
 
 class SessionStandIn:
-    """What the feed reads of a session when no test drives the session itself."""
+    """What the feed reads of a session when no test drives the session itself: the session
+    is saved, and it never refreshed (the counters the feed reads from it stay 0)."""
 
     not_saved: str | None = None
+    refresh_count = relogin_count = adopted_count = 0
 
 
-def make_feed(rest: FakeRest, clock: Clock) -> LiveFeed:
+def make_feed(rest: FakeRest, clock: Clock, sleep: Sleep = asyncio.sleep) -> LiveFeed:
     feed = LiveFeed(
         cast(VokiClient, rest),
         cast(Session, SessionStandIn()),
         clock=clock.wall,
         monotonic=clock.monotonic,
+        sleep=sleep,
     )
     feed.watch([Department("1", "Suporte")])
     return feed
@@ -238,6 +243,59 @@ async def test_events_reach_the_book() -> None:
     assert [a.user_id for a in view.agents] == ["7"]
 
 
+async def test_what_the_parts_survive_reaches_the_published_counters() -> None:
+    """Repeated events, late joins, bad presence fields, dropped stale frames, skipped REST
+    items and the session's refreshes are counted where they happen; the help screen and the
+    JSON read ``FeedSnapshot.counters`` only, so each must arrive there."""
+    rest, clock = FakeRest(), Clock()
+    rest.skipped_items = 2
+    feed = make_feed(rest, clock)
+    session = cast(SessionStandIn, feed.session)
+    session.refresh_count, session.relogin_count, session.adopted_count = 3, 1, 4
+    await go_live(feed)
+    assert feed.snapshot().counters.duplicate_events == 0
+    bad_before = feed.snapshot().counters.bad_fields
+    joined = {"call_id": "c1", "customer_name": "Ana", "queued_at": "2026-03-02T08:59:00Z"}
+    feed._on_event(0, core.Message("queue:1", "customer_joined", joined, None))
+    feed._on_event(0, core.Message("queue:1", "customer_joined", joined, None))  # repeated
+    feed._on_event(0, core.Message("queue:1", "call_assigned", {"call_id": "c1"}, None))
+    feed._on_event(0, core.Message("queue:1", "customer_joined", joined, None))  # late
+    bad = {"joins": {"8": {"metas": [{"phx_ref": "b", "status": 5, "name": "Bea"}]}}, "leaves": {}}
+    feed._on_event(0, core.Message("presence:1", "presence_diff", bad, "2"))
+    stats = feed.pool.clients()[0].core.stats
+    stats.stale_dropped, stats.heartbeat_timeouts = 5, 6
+    counters = feed.snapshot().counters
+    assert (counters.duplicate_events, counters.late_joins) == (1, 1)
+    assert counters.bad_fields == bad_before + 1  # a status that is not text
+    assert (counters.stale_frames, counters.heartbeat_timeouts) == (5, 6)
+    assert (counters.skipped_items, counters.token_refreshes) == (2, 3)
+    assert (counters.relogins, counters.adopted_refreshes) == (1, 4)
+
+
+async def test_a_failing_snapshot_is_retried_on_the_server_down_schedule_without_waiting() -> None:
+    """The retry waits go through the injected sleep: the schedule is checked, not waited."""
+    rest, clock = FakeRest(), Clock()
+    rest.error = ServerError("Service Unavailable", status=503)
+    retries: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        if seconds != feed.pool.settings.push_timeout:  # the presence_state watch
+            retries.append(seconds)
+            if len(retries) == 3:
+                rest.error = None
+        await asyncio.sleep(0)
+
+    feed = make_feed(rest, clock, sleep)
+    await go_live(feed)
+    await settle()
+    assert link(feed) is LinkState.LIVE
+    assert rest.requests == 4 and feed.snapshot().counters.snapshot_failures == 3
+    jitter = SERVER_DOWN.jitter
+    for failures, delay in enumerate(retries, 1):
+        base = SERVER_DOWN.base(failures)
+        assert base * (1 - jitter) <= delay <= base * (1 + jitter)
+
+
 async def test_a_snapshot_refused_for_auth_ends_the_session() -> None:
     """Refresh token revoked while the socket stays up: the next REST snapshot cannot
     succeed, so the feed must say the session ended rather than retry for ever."""
@@ -283,7 +341,7 @@ async def test_customers_who_join_in_the_same_second_stay_in_arrival_order() -> 
     assert [c.call_id for c in view.waiting] == ["zz-first", "aa-second"]
 
 
-class ScriptedSession:
+class ScriptedSession(SessionStandIn):
     """``refresh`` fails with each scripted error in turn, then succeeds."""
 
     not_saved: str | None = None

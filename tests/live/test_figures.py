@@ -100,7 +100,7 @@ def test_every_figure_has_a_unique_json_key_and_a_help_line() -> None:
 
 
 def test_the_json_tells_every_figure_as_the_table_does() -> None:
-    from tests.ui.fakes import snapshot
+    from voki_tui.testing.fakes import snapshot
 
     snap = snapshot()
     document = snapshot_document(snap)
@@ -166,7 +166,7 @@ def test_a_bad_thresholds_table_says_which_key(table: object, message: str) -> N
 
 
 def test_service_level_is_judged_against_its_goal() -> None:
-    from tests.ui.fakes import busy_views
+    from voki_tui.testing.fakes import busy_views
 
     sales, support, _ = busy_views()
     assert readings(sales, T0)["service_level"].level is Level.WARN  # 9/13 = 69 % < 80 %

@@ -17,7 +17,7 @@ def test_boundary_is_per_second_and_exclusive_of_the_oldest_second() -> None:
     assert w.totals(at(59.9)) == WindowTotals(1, 1, 5000, 1, 1)
     assert w.totals(at(60)) == WindowTotals(0, 0, 0, 1, 1)  # second 0 <= 60 - 60
     assert not w.add(Outcome.ANSWERED, at(0), 1)  # already out of the window
-    assert w.too_old == 1
+    assert w.totals(at(60)) == WindowTotals(0, 0, 0, 1, 1)
 
 
 def test_neutral_is_not_counted_and_negative_wait_is_zero() -> None:

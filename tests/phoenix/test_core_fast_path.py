@@ -13,7 +13,8 @@ TOPIC = "queue:7"
 
 
 @pytest.fixture
-def h() -> Harness:
+def h(parser: str) -> Harness:
+    """A joined channel; each test runs with orjson and with the stdlib parser."""
     harness = Harness()
     harness.connect()
     harness.join(TOPIC)

@@ -9,7 +9,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from voki_tui.phoenix import frames
 from voki_tui.phoenix.frames import Frame, FrameError, decode, encode, ref_key
+
+
+@pytest.fixture(autouse=True)
+def each_parser(parser: str) -> str:
+    """Every test here runs with orjson and with the stdlib fallback (``conftest.parser``)."""
+    return parser
 
 
 def test_serializer_vector_encodes_compact_array() -> None:
@@ -103,3 +110,62 @@ def test_round_trip(
 def test_arbitrary_text_either_decodes_or_raises_frame_error(text: str) -> None:
     with contextlib.suppress(FrameError):
         decode(text)
+
+
+def strict_equal(a: object, b: object) -> bool:
+    """Equal with the same JSON types all the way down (``1 == 1.0 == True`` in Python)."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, list):
+        pairs = zip(a, b, strict=False)  # type: ignore[call-overload]
+        return len(a) == len(b) and all(strict_equal(x, y) for x, y in pairs)  # type: ignore[arg-type]
+    if isinstance(a, dict):
+        return list(a) == list(b) and all(strict_equal(a[k], b[k]) for k in a)  # type: ignore[index]
+    if isinstance(a, float):
+        return repr(a) == repr(b)  # -0.0 and 0.0 differ, as do their signs in JSON
+    return a == b
+
+
+json_texts = st.one_of(
+    st.text(max_size=60),
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
+        lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+        max_leaves=12,
+    ).map(lambda v: json.dumps(v, ensure_ascii=False, allow_nan=True)),
+    st.sampled_from(
+        [
+            "[1,2,3,4,{}] ",
+            ' ["1","2","t","e",{}]',
+            '[null,null,"t","e",{"n":123456789012345678901234567890}]',
+            '[null,null,"t","e",{"s":"\\ud800"}]',
+            '[null,null,"t","e",{"f":1e400,"z":-0,"m":-0.0}]',
+            '[null,null,"t","e",{"a":1,"a":2}]',
+            '[null,null,"t","e",{"c":"\x01"}]',
+            '[null,null,"t","e",{}]\x00',
+        ]
+    ),
+)
+
+
+@given(json_texts)
+def test_the_fast_parser_agrees_with_the_stdlib_decoder_where_it_parses(text: str) -> None:
+    """orjson on the hot path may refuse more than the stdlib (the caller then asks the stdlib),
+    never accept something the stdlib refuses, and never parse it differently."""
+    try:
+        fast = frames.fast_loads(text)
+    except Exception:
+        return
+    assert strict_equal(fast, frames._DECODER.decode(text))
+
+
+def test_what_orjson_refuses_and_the_stdlib_takes_still_decodes() -> None:
+    assert decode('[null,null,"t","e",{"s":"\\ud800"}]').payload == {"s": "\ud800"}
+    assert decode('[null,null,"t","e",{"f":1e400}]').payload == {"f": float("inf")}
+
+
+def test_integers_are_exact_within_64_bits_and_floats_beyond_with_either_parser() -> None:
+    text = '[null,null,"t","e",{"u":18446744073709551615,"i":-9223372036854775808}]'
+    assert decode(text).payload == {"u": 2**64 - 1, "i": -(2**63)}
+    big = decode('[null,null,"t","e",{"n":18446744073709551616}]').payload["n"]
+    assert type(big) is float and big == 2.0**64

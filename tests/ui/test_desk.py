@@ -10,6 +10,16 @@ import pytest
 from textual.widgets import Static
 
 from voki_tui.live.figures import Level, department_level, readings
+from voki_tui.testing.fakes import (
+    SUPERVISOR,
+    T0,
+    FakeAuth,
+    FakeFeed,
+    FrozenClock,
+    busy_views,
+    options,
+    snapshot,
+)
 from voki_tui.ui.app import VokiApp
 from voki_tui.ui.screens.departments import DepartmentsScreen, DepartmentTable
 from voki_tui.ui.screens.detail import DetailPanel
@@ -23,7 +33,6 @@ from voki_tui.ui.widgets.filter_bar import FilterBar
 from voki_tui.ui.widgets.queue_table import QueueTable
 from voki_tui.ui.widgets.tile import DepartmentTile
 
-from .fakes import SUPERVISOR, T0, FakeAuth, FakeFeed, FrozenClock, busy_views, options, snapshot
 from .test_shell_pilot import until
 
 SIZE = (120, 40)

@@ -13,6 +13,15 @@ from typing import Any
 
 import pytest
 
+from voki_tui.testing.fakes import (
+    SUPERVISOR,
+    FakeAuth,
+    FakeFeed,
+    FrozenClock,
+    busy_views,
+    options,
+    snapshot,
+)
 from voki_tui.ui.app import VokiApp
 from voki_tui.ui.screens.connecting import ConnectingScreen
 from voki_tui.ui.screens.departments import DepartmentsScreen
@@ -25,7 +34,6 @@ from voki_tui.ui.screens.wallboard import WallboardScreen
 from voki_tui.ui.widgets.agent_table import AgentTable
 from voki_tui.ui.widgets.queue_table import QueueTable
 
-from .fakes import SUPERVISOR, FakeAuth, FakeFeed, FrozenClock, busy_views, options, snapshot
 from .test_shell_snapshots import wait_for
 
 SIZES = [

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import fields, replace
 from typing import Any
 
 import pytest
 from textual.command import CommandPalette
 from textual.widgets import Input
 
+from voki_tui.testing.fakes import SUPERVISOR, FakeAuth, FakeFeed, FrozenClock, options, snapshot
 from voki_tui.ui.app import VokiApp
 from voki_tui.ui.screens.departments import DepartmentsScreen
 from voki_tui.ui.screens.queue import QueueScreen
 
-from .fakes import SUPERVISOR, FakeAuth, FakeFeed, FrozenClock, options, snapshot
 from .test_shell_pilot import until
 
 ENGLISH_KEYS = {"Quit", "Departments", "Queue", "Presence", "Wallboard", "Help", "Mark", "Filter"}
@@ -78,12 +78,15 @@ async def test_palette_speaks_portuguese() -> None:
 
 
 def test_every_help_line_is_translated() -> None:
+    from voki_tui.live.state import Counters
     from voki_tui.ui import i18n
     from voki_tui.ui.screens.help import FIGURES, KEYS
 
     i18n.set_language("pt-BR")
     untranslated = [line for line in FIGURES if i18n.tr(line) == line]
     untranslated += [what for _key, what in KEYS if i18n.tr(what) == what]
+    labels = [f.metadata["label"] for f in fields(Counters)]
+    untranslated += [label for label in labels if i18n.tr(label) == label]
     assert untranslated == []
 
 

@@ -7,9 +7,8 @@ from datetime import datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
+from voki_tui.testing.fakes import T0
 from voki_tui.ui.widgets.levels import LEVEL_HOLD, Level, held
-
-from .fakes import T0
 
 STEPS = st.lists(
     st.tuples(st.sampled_from(list(Level)), st.floats(min_value=0, max_value=8)), max_size=40

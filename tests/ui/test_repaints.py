@@ -19,13 +19,7 @@ from textual.screen import Screen
 from textual.widget import Widget
 
 from voki_tui.live.state import FeedSnapshot
-from voki_tui.ui.app import VokiApp
-from voki_tui.ui.screens.departments import DepartmentsScreen, DepartmentTable
-from voki_tui.ui.screens.queue import QueueScreen
-from voki_tui.ui.widgets.queue_table import QueueTable
-from voki_tui.ui.widgets.trend import HourChart
-
-from .fakes import (
+from voki_tui.testing.fakes import (
     DEPARTMENTS,
     SUPERVISOR,
     T0,
@@ -38,6 +32,12 @@ from .fakes import (
     snapshot,
     view,
 )
+from voki_tui.ui.app import VokiApp
+from voki_tui.ui.screens.departments import DepartmentsScreen, DepartmentTable
+from voki_tui.ui.screens.queue import QueueScreen
+from voki_tui.ui.widgets.queue_table import QueueTable
+from voki_tui.ui.widgets.trend import HourChart
+
 from .test_screens import ScreenHost
 
 WAIT_S = 10.0

@@ -14,12 +14,20 @@ from textual.app import App
 from textual.pilot import Pilot
 
 from voki_tui.live.state import FeedSnapshot, SourceState
+from voki_tui.testing.fakes import (
+    DEPARTMENTS,
+    T0,
+    busy_views,
+    customer,
+    department,
+    snapshot,
+    stale,
+    view,
+)
 from voki_tui.ui.contract import LiveScreen
 from voki_tui.ui.screens.presence import PresenceScreen
 from voki_tui.ui.screens.queue import QueueScreen
 from voki_tui.ui.screens.wallboard import WallboardScreen
-
-from .fakes import DEPARTMENTS, T0, busy_views, customer, department, snapshot, stale, view
 
 
 class ScreenHost(App[None]):

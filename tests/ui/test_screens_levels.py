@@ -9,10 +9,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from voki_tui.live.figures import Level, department_level, worst_first_key
+from voki_tui.testing.fakes import T0, busy_views, customer, department, view
 from voki_tui.ui.screens.wallboard import CHROME_LINES, TILE_SIZE, grid_shape, page_count
 from voki_tui.ui.widgets.levels import is_new
-
-from .fakes import T0, busy_views, customer, department, view
 
 
 def test_new_mark_window() -> None:

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from textual.geometry import Region
 
+from voki_tui.testing.fakes import T0, busy_views, customer, snapshot, view
 from voki_tui.ui.screens.presence import PresenceScreen
 from voki_tui.ui.screens.queue import QueueScreen
 from voki_tui.ui.screens.wallboard import WallboardScreen
@@ -18,7 +19,6 @@ from voki_tui.ui.widgets.tile import DepartmentTile
 from voki_tui.ui.widgets.title_line import TitleLine
 from voki_tui.ui.widgets.trend import WaitingTrend
 
-from .fakes import T0, busy_views, customer, snapshot, view
 from .test_screens import ScreenHost, many_departments, unauthorized_snapshot
 
 HOSTILE_NAME = "[@click=app.quit]x[/] [/foo] \x1b[2J\x1b]0;pwned\x07 \u202eevil"

@@ -11,13 +11,12 @@ from rich.text import Text
 
 from voki_tui.live.figures import Level, department_level
 from voki_tui.live.state import LinkState
+from voki_tui.testing.fakes import DEPARTMENTS, HOSTILE, T0, connection, customer, view
 from voki_tui.ui import themes
 from voki_tui.ui.alerts import BellPolicy, RateLimiter
 from voki_tui.ui.signals import terminal_alive
 from voki_tui.ui.text import clean, content, format_age, format_percent, literal
 from voki_tui.ui.widgets.status_bar import describe_age, describe_link, is_stale
-
-from .fakes import DEPARTMENTS, HOSTILE, T0, connection, customer, view
 
 DANGEROUS = {chr(c) for c in range(0x20)} | {"\x7f"} | {chr(c) for c in range(0x80, 0xA0)}
 BIDI = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")

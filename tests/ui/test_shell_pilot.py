@@ -21,14 +21,7 @@ from voki_tui.api.errors import (
     ValidationError,
 )
 from voki_tui.ports import DepartmentList, LastLogin
-from voki_tui.ui.app import VokiApp
-from voki_tui.ui.screens.departments import DepartmentsScreen, DepartmentTable
-from voki_tui.ui.screens.help import HelpScreen
-from voki_tui.ui.screens.login import LoginScreen
-from voki_tui.ui.screens.too_small import TooSmallScreen
-from voki_tui.ui.widgets.status_bar import StatusBar
-
-from .fakes import (
+from voki_tui.testing.fakes import (
     DEPARTMENTS,
     HOSTILE,
     SUPERVISOR,
@@ -43,6 +36,12 @@ from .fakes import (
     stale,
     view,
 )
+from voki_tui.ui.app import VokiApp
+from voki_tui.ui.screens.departments import DepartmentsScreen, DepartmentTable
+from voki_tui.ui.screens.help import HelpScreen
+from voki_tui.ui.screens.login import LoginScreen
+from voki_tui.ui.screens.too_small import TooSmallScreen
+from voki_tui.ui.widgets.status_bar import StatusBar
 
 SIZE = (100, 30)
 

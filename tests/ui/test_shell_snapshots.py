@@ -17,15 +17,7 @@ from textual.widgets import Input
 from voki_tui.api.errors import RateLimitedError, ValidationError
 from voki_tui.live.state import FeedSnapshot, LinkState
 from voki_tui.ports import LastLogin
-from voki_tui.ui.app import VokiApp
-from voki_tui.ui.screens.departments import DepartmentsScreen
-from voki_tui.ui.screens.login import LoginScreen
-from voki_tui.ui.screens.presence import PresenceScreen
-from voki_tui.ui.screens.queue import QueueScreen
-from voki_tui.ui.screens.wallboard import WallboardScreen
-from voki_tui.ui.widgets.status_bar import StatusBar, is_stale
-
-from .fakes import (
+from voki_tui.testing.fakes import (
     SUPERVISOR,
     FakeAuth,
     FakeFeed,
@@ -35,6 +27,13 @@ from .fakes import (
     snapshot,
     stale,
 )
+from voki_tui.ui.app import VokiApp
+from voki_tui.ui.screens.departments import DepartmentsScreen
+from voki_tui.ui.screens.login import LoginScreen
+from voki_tui.ui.screens.presence import PresenceScreen
+from voki_tui.ui.screens.queue import QueueScreen
+from voki_tui.ui.screens.wallboard import WallboardScreen
+from voki_tui.ui.widgets.status_bar import StatusBar, is_stale
 
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((160, 50), id="160x50")]
 SnapCompare = Callable[..., bool]

@@ -9,9 +9,8 @@ from hypothesis import strategies as st
 
 from voki_tui.live.figures import Level
 from voki_tui.live.figures import queue_level as bar_level
+from voki_tui.testing.fakes import T0, history
 from voki_tui.ui.widgets.trend import MINUTES, bar_cells, buckets, scale_top
-
-from .fakes import T0, history
 
 
 def test_a_flat_low_series_is_low_not_full() -> None:

@@ -12,15 +12,7 @@ import pytest
 from voki_tui.api.session import SessionEnded
 from voki_tui.live.state import LinkState
 from voki_tui.ports import Retrying
-from voki_tui.ui.app import VokiApp
-from voki_tui.ui.screens.confirm import ConfirmScreen
-from voki_tui.ui.screens.connecting import ConnectingScreen
-from voki_tui.ui.screens.departments import DepartmentsScreen
-from voki_tui.ui.screens.help import HelpScreen
-from voki_tui.ui.screens.login import LoginScreen
-from voki_tui.ui.widgets.status_bar import StatusBar
-
-from .fakes import (
+from voki_tui.testing.fakes import (
     DEPARTMENTS,
     SUPERVISOR,
     T0,
@@ -33,6 +25,14 @@ from .fakes import (
     snapshot,
     view,
 )
+from voki_tui.ui.app import VokiApp
+from voki_tui.ui.screens.confirm import ConfirmScreen
+from voki_tui.ui.screens.connecting import ConnectingScreen
+from voki_tui.ui.screens.departments import DepartmentsScreen
+from voki_tui.ui.screens.help import HelpScreen
+from voki_tui.ui.screens.login import LoginScreen
+from voki_tui.ui.widgets.status_bar import StatusBar
+
 from .test_shell_pilot import SIZE, static_text, until
 
 REFUSED = Retrying(

@@ -17,6 +17,7 @@ from textual.geometry import Region
 from textual.screen import Screen
 from textual.widget import Widget
 
+from voki_tui.testing.fakes import busy_views, customer, snapshot
 from voki_tui.ui.screens.wallboard import ROTATE_EVERY, WallboardScreen
 from voki_tui.ui.widgets.big_digits import BigDigits, glyph_width, rows_for
 from voki_tui.ui.widgets.figure import Figure
@@ -24,7 +25,6 @@ from voki_tui.ui.widgets.levels import LEVEL_HOLD
 from voki_tui.ui.widgets.tile import DepartmentTile
 from voki_tui.ui.widgets.title_line import TitleLine
 
-from .fakes import busy_views, customer, snapshot
 from .test_screens import ScreenHost
 
 BIG = (160, 50)

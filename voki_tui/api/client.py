@@ -227,7 +227,6 @@ class VokiClient:
         self.auth_guard = auth_guard if auth_guard is not None else shared_guard(self.server)
         self.token_source: TokenSource | None = None
         self.skipped_items = 0  # list items dropped because they failed validation
-        self.requests_sent = 0
         self.server_time = ServerTime()  # the server's clock, from every answer's Date
         self._origin = f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"
         self._http = httpx.AsyncClient(
@@ -326,7 +325,6 @@ class VokiClient:
         stamp = self.auth_guard.acquire() if auth_endpoint else None
         headers = {"Authorization": f"Bearer {token}"} if token else None
         started = time.monotonic()
-        self.requests_sent += 1
         try:
             async with asyncio.timeout(self.deadline_s):
                 response = await self._http.request(

@@ -199,6 +199,7 @@ class Session:
         return self._refresh_at - self._clock()
 
     def _save(self) -> None:
+        """Store the pair this session was just given (a login, or a refresh under the lock)."""
         if self._store is None or self._refresh is None:
             return
         record = StoredTokens(
@@ -213,6 +214,17 @@ class Session:
             self.not_saved = f"session not saved ({reason}): a restart needs a password source"
         else:
             self.not_saved = None
+
+    def _remember_last(self) -> None:
+        """Remember this login for the form, and nothing else: the pair this session read may
+        have been rotated by another process since, and writing it back would put a spent
+        refresh token in the file."""
+        if self._store is None:
+            return
+        try:
+            self._store.remember_last(*astuple(self.identity))
+        except OSError as exc:
+            log.warning("could not store the last login: %s", exc.strerror or type(exc).__name__)
 
     def _forget(self) -> None:
         self._access = self._refresh = self._expires_at = self._refresh_at = None
@@ -380,7 +392,7 @@ class Session:
                     return await self.login_from_source()
                 self._take(stored)  # another process stored a newer session meanwhile
             return await self._confirm()
-        self._save()
+        self._remember_last()  # a refresh on the way (a 401 from /users/me) stored its own pair
         return self.user
 
     # -- the token source -----------------------------------------------------------------

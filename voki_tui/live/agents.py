@@ -102,19 +102,6 @@ def agent_from_entry(user_id: str, entry: object) -> ParsedAgent:
     return ParsedAgent(agent, bad)
 
 
-def agents_from_presence(state: Mapping[str, object]) -> tuple[tuple[Agent, ...], int]:
-    """Every agent of a presence state, sorted by name then user id, and the bad-field count."""
-    agents: list[Agent] = []
-    bad = 0
-    for key, entry in state.items():
-        parsed = agent_from_entry(str(key), entry)
-        bad += parsed.bad_fields
-        if parsed.agent is not None:
-            agents.append(parsed.agent)
-    agents.sort(key=_ORDER)
-    return tuple(agents), bad
-
-
 class AgentRoster:
     """Cached agents of one department, updated per presence key.
 

@@ -27,7 +27,7 @@ import logging
 import random
 import ssl
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -63,6 +63,7 @@ from voki_tui.retry import HISTORY_RETRY, SERVER_DOWN
 log = logging.getLogger(__name__)
 
 WallClock = Callable[[], datetime]
+Sleep = Callable[[float], Awaitable[None]]
 Publish = Callable[[FeedSnapshot], None]
 Notify = Callable[[Notification], None]
 
@@ -170,6 +171,7 @@ class LiveFeed:
         *,
         clock: WallClock | None = None,
         monotonic: Callable[[], float] = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
         phoenix_settings: core.Settings = FEED_PHOENIX_SETTINGS,
         window_s: int = 3600,
         publish_interval: float = PUBLISH_INTERVAL_S,
@@ -182,6 +184,9 @@ class LiveFeed:
         # Ages are ``now - a server timestamp``: "now" is the server's (see ServerTime).
         self.clock = clock if clock is not None else client.server_time.now_utc
         self.monotonic = monotonic
+        # Every retry waits here (snapshot, history, rejoins): tests pass a sleep that records
+        # the delay and returns at once, so a schedule is checked without waiting it out.
+        self.sleep = sleep
         self.window_s = window_s
         self.publish_interval = publish_interval
         self.refresh_interval = refresh_interval
@@ -275,7 +280,6 @@ class LiveFeed:
         if connection.state is LinkState.LIVE:
             connection = replace(connection, data_as_of=now)
         views = tuple(self._view(entry, now) for entry in self.departments.values())
-        stats = self.pool.stats()
         return FeedSnapshot(
             version=self._version,
             taken_at=now,
@@ -286,14 +290,35 @@ class LiveFeed:
             departments=views,
             clock_offset_s=self.client.server_time.offset_s,
             notices=() if self.session.not_saved is None else (self.session.not_saved,),
-            counters=replace(
-                self.counters,
-                frames_received=stats.frames_in,
-                malformed_frames=stats.malformed,
-                reconnects=stats.reconnects,
-                unrouted_frames=stats.unrouted,
-            ),
+            counters=self._counters(),
             links=len(self.pool.clients()),
+        )
+
+    def _counters(self) -> Counters:
+        """The feed's own counters, plus those its parts keep (the core, the reducers, the
+        presence trackers, the REST client and the session), summed over departments."""
+        stats = self.pool.stats()
+        queues = [entry.book.queue for entry in self.departments.values()]
+        session = self.session
+        return replace(
+            self.counters,
+            frames_received=stats.frames_in,
+            malformed_frames=stats.malformed,
+            reconnects=stats.reconnects,
+            unrouted_frames=stats.unrouted,
+            heartbeat_timeouts=stats.heartbeat_timeouts,
+            stale_frames=stats.stale_dropped,
+            duplicate_events=sum(q.duplicates for q in queues),
+            late_joins=sum(q.late_joins for q in queues),
+            stale_snapshots=sum(q.stale_snapshots for q in queues),
+            buffer_overflows=sum(q.buffer_overflows for q in queues)
+            + sum(entry.tracker.overflows for entry in self.departments.values()),
+            foreign_records=sum(q.foreign_records for q in queues),
+            bad_fields=sum(entry.book.agents.bad_fields for entry in self.departments.values()),
+            skipped_items=self.client.skipped_items,
+            token_refreshes=session.refresh_count,
+            adopted_refreshes=session.adopted_count,
+            relogins=session.relogin_count,
         )
 
     def _view(self, entry: _Department, now: datetime) -> DepartmentView:
@@ -575,7 +600,7 @@ class LiveFeed:
     async def _expect_presence_state(self, entry: _Department, topic: str, join_ref: str) -> None:
         """A join whose ``presence_state`` never comes would say "syncing" for good (or, for a
         resync, keep old agents as if current): join again, with backoff, and say why."""
-        await asyncio.sleep(self.pool.settings.push_timeout)
+        await self.sleep(self.pool.settings.push_timeout)
         tracker = entry.tracker
         if tracker.join_ref != join_ref or tracker.synced:
             return
@@ -588,7 +613,7 @@ class LiveFeed:
         )
         self._changed()
         self._summarise()
-        await asyncio.sleep(delay)
+        await self.sleep(delay)
         if tracker.join_ref == join_ref and not tracker.synced:
             self._count("rejoins", f"joining {topic} again (no presence_state)")
             self.pool.rejoin(topic)
@@ -606,7 +631,7 @@ class LiveFeed:
             setattr(entry, kind, replace(source, detail=detail))
             self._changed()
         log.warning("%s closed by the server; joining again in %.1f s", topic, delay)
-        await asyncio.sleep(delay)
+        await self.sleep(delay)
         self._count("rejoins", f"joining {topic} again (closed by the server)")
         self.pool.rejoin(topic)
 
@@ -826,7 +851,7 @@ class LiveFeed:
                 else:
                     self._internal_error(f"the queue snapshot of {department_id}")
                 failures += 1
-                await asyncio.sleep(SERVER_DOWN.delay(failures, self._rng))
+                await self.sleep(SERVER_DOWN.delay(failures, self._rng))
                 continue
             now = self.clock()
             items = [
@@ -879,7 +904,7 @@ class LiveFeed:
                     entry.history, detail=f"{exc.message}; retrying in {delay:.0f} s"
                 )
                 self._changed()
-                await asyncio.sleep(delay)
+                await self.sleep(delay)
                 continue
             records = []
             now = self.clock()

@@ -214,6 +214,18 @@ class Counters:
     rejoins: int = _counter(N_("channels joined again"))  # closed by the server, no state, a resync
     outlier_times: int = _counter(N_("implausible server times ignored"))
     internal_errors: int = _counter(N_("internal errors survived"))
+    heartbeat_timeouts: int = _counter(N_("dead links found by heartbeat"))
+    stale_frames: int = _counter(N_("frames of an old join dropped"))
+    duplicate_events: int = _counter(N_("repeated events ignored"))
+    late_joins: int = _counter(N_("joins of finished calls ignored"))  # ghosts prevented
+    stale_snapshots: int = _counter(N_("superseded snapshots dropped"))
+    buffer_overflows: int = _counter(N_("event buffers overflowed"))  # a fresh snapshot follows
+    foreign_records: int = _counter(N_("history calls, wrong department"))
+    bad_fields: int = _counter(N_("bad presence fields replaced"))
+    skipped_items: int = _counter(N_("unusable REST list items skipped"))
+    token_refreshes: int = _counter(N_("token refreshes"))
+    adopted_refreshes: int = _counter(N_("refreshes by another process"))
+    relogins: int = _counter(N_("sign-ins from a password source"))
 
 
 @dataclass(frozen=True, slots=True)

@@ -82,7 +82,6 @@ class OutcomeWindow:
         "_threshold_ms",
         "_totals",
         "threshold_s",
-        "too_old",
         "window_s",
     )
 
@@ -98,7 +97,6 @@ class OutcomeWindow:
         self._totals = 0  # packed sums of every bucket
         self._cutoff = -math.inf  # buckets at or before this second are gone for good
         self._newest = -math.inf
-        self.too_old = 0  # outcomes refused because they were already out of the window
 
     def add(self, outcome: Outcome, at: datetime, wait_s: float) -> bool:
         """Count one outcome; False when it is NEUTRAL or already older than the window."""
@@ -106,7 +104,6 @@ class OutcomeWindow:
             return False
         second = math.floor(at.timestamp())
         if second <= self._cutoff:
-            self.too_old += 1
             return False
         wait_ms = max(0, round(wait_s * 1000))
         if outcome is Outcome.ANSWERED:

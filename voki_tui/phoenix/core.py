@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
+from voki_tui.phoenix import frames
 from voki_tui.phoenix.frames import (
     MAX_FRAME_CHARS,
     Frame,
@@ -40,7 +41,6 @@ from voki_tui.phoenix.frames import (
     decode_fields,
     encode,
     ref_key,
-    scan,
 )
 from voki_tui.retry import Backoff
 
@@ -219,10 +219,12 @@ Output = Effect | Event
 
 @dataclass(slots=True)
 class Stats:
-    """Counters for the status bar and logs."""
+    """What the core counted; the live feed publishes them in its ``Counters`` (help, JSON).
+
+    ``last_heartbeat_rtt`` is the round trip of the last answered heartbeat, not a counter.
+    """
 
     frames_in: int = 0
-    frames_out: int = 0
     malformed: int = 0
     stale_dropped: int = 0
     unrouted: int = 0
@@ -493,16 +495,17 @@ class Client:
         if now - last > self.settings.suspend_threshold:
             self._probe_if_suspended(now)
         self.stats.frames_in += 1
-        # The common frame, first and in few steps: a bare V2 array (``frames.scan`` is the
-        # decoder's C scanner, no call to ``decode_fields`` on this path), an event on a joined
-        # channel, broadcast (no join_ref) or for the current join. Anything else, malformed
-        # input included, takes ``decode_fields`` and the general dispatch with its exact rules.
+        # The common frame, first and in few steps: a V2 array (``frames.fast_loads``: orjson or
+        # the stdlib's C scanner; no call to ``decode_fields`` on this path), an event on a
+        # joined channel, broadcast (no join_ref) or for the current join. Anything else,
+        # malformed input included, takes ``decode_fields`` and the general dispatch with its
+        # exact rules.
         if type(text) is str and len(text) <= MAX_FRAME_CHARS:
             try:
-                data, end = scan(text, 0)
+                data = frames.fast_loads(text)
             except Exception:  # re-parsed below, for its exact reason
-                end = -1
-            if end == len(text) and type(data) is list and len(data) >= 5:
+                data = None
+            if type(data) is list and len(data) >= 5:
                 join_ref, topic, event, payload = data[0], data[2], data[3], data[4]
                 ch = self._channels.get(topic) if type(topic) is str else None
                 if (
@@ -566,7 +569,6 @@ class Client:
         return str(self._ref)
 
     def _send(self, frame: Frame) -> None:
-        self.stats.frames_out += 1
         self._emit(SendText(encode(frame)))
 
     def _violation(self, reason: str) -> None:

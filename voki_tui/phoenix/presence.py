@@ -239,8 +239,7 @@ class PresenceChange:
     """What one applied ``presence_state`` or ``presence_diff`` did (phoenix.js's onSync).
 
     ``joins`` holds ``(key, current_or_None, joined)`` and ``leaves`` ``(key, current, left)``,
-    the onJoin/onLeave arguments in call order. ``lost_diffs`` says the pending buffer
-    overflowed before this state arrived, so diffs were dropped. ``state`` is the tracker's
+    the onJoin/onLeave arguments in call order. ``state`` is the tracker's
     own state, which later diffs update in place: read it now, copy it to keep it.
     """
 
@@ -248,7 +247,6 @@ class PresenceChange:
     joins: Sequence[Joined]
     leaves: Sequence[Left]
     from_state: bool
-    lost_diffs: bool = False
 
 
 @dataclass(slots=True)
@@ -269,7 +267,7 @@ class PresenceTracker:
     join_ref: str | None = None  # the channel's current join
     synced: bool = False  # the current join's presence_state has been applied
     pending: list[Mapping[str, PresenceMap]] = field(default_factory=list)
-    overflowed: bool = False
+    overflows: int = 0  # times the pending buffer was full and dropped (a state follows)
     malformed: int = 0
     unknown_leaves: int = 0  # leaves of a key or meta we never had (phoenix.js skips them)
 
@@ -319,8 +317,7 @@ class PresenceTracker:
         self.state = state
         self.join_ref = join_ref if join_ref is not None else self.join_ref
         self.synced = True
-        lost, self.overflowed = self.overflowed, False
-        return PresenceChange(state, joins, leaves, True, lost)
+        return PresenceChange(state, joins, leaves, True)
 
     def _on_diff(self, payload: Mapping[str, Any]) -> PresenceChange | None:
         joins = payload.get("joins", _EMPTY)
@@ -332,7 +329,7 @@ class PresenceTracker:
             if len(self.pending) >= self.max_pending:
                 log.warning("presence: %d diffs pending, no state yet; dropped", len(self.pending))
                 self.pending.clear()
-                self.overflowed = True
+                self.overflows += 1
             self.pending.append(payload)
             return None
         joined: list[Joined] = []

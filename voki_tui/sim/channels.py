@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
+import uvicorn
 from starlette.types import Receive, Scope, Send
 
 from .auth import Claims
@@ -192,23 +193,47 @@ async def socket_endpoint(sim: Simulator, scope: Scope, receive: Receive, send: 
         return
     serializer = serializer_for(_query_param(scope, "vsn"))
     claims = sim.auth.verify_access(_query_param(scope, "token"))
-    protocol = getattr(send, "__self__", None)
-    transport = getattr(protocol, "transport", None)
-    if serializer is None or claims is None or transport is None:
-        if transport is None:
-            log.error("websocket refused: the server protocol exposes no transport")
+    reached = uvicorn_connection(send)
+    if serializer is None or claims is None or reached is None:
+        if reached is None:
+            log.error(
+                "websocket refused: uvicorn %s no longer exposes its protocol and transport "
+                "behind ASGI send (see uvicorn_connection in voki_tui/sim/channels.py)",
+                uvicorn.__version__,
+            )
         await refuse_upgrade(scope, send, sim.clock)
         return
+    protocol, transport = reached
     date = (b"date", sim.clock.http_date().encode("ascii"))
     await send({"type": "websocket.accept", "headers": [date]})
     loop = asyncio.get_running_loop()
-    conn = Conn(claims, serializer, cast(asyncio.Transport, transport), send, loop.time())
+    conn = Conn(claims, serializer, transport, send, loop.time())
     _watch_incoming_bytes(protocol, conn, loop)
     sim.hub.add(conn)
     try:
         await _serve(sim, conn, receive)
     finally:
         sim.hub.remove(conn)
+
+
+def uvicorn_connection(send: Send) -> tuple[asyncio.Protocol, asyncio.Transport] | None:
+    """uvicorn's protocol object for this websocket and its asyncio transport, or None.
+
+    ASGI offers no way to write bytes already framed, to stop reading, or to see bytes that are
+    not messages, and the simulator needs all three: a broadcast is one ``transport.write`` of
+    one pre-framed message per socket (200 sockets at 500 events/s), ``/__sim/silence`` pauses
+    reading, and the idle timer restarts on any bytes, pings included, as Cowboy's does. So this
+    reaches into uvicorn's ``websockets-sansio`` implementation (``ws="websockets-sansio"`` in
+    ``server.py``): the ASGI ``send`` is a bound method of its ``WebSocketsSansIOProtocol``, an
+    ``asyncio.Protocol`` that keeps its ``asyncio.Transport`` in ``transport`` and receives every
+    byte through ``data_received``. None when any of that stops being true; the upgrade is then
+    refused and logged, and ``tests/sim/test_uvicorn_internals.py`` fails naming what changed.
+    """
+    protocol = getattr(send, "__self__", None)
+    transport = getattr(protocol, "transport", None)
+    if not isinstance(protocol, asyncio.Protocol) or not isinstance(transport, asyncio.Transport):
+        return None
+    return protocol, transport
 
 
 async def refuse_upgrade(scope: Scope, send: Send, clock: Clock) -> None:
@@ -225,7 +250,9 @@ async def refuse_upgrade(scope: Scope, send: Send, clock: Clock) -> None:
     await send({"type": "websocket.http.response.body", "body": b""})
 
 
-def _watch_incoming_bytes(protocol: Any, conn: Conn, loop: asyncio.AbstractEventLoop) -> None:
+def _watch_incoming_bytes(
+    protocol: asyncio.Protocol, conn: Conn, loop: asyncio.AbstractEventLoop
+) -> None:
     """Cowboy restarts its idle timer on any bytes received, pings included: do the same."""
     original = protocol.data_received
 

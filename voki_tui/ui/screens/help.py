@@ -121,7 +121,8 @@ def help_text(
     ]
     rows = [(f.metadata["label"], getattr(counters, f.name)) for f in fields(counters)]
     rows.append((N_("toasts dropped (rate limit)"), toasts_dropped))
-    lines += [f"  {tr(name):<32} {value:>8}" for name, value in rows]
+    width = max(len(tr(name)) for name, _ in rows)  # labels differ in length per language
+    lines += [f"  {tr(name):<{width}} {value:>8}" for name, value in rows]
     return "\n".join(lines)
 
 

@@ -3,7 +3,7 @@
 Every UI test drives ``VokiApp`` through these: a ``FakeAuth`` with scripted answers, a
 ``FakeFeed`` that publishes what the test gives it, a ``FrozenClock`` the test moves by hand, and
 builders that make snapshots relative to one fixed instant ``T0`` (so ages are exact and
-snapshots are byte-stable). Import with ``from .fakes import ...`` from a test in ``tests/ui``.
+snapshots are byte-stable). ``scripts/screenshots.py`` and the benchmarks use the same ones.
 """
 
 from __future__ import annotations

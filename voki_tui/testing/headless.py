@@ -1,9 +1,8 @@
 """Drive the real ``voki-tui`` CLI against voki-sim and compare what it prints with the truth.
 
-Shared by ``tests/integration`` and ``scripts/random_faults.py``. No mocks: the CLI runs as a
-subprocess over loopback sockets, and the ground truth is voki-sim's ``GET /__sim/state``.
-Only the standard library and ``voki_tui.sim`` are used, so the script can import this module
-by path without pytest.
+Shared by ``tests/integration``, ``scripts/random_faults.py`` and ``benchmarks/soak.py``. No
+mocks: the CLI runs as a subprocess over loopback sockets, and the ground truth is voki-sim's
+``GET /__sim/state``. Only the standard library and ``voki_tui.sim`` are used (no pytest).
 """
 
 from __future__ import annotations
@@ -70,7 +69,7 @@ def run_cli(
     **env: str,
 ) -> subprocess.CompletedProcess[str]:
     """Run ``voki-tui <command> --json`` to completion (``extra``: more options)."""
-    return subprocess.run(
+    return subprocess.run(  # noqa: S603 - our own interpreter and flags
         cli_args(command, sim, role, extra=extra),
         env=cli_env(home, password, **env),
         capture_output=True,
@@ -183,7 +182,7 @@ class Watch:
     def start(self) -> Watch:
         self.home.mkdir(parents=True, exist_ok=True)
         stderr = (self.home / "watch.stderr").open("w")
-        self.process = subprocess.Popen(
+        self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and flags
             cli_args("watch", self.sim, self.role, extra=self.extra),
             env=cli_env(self.home, self.password, **self.env),
             stdout=subprocess.PIPE,
