@@ -896,13 +896,16 @@ class LiveFeed:
                 entry.history = replace(entry.history, state=state, detail=exc.message)
                 self._changed()
                 return
-            except VokiError as exc:
-                self._count("snapshot_failures", f"history of {department_id}: {exc}")
+            except Exception as exc:  # a failed attempt, expected (VokiError) or not
+                if isinstance(exc, VokiError):
+                    self._count("snapshot_failures", f"history of {department_id}: {exc}")
+                    why = exc.message
+                else:
+                    self._internal_error(f"the history of {department_id}")
+                    why = f"internal error ({type(exc).__name__})"
                 failures += 1
                 delay = HISTORY_RETRY.delay(failures, self._rng)
-                entry.history = replace(
-                    entry.history, detail=f"{exc.message}; retrying in {delay:.0f} s"
-                )
+                entry.history = replace(entry.history, detail=f"{why}; retrying in {delay:.0f} s")
                 self._changed()
                 await self.sleep(delay)
                 continue
