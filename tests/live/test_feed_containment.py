@@ -10,18 +10,21 @@ board keeps working, and the part that failed comes back by itself.
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
+from voki_tui.api.client import VokiClient
 from voki_tui.api.models import Call
+from voki_tui.api.session import Session
 from voki_tui.live import figures
 from voki_tui.live.book import DepartmentBook
 from voki_tui.live.document import snapshot_document
+from voki_tui.live.feed import LiveFeed
 from voki_tui.live.state import LinkState, SourceState
 from voki_tui.phoenix import core
 
-from .test_feed_logic import Clock, FakeRest, go_live, link, make_feed, settle
+from .test_feed_logic import Clock, FakeRest, SessionStandIn, go_live, link, make_feed, settle
 
 EDGES = ["9999-12-31T23:59:59Z", "0001-01-01T00:00:00Z", "1970-01-01T00:00:00Z"]
 
@@ -168,3 +171,36 @@ async def test_a_history_failing_with_an_unexpected_error_is_retried() -> None:
     assert view.history.state is SourceState.SYNCED
     assert rest.history_requests == 3
     assert feed.snapshot().counters.internal_errors == 2
+
+
+async def test_the_session_is_kept_fresh_after_an_unexpected_failure() -> None:
+    """Seen as a class: an OSError from a full disk while saving the rotated pair would have
+    ended the refreshing for good, and a board up for weeks would outlive its refresh token."""
+
+    class FlakySession(SessionStandIn):
+        def __init__(self) -> None:
+            self.calls = 0
+            self.running = asyncio.Event()
+
+        async def keep_fresh(self) -> None:
+            self.calls += 1
+            if self.calls == 1:
+                raise OSError(28, "No space left on device")
+            self.running.set()
+            await asyncio.Event().wait()  # refreshing, for ever
+
+    session = FlakySession()
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        await asyncio.sleep(0)
+
+    feed = LiveFeed(
+        cast(VokiClient, FakeRest()), cast(Session, session), clock=Clock().wall, sleep=sleep
+    )
+    task = asyncio.create_task(feed._keep_session())
+    await asyncio.wait_for(session.running.wait(), 5)
+    task.cancel()
+    assert session.calls == 2 and len(waits) == 1
+    assert feed.snapshot().counters.internal_errors == 1

@@ -389,11 +389,22 @@ class LiveFeed:
         link.token_refused = False
 
     async def _keep_session(self) -> None:
-        """Refresh the tokens ahead of expiry, connected or not (see ``Session.keep_fresh``)."""
-        try:
-            await self.session.keep_fresh()
-        except AuthError as exc:
-            self._lose_session(exc)
+        """Refresh the tokens ahead of expiry, connected or not (see ``Session.keep_fresh``).
+
+        A failure nobody expected (a token file that cannot be written, a reply that breaks a
+        parser) must not end the refreshing for good, or the refresh token would expire on a
+        board left up for weeks: it is counted and the refreshing starts again after a pause."""
+        failures = 0
+        while True:
+            try:
+                await self.session.keep_fresh()
+            except AuthError as exc:
+                self._lose_session(exc)
+                return
+            except Exception:
+                self._internal_error("keeping the session fresh")
+                failures += 1
+                await self.sleep(SERVER_DOWN.delay(failures, self._rng))
 
     def _lose_session(self, exc: AuthError) -> None:
         """Only a person can log in again: stop, keep the data, say why."""
