@@ -32,6 +32,7 @@ import os
 import pty
 import random
 import select
+import shutil
 import signal
 import struct
 import subprocess
@@ -478,6 +479,7 @@ def run(
     gap: tuple[float, float] = (20.0, 60.0),
     faults: Sequence[str] = FAULTS,
     say: Callable[[str], None] = print,
+    keep_logs: Path | None = None,
 ) -> dict[str, Any]:
     rng = random.Random(seed)
     home = Path(tempfile.mkdtemp(prefix="voki-soak-"))
@@ -525,6 +527,10 @@ def run(
         wall.stop()
         watch.stop()
         server.stop()
+        # The box's home holds the password file and the tokens: never left behind.
+        if keep_logs is not None:
+            shutil.copytree(home / "log", keep_logs, dirs_exist_ok=True)
+        shutil.rmtree(home, ignore_errors=True)
     busiest = server.busiest_minute()
     times = [s for o in outcomes if o.fault not in DATA_FAULTS for s in o.seconds.values()]
     repairs = [s for o in outcomes if o.fault in DATA_FAULTS for s in o.seconds.values()]
@@ -611,12 +617,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--faults", default=",".join(FAULTS), help="the faults to draw from, comma-separated"
     )
+    parser.add_argument(
+        "--keep-logs", type=Path, metavar="DIR", help="copy the clients' log file here at the end"
+    )
     args = parser.parse_args(argv)
     kinds = [name for name in args.faults.split(",") if name]
     unknown = sorted(set(kinds) - set(FAULTS))
     if unknown:
         parser.error(f"unknown faults: {', '.join(unknown)}")
-    figures = run(args.minutes, args.seed, tuple(args.gap), kinds)
+    figures = run(args.minutes, args.seed, tuple(args.gap), kinds, keep_logs=args.keep_logs)
     print(json.dumps(figures, indent=2))
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2) + "\n")

@@ -82,7 +82,8 @@ class RedactingFormatter(logging.Formatter):
         return redact(super().format(record))
 
 
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+#: With the process id: a wall box runs a wallboard, a watch and cron snapshots into one file.
+LOG_FORMAT = "%(asctime)s [%(process)d] %(levelname)s %(name)s: %(message)s"
 LOG_FILE = "voki-tui.log"
 
 

@@ -433,3 +433,32 @@ async def test_after_a_refusal_only_a_pair_saved_since_is_taken_from_the_store(
     fresh = await second.on_unauthorized(own)  # the server refuses every token it issued
     assert fresh not in (own, saved_earlier)
     assert server.refreshes == 2  # a refresh that reached the server, not the stored pair
+
+
+async def test_a_pair_saved_while_our_refresh_waited_out_a_429_is_taken(tmp_path: Path) -> None:
+    """Seen in the soak (a 429 storm with every access token revoked): a process whose
+    refresh after the refusal got 429 asked again every few seconds; each ask re-stamped the
+    refusal, so the pair another process saved meanwhile looked older than it and was passed
+    over for one more refresh, 429 again, and the wallboard was live 47 s after the server's
+    budget had freed. The refusal is dated once per token: the newer pair is taken at once."""
+    server, clock = FakeServer(), [NOW]
+    store = TokenStore(tmp_path)
+    first = make(server, clock, store=store)
+    await first.login("pw")
+    second = make(server, clock, store=store)
+    await second.restore()
+    revoked = await second.access_token()
+    server.fail_refresh = lambda: httpx.Response(
+        429, headers={"Retry-After": "30"}, json={"errors": {"detail": "Too many requests"}}
+    )
+    with pytest.raises(RateLimitedError):
+        await second.on_unauthorized(revoked)  # refused; its refresh is rate limited
+    server.fail_refresh = None
+    clock[0] += 5
+    server.now += 5
+    await first.refresh()  # the other process's refresh gets through and is saved
+    saved = await first.access_token()
+    refreshes = server.refreshes
+    clock[0] += 5
+    assert await second.on_unauthorized(revoked) == saved  # asked again: the saved pair
+    assert server.refreshes == refreshes

@@ -131,7 +131,11 @@ class Session:
         self._refresh_at: float | None = None  # local clock time to refresh it
         self._refresh_task: asyncio.Task[None] | None = None
         self._received_at: float | None = None  # when the access token came from the server
-        self._refused_at: float | None = None  # when the server last refused our access token
+        # The access token the server refused, and when it first did: a stored pair saved
+        # since then is proof of a working one. Stamped once per token, not per retry, or a
+        # pair another process saved while our refresh waited out a 429 would look older
+        # than the refusal and be passed over for a refresh the budget cannot afford.
+        self._refused: tuple[str, float] | None = None
         self._digest_key = secrets.token_bytes(16)
         self._refused_password: bytes | None = None  # keyed digest of the last refused one
         client.token_source = self
@@ -418,8 +422,8 @@ class Session:
 
     async def on_unauthorized(self, rejected: str) -> str:
         """The server refused ``rejected``: refresh once for every caller, return the new one."""
-        if rejected == self._access:
-            self._refused_at = self._clock()
+        if rejected == self._access and (self._refused is None or self._refused[0] != rejected):
+            self._refused = (rejected, self._clock())
         await self._refresh_once(stale=rejected)
         if self._access is None:
             raise SessionEnded("Not logged in")
@@ -444,7 +448,8 @@ class Session:
 
     async def _do_refresh(self, stale: str | None) -> None:
         async with self._exclusive():
-            refused_at, self._refused_at = self._refused_at, None
+            refused = self._refused
+            refused_at = refused[1] if refused is not None and refused[0] == self._access else None
             adopted = self._adopt_stored(saved_after=refused_at)
             if adopted and self._access != stale and not self._due():
                 return  # another process refreshed: nothing to send
