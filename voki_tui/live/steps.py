@@ -12,6 +12,7 @@ retry delay drawn at random, never a token.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeGuard
 
 from voki_tui.api.models import Call
 from voki_tui.live.state import Department, UserInfo
@@ -222,3 +223,7 @@ STEP_TYPES: tuple[type, ...] = (
     LinkDetail,
     InternalError,
 )
+
+
+def is_step(value: object) -> TypeGuard[Step]:
+    return isinstance(value, STEP_TYPES)
