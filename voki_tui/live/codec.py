@@ -131,6 +131,11 @@ def encode(value: Any) -> Any:
         return {"$": "Call", "v": value.model_dump(mode="json", exclude_none=True)}
     name = kind.__name__
     if _BY_NAME.get(name) is not kind:
+        # Another library's flavour of a plain value (websockets' CloseCode is an IntEnum):
+        # the value itself, which compares and prints the same.
+        for plain in (bool, int, float, str):
+            if isinstance(value, plain):
+                return plain(value)
         raise CodecError(f"cannot write a {kind.__module__}.{kind.__qualname__}")
     if isinstance(value, Enum):
         return {"$": "e", "c": name, "v": value.value}

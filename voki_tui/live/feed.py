@@ -39,6 +39,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from voki_tui.api.client import VokiClient
 from voki_tui.api.errors import AuthError, ForbiddenError, NotFoundError, VokiError
+from voki_tui.api.servertime import JUMP_S
 from voki_tui.api.session import Session
 from voki_tui.live import machine as m
 from voki_tui.live.machine import DepartmentState, FeedMachine
@@ -145,6 +146,29 @@ def user_info(session: Session) -> UserInfo | None:
     )
 
 
+class ForwardClock:
+    """The server's time as the feed stamps what happens: every reading is later than the
+    one before.
+
+    ``ServerTime``'s estimate of the server's clock is refined by every REST answer, and a
+    refinement may step back by a fraction of a second. A moment the feed has stamped must not
+    come again: two states of the board would share an instant, and ``replay --at`` could not
+    tell which one was published. A reading that would go back by less than ``JUMP_S`` is one
+    microsecond past the last one instead (ages stand still for that fraction of a second); a
+    step back of more is the server's clock itself jumping, and is followed."""
+
+    def __init__(self, source: WallClock) -> None:
+        self.source = source
+        self.last: datetime | None = None
+
+    def __call__(self) -> datetime:
+        now, last = self.source(), self.last
+        if last is not None and last - timedelta(seconds=JUMP_S) < now <= last:
+            now = last + timedelta(microseconds=1)
+        self.last = now
+        return now
+
+
 class LiveFeed:
     """Runs the feed for one logged-in ``Session``; implements the UI's ``FeedRunner``."""
 
@@ -167,7 +191,7 @@ class LiveFeed:
         self.client = client
         self.session = session
         # Ages are ``now - a server timestamp``: "now" is the server's (see ServerTime).
-        self.clock = clock if clock is not None else client.server_time.now_utc
+        self.clock = clock if clock is not None else ForwardClock(client.server_time.now_utc)
         self.monotonic = monotonic
         # Every retry waits here (snapshot, history, rejoins): tests pass a sleep that records
         # the delay and returns at once, so a schedule is checked without waiting it out.
