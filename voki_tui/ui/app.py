@@ -510,7 +510,7 @@ class VokiApp(App[int]):
             return None
         state = self.replay.state()
         glyph = "⏸" if state.paused or state.at_end else "▶"
-        mark = f"{glyph} {tr('REPLAY')} {local_time(state.position, seconds=True)}"
+        mark = f"{glyph} REPLAY {local_time(state.position, seconds=True)}"  # in every language
         if state.speed != 1:
             mark += f" x{state.speed:g}"
         if state.at_end:

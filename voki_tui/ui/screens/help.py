@@ -51,7 +51,7 @@ KEYS = (
 )
 
 REPLAY_KEYS = (
-    ("space", N_("pause or play the replay (on the department list space marks: pause elsewhere)")),
+    ("space", N_("pause or play (on the department list, space marks a department instead)")),
     ("← →", N_("10 seconds back or on")),
     ("[ ]", N_("a minute back or on (also shift+← →)")),
     ("t", N_("jump to a time (10:15, 10:15:30, or a date and time)")),
