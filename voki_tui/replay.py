@@ -112,6 +112,7 @@ class ReplayFeed:
         # The moment shown, and where the wall clock was when it was: it advances from there.
         self._anchor = (self._start, 0.0)
         self._publish: Publish = lambda _snapshot: None
+        self._login = recording.login()
         self.player.seek(self._start)
 
     # -- what the app reads ------------------------------------------------------------------
@@ -134,10 +135,12 @@ class ReplayFeed:
         return self.position() - timedelta(seconds=self.player.machine.outside.offset_s)
 
     def user(self) -> UserInfo | None:
-        return self.player.machine.user
+        """Who the recorded feed ran for."""
+        return self._login[0]
 
     def departments(self) -> tuple[Department, ...]:
-        return tuple(entry.book.department for entry in self.player.machine.departments.values())
+        """The departments the recorded feed watched."""
+        return self._login[1]
 
     # -- the replay keys ---------------------------------------------------------------------
 

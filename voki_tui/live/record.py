@@ -72,11 +72,12 @@ class Recorder:
         max_bytes: int,
         *,
         part_s: float = PART_S,
+        part_bytes: int | None = None,
         wall: Callable[[], float] = time.time,
     ) -> None:
         self.directory = directory
         self.max_bytes = max_bytes
-        self.part_bytes = max(64 * 1024, max_bytes // PARTS_PER_CAP)
+        self.part_bytes = part_bytes or max(64 * 1024, max_bytes // PARTS_PER_CAP)
         self.part_s = part_s
         self._wall = wall
         self._run: str | None = None

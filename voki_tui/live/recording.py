@@ -27,8 +27,8 @@ from typing import Any
 from voki_tui.live.codec import CodecError, decode, encode, from_micros, micros
 from voki_tui.live.machine import Effect, FeedMachine
 from voki_tui.live.record import FORMAT, MAGIC, PATTERN
-from voki_tui.live.state import FeedSnapshot
-from voki_tui.live.steps import Step, Tick, is_step
+from voki_tui.live.state import Department, FeedSnapshot, UserInfo
+from voki_tui.live.steps import Start, Step, Tick, Watch, is_step
 
 log = logging.getLogger(__name__)
 
@@ -260,6 +260,28 @@ class Recording:
             if entries:
                 return from_micros(entries[-1].t)
         return self.start
+
+    def login(self) -> tuple[UserInfo | None, tuple[Department, ...]]:
+        """Who the feed ran for and which departments it watched: from the state at the
+        start of the first part still there, else from its first steps."""
+        loaded = self.load(0)
+        try:
+            machine = decode(loaded.checkpoint)
+        except CodecError as exc:
+            path = self.parts[0].path
+            raise RecordingError(f"{path}: a state this version cannot read ({exc})") from None
+        user = machine.user if isinstance(machine, FeedMachine) else None
+        departments: tuple[Department, ...] = ()
+        if isinstance(machine, FeedMachine):
+            departments = tuple(e.book.department for e in machine.departments.values())
+        for entry in loaded.entries:
+            if user is not None and departments:
+                break
+            if user is None and isinstance(entry.step, Start):
+                user = entry.step.user
+            elif not departments and isinstance(entry.step, Watch):
+                departments = entry.step.departments
+        return user, departments
 
     def damage(self) -> list[str]:
         """Every part read so far that ends early, and why."""
