@@ -12,6 +12,7 @@ the state are recorded at each publish, and the replaying process's own clock pl
 from __future__ import annotations
 
 import gzip
+import itertools
 import json
 import random
 import stat
@@ -25,7 +26,7 @@ from typing import Any
 import pytest
 
 from voki_tui.live.document import snapshot_document
-from voki_tui.live.recording import Player, open_recording, parse_moment
+from voki_tui.live.recording import Player, iter_entries, open_recording, parse_moment
 from voki_tui.sim import DEMO_PASSWORD
 from voki_tui.sim.testing import SimProcess
 
@@ -108,6 +109,16 @@ def test_every_line_is_the_replay_of_its_instant(recorded: tuple[Path, list[Any]
     for line in lines:
         player.seek(parse_moment(line["taken_at_exact"], recording))
         assert snapshot_document(player.snapshot()) == line, line["taken_at_exact"]
+
+
+def test_one_instant_is_one_state(recorded: tuple[Path, list[Any]]) -> None:
+    """The server-clock estimate is refined by every REST answer (a restart brings many) and
+    may step back; the moments the feed stamps never do, so an instant names one state."""
+    directory, lines = recorded
+    moments = [entry.t for entry in iter_entries(open_recording(directory))]
+    assert all(a < b for a, b in itertools.pairwise(moments))
+    instants = [line["taken_at_exact"] for line in lines]
+    assert len(set(instants)) == len(instants)
 
 
 def test_replay_snapshot_prints_the_line_watch_printed(
