@@ -99,12 +99,17 @@ class ReplayFeed:
     passes. The replay keys call ``toggle_pause``, ``step`` and ``jump``."""
 
     def __init__(
-        self, recording: Recording, start: datetime | None = None, speed: float = 1.0
+        self,
+        recording: Recording,
+        start: datetime | None = None,
+        speed: float = 1.0,
+        *,
+        paused: bool = False,
     ) -> None:
         self.recording = recording
         self.player = Player(recording)
         self.speed = speed
-        self.paused = False
+        self.paused = paused
         self.end = recording.end()
         self._start = start or recording.start
         self._wake = asyncio.Event()

@@ -505,11 +505,11 @@ class VokiApp(App[int]):
             self.replay.jump(moment)
 
     def _replay_mark(self) -> str | None:
-        """``⏸ REPLAY 10:15:03 x4`` in the status bar: never taken for a live board."""
+        """``‖ REPLAY 10:15:03 x4`` in the status bar: never taken for a live board."""
         if self.replay is None:
             return None
         state = self.replay.state()
-        glyph = "⏸" if state.paused or state.at_end else "▶"
+        glyph = "‖" if state.paused or state.at_end else "▶"
         mark = f"{glyph} REPLAY {local_time(state.position, seconds=True)}"  # in every language
         if state.speed != 1:
             mark += f" x{state.speed:g}"

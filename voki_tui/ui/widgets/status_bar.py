@@ -140,7 +140,7 @@ class StatusBar(Horizontal):
         self.insecure = False
         self.read_only = False
         self.notices: tuple[str, ...] = ()  # the first is shown; help lists them all
-        self.replay: str | None = None  # "⏸ REPLAY 10:15:03" in a replay: first, always
+        self.replay: str | None = None  # "‖ REPLAY 10:15:03" in a replay: first, always
         self.clock_offset_s = 0.0  # the server's clock minus this box's
         self._connection: Connection | None = None
         self._line = ""
