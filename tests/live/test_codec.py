@@ -20,8 +20,7 @@ from voki_tui.live.machine import FeedMachine
 from voki_tui.live.recording import Player, open_recording
 from voki_tui.live.state import UserInfo
 from voki_tui.phoenix import core
-
-from .recorded import DEPARTMENTS, record_session
+from voki_tui.testing.recorded import DEPARTMENTS, record_session
 
 T = datetime(2026, 3, 2, 9, 0, 0, 123456, tzinfo=UTC)
 

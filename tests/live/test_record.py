@@ -34,8 +34,14 @@ from voki_tui.live.recording import (
 )
 from voki_tui.live.state import Department
 from voki_tui.phoenix import core
-
-from .recorded import T0, Clock, ScriptedRest, record_session, replayed
+from voki_tui.testing.recorded import (
+    T0,
+    Clock,
+    ScriptedRest,
+    SessionStandIn,
+    record_session,
+    replayed,
+)
 
 Documents = list[dict[str, Any]]
 
@@ -201,8 +207,7 @@ def test_times_of_day_are_local_on_the_recordings_day(session: tuple[Path, Docum
 def test_no_token_reaches_a_recording(tmp_path: Path) -> None:
     """The socket's URL carries the token; it is never a step."""
 
-    class TokenSession:
-        not_saved: str | None = None
+    class TokenSession(SessionStandIn):
         token = "SECRET-ACCESS-TOKEN-42"
 
         async def access_token(self) -> str:
@@ -245,7 +250,7 @@ async def test_a_recording_that_cannot_be_written_stops_and_says_so(tmp_path: Pa
     recorder = Recorder(blocked / "rec", 10_000_000)
     feed = LiveFeed(
         cast(VokiClient, ScriptedRest(clock)),
-        cast(Session, type("S", (), {"not_saved": None})()),
+        cast(Session, SessionStandIn()),
         clock=clock.wall,
         monotonic=clock.monotonic,
         recorder=recorder,

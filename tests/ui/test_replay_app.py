@@ -17,9 +17,10 @@ from typing import Any
 
 import pytest
 
-from tests.live.recorded import USER, record_session
 from voki_tui.live.recording import open_recording
 from voki_tui.replay import ReplayAccount, ReplayFeed
+from voki_tui.testing.fakes import FakeAuth, FakeFeed, FrozenClock, options
+from voki_tui.testing.recorded import USER, record_session
 from voki_tui.ui.app import VokiApp
 from voki_tui.ui.screens.departments import DepartmentsScreen
 from voki_tui.ui.screens.help import HelpScreen, help_text
@@ -28,7 +29,6 @@ from voki_tui.ui.screens.queue import QueueScreen
 from voki_tui.ui.screens.wallboard import WallboardScreen
 from voki_tui.ui.widgets.status_bar import StatusBar
 
-from .fakes import FakeAuth, FakeFeed, FrozenClock, options
 from .test_shell_snapshots import wait_for
 
 SIZES = [
@@ -138,7 +138,7 @@ async def test_help_lists_the_replay_keys_in_a_replay_only(recording_dir: Path) 
 
 
 async def test_a_live_board_has_no_replay_keys() -> None:
-    from .fakes import SUPERVISOR, snapshot
+    from voki_tui.testing.fakes import SUPERVISOR, snapshot
 
     app = VokiApp(options(), FakeAuth(restored=SUPERVISOR), FakeFeed([snapshot()]), FrozenClock())
     async with app.run_test(size=(120, 40)) as pilot:

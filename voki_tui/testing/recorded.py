@@ -19,7 +19,7 @@ from voki_tui.api.client import VokiClient
 from voki_tui.api.models import Call
 from voki_tui.api.session import Session
 from voki_tui.live.document import snapshot_document
-from voki_tui.live.feed import LiveFeed
+from voki_tui.live.feed import ForwardClock, LiveFeed
 from voki_tui.live.figures import with_rules
 from voki_tui.live.record import Recorder
 from voki_tui.live.rules import RuleConfig
@@ -65,6 +65,7 @@ class ScriptedRest:
     tenant = "acme"
     insecure = False
     server_time = _Offset()
+    skipped_items = 0
 
     def __init__(self, clock: Clock) -> None:
         self.clock = clock
@@ -93,7 +94,10 @@ class ScriptedRest:
 
 
 class SessionStandIn:
+    """What the feed reads of a session that nobody drives."""
+
     not_saved: str | None = None
+    refresh_count = adopted_count = relogin_count = 0
 
 
 async def _settle() -> None:
@@ -124,7 +128,7 @@ async def record_session(
     feed = LiveFeed(
         cast(VokiClient, rest),
         cast(Session, SessionStandIn()),
-        clock=clock.wall,
+        clock=ForwardClock(clock.wall),  # as the live feed stamps: never one instant twice
         monotonic=clock.monotonic,
         recorder=recorder,
     )
