@@ -161,9 +161,13 @@ class ReplayFeed:
 
     def moment(self, text: str) -> datetime:
         try:
-            return parse_moment(text, self.recording)
+            moment = parse_moment(text, self.recording)
         except RecordingError as exc:
             raise ValueError(str(exc).removeprefix(f"--at {text!r}: ")) from None
+        if not self.recording.start <= moment <= self.end:
+            first, last = (f"{m.astimezone():%H:%M:%S}" for m in (self.recording.start, self.end))
+            raise ValueError(f"not in the recording, which runs from {first} to {last}")
+        return moment
 
     def jump(self, moment: datetime) -> None:
         moment = max(self.recording.start, min(self.end, moment))

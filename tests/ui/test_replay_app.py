@@ -121,6 +121,10 @@ async def test_a_time_that_is_not_one_is_said_in_the_field(recording_dir: Path) 
         await pilot.pause()
         assert isinstance(app.screen, JumpScreen)
         assert "expected a time of day" in str(app.screen.query_one("#jump-error").render())
+        await pilot.press("ctrl+u", *"10:30", "enter")
+        await pilot.pause()
+        shown = str(app.screen.query_one("#jump-error").render())
+        assert shown == "not in the recording, which runs from 09:00:00 to 09:01:30"
         await pilot.press("escape")
         await wait_for(lambda a: not isinstance(a.screen, JumpScreen))(pilot)
         assert position(app) == before
