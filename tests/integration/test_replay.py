@@ -29,8 +29,7 @@ from voki_tui.live.document import snapshot_document
 from voki_tui.live.recording import Player, iter_entries, open_recording, parse_moment
 from voki_tui.sim import DEMO_PASSWORD
 from voki_tui.sim.testing import SimProcess
-
-from .harness import Watch, converge, garbage_frames, send_raw
+from voki_tui.testing.headless import Watch, converge, garbage_frames, send_raw
 
 STARTUP_S = 30.0
 RECOVERY_S = 15.0
