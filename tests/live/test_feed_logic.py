@@ -528,3 +528,13 @@ async def test_watching_fewer_departments_closes_the_sockets_left_empty() -> Non
     assert feed.resync.next_at() is not None
     feed.watch([])
     assert feed.pool.clients() == {} and feed.departments == {}
+
+
+async def test_a_feed_that_watches_nothing_yet_is_not_live() -> None:
+    """Before ``run`` has watched anything (a board asked for a snapshot while starting), the
+    link is still connecting: nothing is live until the sockets say so."""
+    rest, clock = FakeRest(), Clock()
+    feed = LiveFeed(cast(VokiClient, rest), cast(Session, SessionStandIn()), clock=clock.wall)
+    assert feed.snapshot().connection.state is LinkState.CONNECTING
+    feed.watch([Department("1", "Suporte")])
+    assert feed.snapshot().connection.state is LinkState.CONNECTING

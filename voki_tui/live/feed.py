@@ -313,12 +313,12 @@ class LiveFeed:
                 self._running_effects = False
         return result
 
-    def _sync_layout(self) -> None:
+    def _sync_layout(self, *, after_watch: bool = False) -> None:
         """The machine knows which socket carries which department only from ``Layout``."""
-        if self.pool.layout_version != self._layout_seen:
+        if after_watch or self.pool.layout_version != self._layout_seen:
             self._layout_seen = self.pool.layout_version
             sockets, where = self.pool.layout()
-            self._apply(Layout(sockets, where), self.clock())
+            self._apply(Layout(sockets, where, after_watch), self.clock())
 
     def _do(self, effect: m.Effect) -> None:
         try:
@@ -356,8 +356,7 @@ class LiveFeed:
                 self.resync.remove(ident)
             case m.PoolWatch(groups=groups):
                 self.pool.watch(groups)
-                self._layout_seen = -1  # a Layout now, even if no socket changed: it sums up
-                self._sync_layout()
+                self._sync_layout(after_watch=True)  # even if no socket changed: it sums up
             case m.CloseSockets():
                 self._spawn(self.pool.close(), "close-after-auth-failure")
 

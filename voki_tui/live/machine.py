@@ -326,10 +326,11 @@ class FeedMachine:
                 self._on_socket_event(socket, event, now, monotonic)
             case Tick():
                 self._on_tick(step, now)
-            case Layout(sockets=sockets, where=where):
+            case Layout(sockets=sockets, where=where, after_watch=after_watch):
                 self.sockets, self.where = sockets, dict(where)
-                self._changed()
-                self._summarise(now)
+                if after_watch:
+                    self._changed()
+                    self._summarise(now)
             case SnapshotBegun(department=ident):
                 self._begin_snapshot(ident)
             case SnapshotTaken(department=ident, reason=reason, calls=calls):

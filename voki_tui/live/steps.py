@@ -36,10 +36,12 @@ class Watch:
 @dataclass(frozen=True, slots=True)
 class Layout:
     """The sockets of the pool and the socket each department's group is on (a group waiting
-    to move to another socket is on none)."""
+    to move to another socket is on none). ``after_watch``: the pool has just placed the
+    departments of a ``Watch``, and the connection is summed up again."""
 
     sockets: tuple[int, ...]
     where: tuple[tuple[str, int], ...]
+    after_watch: bool = False
 
 
 @dataclass(frozen=True, slots=True)
