@@ -1,20 +1,26 @@
 """Regenerate ``screenshots/*.svg``: every screen in the dark and the light theme.
 
 The data are the test fakes (``voki_tui.testing.fakes``) at a frozen instant, so the pictures
-change only when the UI does. Run from the repository root:
-``.venv/bin/python scripts/screenshots.py``.
+change only when the UI does; the replay's is the scripted recording of
+``voki_tui.testing.recorded``, paused a second after its link was lost. Run from the
+repository root: ``.venv/bin/python scripts/screenshots.py``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import tempfile
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from voki_tui.live.recording import open_recording
 from voki_tui.live.state import FeedSnapshot
+from voki_tui.replay import ReplayAccount, ReplayFeed
 from voki_tui.testing.fakes import (
     SUPERVISOR,
     FakeAuth,
@@ -24,7 +30,9 @@ from voki_tui.testing.fakes import (
     snapshot,
     stale,
 )
+from voki_tui.testing.recorded import record_session
 from voki_tui.ui.app import VokiApp
+from voki_tui.ui.widgets.status_bar import StatusBar
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "screenshots"
@@ -89,6 +97,24 @@ async def shoot(name: str, theme: str, step: Step, snap: FeedSnapshot | None) ->
     return path
 
 
+async def shoot_replay(theme: str) -> Path:
+    """``voki-tui replay`` on the wallboard, paused a second after the recorded link was lost."""
+    with tempfile.TemporaryDirectory() as scratch:
+        directory = Path(scratch) / "recording"
+        await record_session(directory)
+        recording = open_recording(directory)
+        feed = ReplayFeed(recording, recording.start + timedelta(seconds=41), paused=True)
+        settings = replace(options(theme=theme), read_only=True, departments=())
+        app = VokiApp(settings, ReplayAccount(feed), feed, feed.wall_clock, replay=feed)
+        async with app.run_test(size=SIZE) as pilot:
+            await keys("w", screen="WallboardScreen")(pilot)
+            await settle(pilot, lambda app: "reconnecting" in app.screen.query_one(StatusBar).text)
+            await pilot.pause(0.3)
+            path = OUT / f"replay-wallboard-{theme}.svg"
+            path.write_text(app.export_screenshot(title="voki-tui replay"), encoding="utf-8")
+    return path
+
+
 async def main() -> None:
     for name in [n for n in os.environ if n.startswith("TEXTUAL_")] + ["NO_COLOR", "COLORTERM"]:
         os.environ.pop(name, None)
@@ -98,6 +124,8 @@ async def main() -> None:
     for name, (step, snap) in SHOTS.items():
         for theme in THEMES:
             print(await shoot(name, theme, step, snap))
+    for theme in THEMES:
+        print(await shoot_replay(theme))
 
 
 if __name__ == "__main__":

@@ -172,6 +172,12 @@ def test_every_key_is_in_the_readme() -> None:
         "pagedown": "PgDn",
         "home": "Home",
         "end": "End",
+        "left": "←",
+        "right": "→",
+        "shift+left": "shift+←",
+        "shift+right": "shift+→",
+        "left_square_bracket": "[",
+        "right_square_bracket": "]",
     }
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
     table = readme[readme.index("| key | where | action |") :]

@@ -25,6 +25,7 @@ import random
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
+from pathlib import Path
 from typing import TypeVar
 
 from voki_tui.api.client import VokiClient
@@ -46,6 +47,7 @@ from voki_tui.language import choose
 from voki_tui.live import wire
 from voki_tui.live.feed import FEED_PHOENIX_SETTINGS, PUBLISH_INTERVAL_S, LiveFeed, user_info
 from voki_tui.live.figures import with_rules
+from voki_tui.live.record import Recorder
 from voki_tui.live.resync import RESYNC_EVERY_S
 from voki_tui.live.state import Department, UserInfo
 from voki_tui.phoenix import core
@@ -253,6 +255,13 @@ class Account:
             settings = replace(settings, heartbeat_interval=beat, heartbeat_timeout=beat)
         return AccountFeed(self, settings, publish_interval, self.settings.resync_s)
 
+    def recorder(self) -> Recorder | None:
+        """With ``--record DIR``, a recorder for one run of the feed (off by default)."""
+        if self.settings.record is None:
+            return None
+        cap = int(self.settings.record_max_mb * 1024 * 1024)
+        return Recorder(Path(self.settings.record).expanduser(), cap)
+
     async def close(self) -> None:
         if self.client is not None:
             await self.client.aclose()
@@ -374,5 +383,6 @@ class AccountFeed:
             phoenix_settings=self.phoenix_settings,
             publish_interval=self.publish_interval,
             resync_interval=self.resync_s,
+            recorder=self.account.recorder(),
         )
         await self.current.run(departments, publish, notify)

@@ -103,7 +103,44 @@ def _parser() -> argparse.ArgumentParser:
     for name, option in options():  # the dashboard's options, for the sessions
         if "cli" in option.sources and option.scope == "dashboard":
             _add_option(serve.add_argument, name, option)
+    replay = commands.add_parser(
+        "replay",
+        parents=[common],
+        help="show the board of a past moment from a --record directory",
+        description="Show the board as it was, from what --record wrote: the same screens "
+        "with REPLAY and the moment in the status bar (space pauses, left and right step "
+        "10 s, [ and ] a minute, t jumps to a time), or with 'snapshot --json' the document "
+        "of one moment.",
+    )
+    replay.add_argument("path", type=Path, metavar="PATH", help="a recording file or directory")
+    replay.add_argument(
+        "--at",
+        metavar="TIME",
+        help="the moment: HH:MM[:SS] (local, on the recording's day) or an ISO 8601 date and "
+        "time, e.g. a watch line's taken_at_exact (default: the recording's start)",
+    )
+    replay.add_argument(
+        "--speed", type=_speed, default=1.0, metavar="N", help="play N times faster (default 1)"
+    )
+    for name, option in options():  # how the board looks
+        if "cli" in option.sources and option.scope == "dashboard":
+            _add_option(replay.add_argument, name, option)
+    replay_commands = replay.add_subparsers(dest="replay_command", metavar="COMMAND")
+    at_moment = replay_commands.add_parser(
+        "snapshot", help="print the JSON document of the board at --at and exit"
+    )
+    at_moment.add_argument("--json", action="store_true", required=True, help="JSON output")
     return parser
+
+
+def _speed(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0.1 <= value <= 1000:
+        raise argparse.ArgumentTypeError("expected a number from 0.1 to 1000")
+    return value
 
 
 def _cli_layer(args: argparse.Namespace) -> dict[str, object]:
@@ -165,6 +202,42 @@ def _run_dashboard(settings: Settings, store: TokenStore | None, notices: tuple[
 
     account = Account(settings, store)
     app = VokiApp(settings, account, account.feed(), notices=notices)
+    try:
+        code = app.run()
+    finally:
+        cancel_exit_deadline()
+    return code if isinstance(code, int) else (app.return_code or 0)
+
+
+def _replay(args: argparse.Namespace, settings: Settings, notices: tuple[str, ...]) -> int:
+    """``voki-tui replay PATH``: the board of a past moment (``voki_tui.replay``)."""
+    from voki_tui import replay
+
+    if args.replay_command == "snapshot":
+        if args.at is None:
+            print("voki-tui: replay ... snapshot needs --at TIME", file=sys.stderr)
+            return replay.EXIT_USAGE
+        return replay.snapshot_at(args.path, args.at, sys.stdout)
+    try:
+        feed = replay.open_feed(args.path, args.at, args.speed)
+    except replay.ReplayError as exc:
+        print(f"voki-tui: {exc}", file=sys.stderr)
+        return replay.EXIT_USAGE
+    if settings.color_system != "auto":
+        os.environ["TEXTUAL_COLOR_SYSTEM"] = settings.color_system
+    from voki_tui.ui.app import VokiApp
+    from voki_tui.ui.signals import cancel_exit_deadline
+
+    # What the board shows is the recording's: its departments, nothing to change on a server.
+    shown = replace(settings, departments=(), read_only=True)
+    app = VokiApp(
+        shown,
+        replay.ReplayAccount(feed),
+        feed,
+        feed.wall_clock,
+        notices=notices,
+        replay=feed,
+    )
     try:
         code = app.run()
     finally:
@@ -234,7 +307,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     command: Any = args.command
     on_a_terminal = sys.stdin.isatty() and sys.stdout.isatty()
-    if not command and not on_a_terminal and not os.environ.get(WEB_DRIVER_ENV):
+    replay_command = getattr(args, "replay_command", None)
+    on_screen = not command or (command == "replay" and not replay_command)
+    if on_screen and not on_a_terminal and not os.environ.get(WEB_DRIVER_ENV):
         # Without a terminal (systemd, cron, stdin from /dev/null) the dashboard has nothing to
         # draw on and, in Textual, spins a core waiting for input that never comes.
         parser.exit(
@@ -246,6 +321,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     notices = () if problem is None else (problem,)
     if problem is not None and command:
         print(f"voki-tui: {problem}", file=sys.stderr)
+    if command == "replay":
+        return _replay(args, settings, notices)
     if settings.demo:
         with demo_server(settings) as (demo_settings, store):
             return _dispatch(command, args, demo_settings, store, notices)

@@ -106,6 +106,7 @@ def _watch_key(document: dict[str, Any]) -> str:
     """What counts as a change for ``watch``: everything but the ticking clocks."""
     stable = dict(document)
     stable.pop("taken_at", None)
+    stable.pop("taken_at_exact", None)
     stable.pop("clock_offset_s", None)
     stable["connection"] = {k: v for k, v in document["connection"].items() if k != "data_age_s"}
     stable["departments"] = [

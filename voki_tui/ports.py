@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from voki_tui.live.state import Department, FeedSnapshot, Notification, UserInfo
@@ -135,3 +136,35 @@ class FeedRunner(Protocol):
     async def run(
         self, departments: Sequence[Department], publish: Publish, notify: Notify
     ) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ReplayState:
+    """Where a replay is (``voki-tui replay``), for the status bar: the moment shown, on the
+    server's clock like every moment of a recording, and how it moves."""
+
+    position: datetime
+    paused: bool
+    speed: float
+    at_end: bool
+
+
+class ReplayControl(Protocol):
+    """What the replay keys move (``voki_tui.replay.ReplayFeed``); absent on a live board."""
+
+    def state(self) -> ReplayState: ...
+
+    def toggle_pause(self) -> None: ...
+
+    def step(self, seconds: float) -> None:
+        """Move by ``seconds`` (negative: back), within the recording."""
+        ...
+
+    def jump(self, moment: datetime) -> None:
+        """Move to ``moment``, within the recording."""
+        ...
+
+    def moment(self, text: str) -> datetime:
+        """A time as the user typed it (``10:15``, ``10:15:30``, an ISO date and time), as a
+        moment of the recording; ``ValueError`` with what is wrong with it."""
+        ...

@@ -182,6 +182,20 @@ class Settings:
         "show customers' email and phone in the queue's detail panel (masked by default)",
         scope="dashboard",
     )
+    record: str | None = setting(
+        None,
+        "append every frame and REST answer the live feed receives, with when it came, to "
+        "compressed files in this directory, for 'voki-tui replay' (never a token or a "
+        "password; files 0600)",
+        metavar="DIR",
+    )
+    record_max_mb: float = setting(
+        100.0,
+        "size cap of the --record directory, in megabytes: past it the oldest files go",
+        flag="--record-max-mb",
+        metavar="MB",
+        bounds=(1.0, 1_000_000.0),
+    )
     heartbeat_s: float | None = setting(
         None,
         "heartbeat interval and reply timeout of the live connection, in seconds (default "
@@ -285,7 +299,7 @@ def _coerce(name: str, raw: object) -> object:
             value = float("nan")
         low, high = option.bounds or (float("-inf"), float("inf"))
         if not low <= value <= high:
-            raise ConfigError(f"expected a number of seconds from {low:g} to {high:g}")
+            raise ConfigError(f"expected a number from {low:g} to {high:g}")
         return value
     if not isinstance(raw, str | int) or isinstance(raw, bool):
         raise ConfigError(f"expected text, got {type(raw).__name__}")

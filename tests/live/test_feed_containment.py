@@ -106,9 +106,7 @@ async def test_a_handler_failing_with_an_unexpected_error_is_counted_and_repaire
 
     monkeypatch.setattr(DepartmentBook, "apply", apply_once_broken)
     gaps: list[str] = []
-    monkeypatch.setattr(
-        feed, "_suspect_gap", lambda entry, why: gaps.append(entry.book.department.id)
-    )
+    monkeypatch.setattr(feed, "_suspect_gap", lambda department, why: gaps.append(department))
     lost = {"call_id": "lost", "customer_name": "Ana", "queued_at": "2026-03-02T08:59:00Z"}
     feed._on_event(0, core.Message("queue:1", "customer_joined", lost, None))
     assert feed.snapshot().counters.internal_errors == 1

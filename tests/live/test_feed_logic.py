@@ -17,7 +17,8 @@ from voki_tui.api.errors import AuthError, ServerError
 from voki_tui.api.models import Call
 from voki_tui.api.servertime import ServerTime
 from voki_tui.api.session import Session
-from voki_tui.live.feed import LiveFeed, Sleep, _Department
+from voki_tui.live.feed import LiveFeed, Sleep
+from voki_tui.live.machine import DepartmentState
 from voki_tui.live.state import Department, FeedSnapshot, LinkState, SourceState
 from voki_tui.phoenix import core
 from voki_tui.retry import SERVER_DOWN
@@ -198,7 +199,7 @@ async def test_a_snapshot_answered_after_the_channel_crashed_does_not_go_live() 
 async def test_refused_departments_do_not_block_live() -> None:
     rest, clock = FakeRest(), Clock()
     feed = make_feed(rest, clock)
-    feed.departments["2"] = _Department(Department("2", "Vendas"), window_s=3600)
+    feed.departments["2"] = DepartmentState(Department("2", "Vendas"), window_s=3600)
     await go_live(feed)
     assert link(feed) is LinkState.SYNCING
     feed._on_event(0, core.JoinFailed("queue:2", "unauthorized", True))
@@ -527,3 +528,13 @@ async def test_watching_fewer_departments_closes_the_sockets_left_empty() -> Non
     assert feed.resync.next_at() is not None
     feed.watch([])
     assert feed.pool.clients() == {} and feed.departments == {}
+
+
+async def test_a_feed_that_watches_nothing_yet_is_not_live() -> None:
+    """Before ``run`` has watched anything (a board asked for a snapshot while starting), the
+    link is still connecting: nothing is live until the sockets say so."""
+    rest, clock = FakeRest(), Clock()
+    feed = LiveFeed(cast(VokiClient, rest), cast(Session, SessionStandIn()), clock=clock.wall)
+    assert feed.snapshot().connection.state is LinkState.CONNECTING
+    feed.watch([Department("1", "Suporte")])
+    assert feed.snapshot().connection.state is LinkState.CONNECTING

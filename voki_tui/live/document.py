@@ -43,6 +43,12 @@ def iso(moment: datetime | None) -> str | None:
     return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
+def exact(moment: datetime) -> str:
+    """``moment`` in ISO 8601 UTC to the microsecond: the instant itself, which ``voki-tui
+    replay --at`` takes back to show the board exactly as it was then."""
+    return moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
 def _customer(customer: WaitingCustomer) -> dict[str, Any]:
     return {
         "call_id": customer.call_id,
@@ -153,6 +159,7 @@ def snapshot_document(snapshot: FeedSnapshot) -> dict[str, Any]:
         "server": snapshot.server,
         "tenant": snapshot.tenant,
         "taken_at": iso(snapshot.taken_at),
+        "taken_at_exact": exact(snapshot.taken_at),
         "clock_offset_s": round(snapshot.clock_offset_s, 1),  # the server's clock minus ours
         "user": None if user is None else {"id": user.id, "name": user.name, "role": user.role},
         "connection": {

@@ -13,10 +13,15 @@ reconciles (events that arrive while the request is in flight are replayed on to
 Presence is reconciled by the ``presence_state`` that follows every join. Each department's
 metrics window is backfilled from the REST calls of the last hour (its ``history`` source).
 
-Everything it learns goes into ``DepartmentBook``s; it publishes a ``FeedSnapshot`` whenever
-something changed: at once when the feed has been quiet, otherwise at most one snapshot every
-``publish_interval`` seconds (a burst of events becomes one repaint), and every
-``refresh_interval`` seconds anyway (the rolling window moves even when nothing happens).
+The feed does the I/O and the waiting; the state lives in a ``FeedMachine``
+(``voki_tui.live.machine``), which only steps change (``voki_tui.live.steps``): each socket
+event, each REST answer, each decision taken on a timer. With ``--record`` every step is
+written as it is applied (``voki_tui.live.record``), and ``voki-tui replay`` applies them again.
+
+It publishes a ``FeedSnapshot`` whenever something changed: at once when the feed has been
+quiet, otherwise at most one snapshot every ``publish_interval`` seconds (a burst of events
+becomes one repaint), and every ``refresh_interval`` seconds anyway (the rolling window moves
+even when nothing happens).
 """
 
 from __future__ import annotations
@@ -27,36 +32,52 @@ import logging
 import random
 import ssl
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime, timedelta
+from typing import Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
 from voki_tui.api.client import VokiClient
 from voki_tui.api.errors import AuthError, ForbiddenError, NotFoundError, VokiError
+from voki_tui.api.servertime import JUMP_S
 from voki_tui.api.session import Session
-from voki_tui.live import wire
-from voki_tui.live.book import DepartmentBook
-from voki_tui.live.events import CustomerLeft
+from voki_tui.live import machine as m
+from voki_tui.live.machine import DepartmentState, FeedMachine
 from voki_tui.live.resync import RESYNC_EVERY_S, ResyncPlanner
 from voki_tui.live.state import (
-    PENDING,
     Connection,
     Counters,
     Department,
-    DepartmentView,
     FeedSnapshot,
-    LinkState,
     Notification,
-    Source,
     SourceState,
     UserInfo,
+)
+from voki_tui.live.steps import (
+    CloseRetry,
+    HistoryFailed,
+    HistoryRefused,
+    HistoryTaken,
+    InternalError,
+    Layout,
+    LinkDetail,
+    PresenceOverdue,
+    Rejoin,
+    ResyncPresence,
+    SessionLost,
+    SnapshotAborted,
+    SnapshotBegun,
+    SnapshotFailed,
+    SnapshotTaken,
+    SocketEvent,
+    Start,
+    Step,
+    Tick,
+    Watch,
 )
 from voki_tui.phoenix import core
 from voki_tui.phoenix.placement import MAX_CHANNELS_PER_SOCKET
 from voki_tui.phoenix.pool import SocketPool
-from voki_tui.phoenix.presence import PresenceTracker
 from voki_tui.phoenix.transport import socket_url
 from voki_tui.retry import HISTORY_RETRY, SERVER_DOWN
 
@@ -77,12 +98,23 @@ LONGEST_WAIT_S = 60.0
 #: Departments whose hour of history is read at once: 200 departments are read within
 #: seconds without 200 requests in flight.
 HISTORY_REQUESTS = 8
-#: Join refusals that stay (core.PERMANENT_JOIN_ERRORS) and how each is shown.
-PERMANENT_REFUSALS = {
-    "unauthorized": SourceState.UNAUTHORIZED,
-    "forbidden": SourceState.UNAUTHORIZED,
-    "not_found": SourceState.NOT_FOUND,
-}
+
+
+class StepLog(Protocol):
+    """Where ``--record`` writes each step, before it is applied (``voki_tui.live.record``)."""
+
+    def write(self, step: Step, now: datetime, monotonic: float, machine: FeedMachine) -> None:
+        """Write ``step``; ``machine`` is the state it applies to (a new file starts with it)."""
+        ...
+
+    def flush(self) -> None: ...
+
+    def close(self) -> None: ...
+
+    @property
+    def problem(self) -> str | None:
+        """Why recording stopped, to say on the board; None while it works."""
+        ...
 
 
 def unverified_tls() -> ssl.SSLContext:
@@ -114,51 +146,27 @@ def user_info(session: Session) -> UserInfo | None:
     )
 
 
-class _Department:
-    """The feed's bookkeeping for one department: its book and the freshness of its sources."""
+class ForwardClock:
+    """The server's time as the feed stamps what happens: every reading is later than the
+    one before.
 
-    def __init__(self, department: Department, window_s: int) -> None:
-        self.book = DepartmentBook(department, window_s=window_s)
-        self.queue = Source()
-        self.presence = Source()
-        self.history = Source()  # the REST backfill of the metrics window
-        self.tracker = PresenceTracker()
-        self.snapshot_task: asyncio.Task[None] | None = None
-        self.history_task: asyncio.Task[None] | None = None
-        #: A rejoin for a fresh presence_state is under way: the current agents stay shown
-        #: (and the source synced) until it arrives; then they are compared for drift.
-        self.presence_resync: tuple[tuple[str, str, int], ...] | None = None
-        self.presence_misses = 0  # joins in a row whose presence_state never came
+    ``ServerTime``'s estimate of the server's clock is refined by every REST answer, and a
+    refinement may step back by a fraction of a second. A moment the feed has stamped must not
+    come again: two states of the board would share an instant, and ``replay --at`` could not
+    tell which one was published. A reading that would go back by less than ``JUMP_S`` is one
+    microsecond past the last one instead (ages stand still for that fraction of a second); a
+    step back of more is the server's clock itself jumping, and is followed."""
 
-    @property
-    def topics(self) -> tuple[str, str]:
-        ident = self.book.department.id
-        return f"queue:{ident}", f"presence:{ident}"
+    def __init__(self, source: WallClock) -> None:
+        self.source = source
+        self.last: datetime | None = None
 
-    def agents_key(self) -> tuple[tuple[str, str, int], ...]:
-        return tuple(sorted((a.user_id, a.status, a.devices) for a in self.book.agents.agents()))
-
-    def waiting_ids(self) -> frozenset[str]:
-        return frozenset(c.call_id for c in self.book.queue.waiting())
-
-    def settled(self) -> bool:
-        """Both channels answered for good: synced, or refused for a reason that stays."""
-        return self.queue.state not in PENDING and self.presence.state not in PENDING
-
-
-@dataclass(slots=True)
-class _Link:
-    """What the feed knows of one socket of the pool, for the status it sums up."""
-
-    open: bool = False
-    ever_open: bool = False  # connected at least once: a loss is "reconnecting"
-    retry_at: datetime | None = None
-    attempt: int = 0
-    detail: str | None = None
-    last_rx: datetime | None = None
-    frames_seen: int = 0
-    token_refused: bool = False  # the server refused our token at the last upgrade
-    attempt_token: str | None = None  # the token of the last upgrade attempt
+    def __call__(self) -> datetime:
+        now, last = self.source(), self.last
+        if last is not None and last - timedelta(seconds=JUMP_S) < now <= last:
+            now = last + timedelta(microseconds=1)
+        self.last = now
+        return now
 
 
 class LiveFeed:
@@ -178,11 +186,12 @@ class LiveFeed:
         refresh_interval: float = 5.0,
         resync_interval: float = RESYNC_EVERY_S,
         max_channels: int = MAX_CHANNELS_PER_SOCKET,
+        recorder: StepLog | None = None,
     ) -> None:
         self.client = client
         self.session = session
         # Ages are ``now - a server timestamp``: "now" is the server's (see ServerTime).
-        self.clock = clock if clock is not None else client.server_time.now_utc
+        self.clock = clock if clock is not None else ForwardClock(client.server_time.now_utc)
         self.monotonic = monotonic
         # Every retry waits here (snapshot, history, rejoins): tests pass a sleep that records
         # the delay and returns at once, so a schedule is checked without waiting it out.
@@ -191,6 +200,7 @@ class LiveFeed:
         self.publish_interval = publish_interval
         self.refresh_interval = refresh_interval
         self.endpoint = websocket_endpoint(client.server)
+        self.recorder = recorder
         self._rng = random.Random()  # retry jitter, not security
         self.pool = SocketPool(
             self._socket_url,
@@ -202,22 +212,42 @@ class LiveFeed:
             limit=max_channels,
             rng=self._rng,
         )
-        self.departments: dict[str, _Department] = {}
-        self.connection = Connection(state=LinkState.CONNECTING, since=self.clock())
-        self.counters = Counters()
-        self.user: UserInfo | None = None
-        self._links: dict[int, _Link] = {}
-        self._version = 0
+        self.machine = FeedMachine(client.server, client.tenant, self.clock(), window_s=window_s)
+        self._layout_seen = -1
+        self._version_seen = 0
+        self._effects: list[m.Effect] = []
+        self._running_effects = False
         self._dirty = asyncio.Event()
         self._publish: Publish = lambda _snapshot: None
         self._notify: Notify = lambda _notification: None
-        self._last_rx: datetime | None = None
-        self._auth_failed = False
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._snapshots: dict[str, asyncio.Task[None]] = {}  # department -> its REST snapshot
+        self._histories: dict[str, asyncio.Task[Any]] = {}  # department -> its backfill
         self._history_slots = asyncio.Semaphore(HISTORY_REQUESTS)
         self.resync = ResyncPlanner(resync_interval, rng=self._rng)
         self._resync_wake = asyncio.Event()
-        self._closes: dict[str, int] = {}  # topic -> server closes in a row
+        # The token of each socket's last upgrade attempt, and whether the server refused it:
+        # kept here, never in the machine (which --record writes out).
+        self._refused: set[int] = set()
+        self._attempt_tokens: dict[int, str] = {}
+
+    # -- the state, read through the machine -------------------------------------------------
+
+    @property
+    def departments(self) -> dict[str, DepartmentState]:
+        return self.machine.departments
+
+    @property
+    def connection(self) -> Connection:
+        return self.machine.connection
+
+    @property
+    def counters(self) -> Counters:
+        return self.machine.counters
+
+    @property
+    def user(self) -> UserInfo | None:
+        return self.machine.user
 
     # -- public ------------------------------------------------------------------------------
 
@@ -226,7 +256,7 @@ class LiveFeed:
     ) -> None:
         """Run until cancelled, or until the session is lost for good (AUTH_FAILED)."""
         self._publish, self._notify = publish, notify
-        self.user = user_info(self.session)
+        self._step(Start(user_info(self.session)))
         self.watch(departments)
         self._spawn(self._keep_session(), "keep-session")
         self._spawn(self._resync_loop(), "resync")
@@ -236,120 +266,106 @@ class LiveFeed:
             await sockets
         finally:
             publisher.cancel()
-            for task in (*self._tasks, sockets):
+            tasks = (*self._tasks, *self._snapshots.values(), *self._histories.values())
+            for task in (*tasks, sockets):
                 task.cancel()
-            for entry in self.departments.values():
-                self._cancel_snapshot(entry)
-            await asyncio.gather(publisher, sockets, *self._tasks, return_exceptions=True)
+            await asyncio.gather(publisher, sockets, *tasks, return_exceptions=True)
             with contextlib.suppress(Exception):
                 await self.pool.close()
-            if self._auth_failed:
+            if self.machine.auth_failed:
                 self._emit()
+            if self.recorder is not None:
+                self.recorder.close()
 
     def watch(self, departments: Sequence[Department]) -> None:
         """Watch exactly these departments from now on: the new ones are joined (and their
         hour of history read), the others left; sockets open and close to match."""
-        wanted = {department.id: department for department in departments}
-        for ident in [i for i in self.departments if i not in wanted]:
-            entry = self.departments.pop(ident)
-            self._cancel_snapshot(entry)
-            if entry.history_task is not None:
-                entry.history_task.cancel()
-            self.resync.remove(ident)
-            for topic in entry.topics:
-                self._closes.pop(topic, None)
-        for ident, department in wanted.items():
-            if ident not in self.departments:
-                entry = self.departments[ident] = _Department(department, self.window_s)
-                self.resync.add(ident, self.monotonic())
-                entry.history_task = self._spawn(self._backfill(entry), f"history-{ident}")
-        groups: dict[str, tuple[str, ...]] = {}  # a department's group is its id
-        if self.user is not None:
-            notifications = f"notification:{self.user.id}"
-            groups[notifications] = (notifications,)
-        for ident, entry in self.departments.items():
-            groups[ident] = entry.topics
-        self.pool.watch(groups)
-        self._changed()
-        self._summarise()
+        self._step(Watch(tuple(departments)))
 
     def snapshot(self) -> FeedSnapshot:
         """The current state as one immutable value."""
-        now = self.clock()
-        connection = self.connection
-        if connection.state is LinkState.LIVE:
-            connection = replace(connection, data_as_of=now)
-        views = tuple(self._view(entry, now) for entry in self.departments.values())
-        return FeedSnapshot(
-            version=self._version,
-            taken_at=now,
-            server=self.client.server,
-            tenant=self.client.tenant,
-            user=self.user,
-            connection=connection,
-            departments=views,
-            clock_offset_s=self.client.server_time.offset_s,
-            notices=() if self.session.not_saved is None else (self.session.not_saved,),
-            counters=self._counters(),
-            links=len(self.pool.clients()),
-        )
+        now = self._tick()
+        return self.machine.snapshot(now)
 
-    def _counters(self) -> Counters:
-        """The feed's own counters, plus those its parts keep (the core, the reducers, the
-        presence trackers, the REST client and the session), summed over departments."""
-        stats = self.pool.stats()
-        queues = [entry.book.queue for entry in self.departments.values()]
-        session = self.session
-        return replace(
-            self.counters,
-            frames_received=stats.frames_in,
-            malformed_frames=stats.malformed,
-            reconnects=stats.reconnects,
-            unrouted_frames=stats.unrouted,
-            heartbeat_timeouts=stats.heartbeat_timeouts,
-            stale_frames=stats.stale_dropped,
-            duplicate_events=sum(q.duplicates for q in queues),
-            late_joins=sum(q.late_joins for q in queues),
-            stale_snapshots=sum(q.stale_snapshots for q in queues),
-            buffer_overflows=sum(q.buffer_overflows for q in queues)
-            + sum(entry.tracker.overflows for entry in self.departments.values()),
-            foreign_records=sum(q.foreign_records for q in queues),
-            bad_fields=sum(entry.book.agents.bad_fields for entry in self.departments.values()),
-            skipped_items=self.client.skipped_items,
-            token_refreshes=session.refresh_count,
-            adopted_refreshes=session.adopted_count,
-            relogins=session.relogin_count,
-        )
+    # -- steps and effects -------------------------------------------------------------------
 
-    def _view(self, entry: _Department, now: datetime) -> DepartmentView:
-        """One department's view; a failure there costs that department, not the board.
+    def _step(self, step: Step) -> Any:
+        """Apply ``step`` now (after the pool's layout, if that changed since the last one),
+        then do what it asked for."""
+        self._sync_layout()
+        return self._apply(step, self.clock())
 
-        Figures need data: until the queue and the presence have each been read once, the
-        view has no metrics (shown as "—", never as an empty queue of 0)."""
+    def _apply(self, step: Step, now: datetime) -> Any:
+        monotonic = self.monotonic()
+        if self.recorder is not None:
+            self.recorder.write(step, now, monotonic, self.machine)
+        result = self.machine.apply(step, now, monotonic)
+        if self.machine.version != self._version_seen:
+            self._version_seen = self.machine.version
+            self._dirty.set()
+        self._effects += self.machine.take_effects()
+        if not self._running_effects:  # a step applied by an effect leaves its own for later
+            self._running_effects = True
+            try:
+                while self._effects:
+                    self._do(self._effects.pop(0))
+            finally:
+                self._running_effects = False
+        return result
+
+    def _sync_layout(self, *, after_watch: bool = False) -> None:
+        """The machine knows which socket carries which department only from ``Layout``."""
+        if after_watch or self.pool.layout_version != self._layout_seen:
+            self._layout_seen = self.pool.layout_version
+            sockets, where = self.pool.layout()
+            self._apply(Layout(sockets, where, after_watch), self.clock())
+
+    def _do(self, effect: m.Effect) -> None:
         try:
-            view = entry.book.view(
-                now,
-                queue_source=entry.queue,
-                presence_source=entry.presence,
-                history_source=entry.history,
-            )
+            self._effect(effect)
         except Exception:
-            self._internal_error(f"computing the view of {entry.book.department.id}")
-            broken = Source(SourceState.ERROR, detail="internal error; see the log")
-            return DepartmentView(
-                department=entry.book.department, queue=broken, presence=broken, history=broken
-            )
-        if entry.queue.as_of is None or entry.presence.as_of is None:
-            return replace(view, metrics=None)
-        return view
+            log.exception("internal error in %s; carrying on", type(effect).__name__)
+            self._step(InternalError(f"doing {type(effect).__name__}"))
+
+    def _effect(self, effect: m.Effect) -> None:
+        match effect:
+            case m.StartSnapshot(department=ident, reason=reason):
+                self._start_snapshot(ident, reason)
+            case m.CancelSnapshot(department=ident):
+                task = self._snapshots.pop(ident, None)
+                if task is not None:
+                    task.cancel()
+            case m.ExpectPresence(department=ident, topic=topic, join_ref=join_ref):
+                self._spawn(self._expect_presence_state(topic, join_ref), f"watch-{topic}")
+            case m.JoinAgain(topic=topic):
+                self._spawn(self._join_again(topic), f"rejoin-{topic}")
+            case m.PoolRejoin(topic=topic):
+                self.pool.rejoin(topic)
+            case m.SuspectGap(department=ident, why=why):
+                self._suspect_gap(ident, why)
+            case m.Notify(notification=note):
+                self._notify(note)
+            case m.Added(department=ident):
+                self.resync.add(ident, self.monotonic())
+                self._histories[ident] = self._spawn(self._backfill(ident), f"history-{ident}")
+            case m.Removed(department=ident):
+                for tasks in (self._snapshots, self._histories):
+                    task = tasks.pop(ident, None)
+                    if task is not None:
+                        task.cancel()
+                self.resync.remove(ident)
+            case m.PoolWatch(groups=groups):
+                self.pool.watch(groups)
+                self._sync_layout(after_watch=True)  # even if no socket changed: it sums up
+            case m.CloseSockets():
+                self._spawn(self.pool.close(), "close-after-auth-failure")
 
     # -- socket plumbing ---------------------------------------------------------------------
 
-    def _link(self, socket: int) -> _Link:
-        found = self._links.get(socket)
-        if found is None:
-            found = self._links[socket] = _Link()
-        return found
+    def _on_event(self, socket: int, event: core.Event) -> None:
+        if isinstance(event, core.AuthFailed) and event.refresh_requested:
+            self._refused.add(socket)
+        self._step(SocketEvent(socket, event))
 
     async def _socket_url(self, socket: int) -> str:
         """The URL for the socket's next attempt, with a fresh token if its last one was
@@ -359,34 +375,32 @@ class LiveFeed:
         down) fails this attempt; the core retries on its backoff schedule and we try the
         refresh again then, within the session's auth rate limit.
         """
-        link = self._link(socket)
         try:
-            if link.token_refused:
-                await self._refresh_token(link)
+            if socket in self._refused:
+                await self._refresh_token(socket)
             token = await self.session.access_token()
         except AuthError as exc:
-            self._lose_session(exc)
+            self._step(SessionLost(exc.message))
             raise
         except VokiError as exc:
-            link.detail = f"token refresh: {exc.message}"
-            self._summarise()
+            self._step(LinkDetail(socket, f"token refresh: {exc.message}"))
             raise
-        link.attempt_token = token  # until the upgrade succeeds, this is the one to replace
+        self._attempt_tokens[socket] = token  # until the upgrade succeeds, the one to replace
         return socket_url(self.endpoint, {"token": token})
 
     async def _refresh_after_refusal(self, socket: int) -> None:
         """The upgrade was refused (401/403): refresh now; a refused refresh ends the session."""
         try:
-            await self._refresh_token(self._link(socket))
+            await self._refresh_token(socket)
         except AuthError as exc:
-            self._lose_session(exc)
+            self._step(SessionLost(exc.message))
             raise
 
-    async def _refresh_token(self, link: _Link) -> None:
+    async def _refresh_token(self, socket: int) -> None:
         """Replace the refused token, unless another socket's or a REST call's refresh
         already has (the session refreshes once for them all)."""
-        await self.session.on_unauthorized(link.attempt_token or "")
-        link.token_refused = False
+        await self.session.on_unauthorized(self._attempt_tokens.get(socket, ""))
+        self._refused.discard(socket)
 
     async def _keep_session(self) -> None:
         """Refresh the tokens ahead of expiry, connected or not (see ``Session.keep_fresh``).
@@ -399,22 +413,13 @@ class LiveFeed:
             try:
                 await self.session.keep_fresh()
             except AuthError as exc:
-                self._lose_session(exc)
+                self._step(SessionLost(exc.message))
                 return
             except Exception:
-                self._internal_error("keeping the session fresh")
+                log.exception("internal error in keeping the session fresh; carrying on")
+                self._step(InternalError("keeping the session fresh"))
                 failures += 1
                 await self.sleep(SERVER_DOWN.delay(failures, self._rng))
-
-    def _lose_session(self, exc: AuthError) -> None:
-        """Only a person can log in again: stop, keep the data, say why."""
-        if self._auth_failed:
-            return
-        log.warning("session lost: %s", exc.message)
-        self._auth_failed = True
-        self._mark(self.departments.values(), SourceState.STALE)
-        self._set_link(LinkState.AUTH_FAILED, detail=exc.message)
-        self._spawn(self.pool.close(), "close-after-auth-failure")
 
     def _spawn(self, coro: Any, name: str) -> asyncio.Task[Any]:
         task = asyncio.create_task(self._contained(coro, name), name=name)
@@ -431,220 +436,32 @@ class LiveFeed:
         except asyncio.CancelledError:
             raise
         except Exception:
-            self._internal_error(f"task {name}")
-
-    def _internal_error(self, what: str) -> None:
-        log.exception("internal error in %s; carrying on", what)
-        self.counters = replace(self.counters, internal_errors=self.counters.internal_errors + 1)
-        self._changed()
-
-    def _changed(self) -> None:
-        self._version += 1
-        self._dirty.set()
-
-    def _set_link(self, state: LinkState, as_of: datetime | None = None, **changes: Any) -> None:
-        """Enter ``state``; data shown from now on was last known true ``as_of`` (default:
-        the last frame received) when this leaves LIVE."""
-        now = self.clock()
-        previous = self.connection
-        data_as_of = previous.data_as_of
-        if previous.state is LinkState.LIVE and state is not LinkState.LIVE:
-            data_as_of = as_of or self._last_rx or now
-        since = previous.since if previous.state is state else now
-        self.connection = replace(
-            previous, state=state, since=since, data_as_of=data_as_of, **changes
-        )
-        self._changed()
-
-    def _summarise(self) -> None:
-        """The connection the status bar shows, summed up over every socket and department:
-        reconnecting while any socket that was up is down, connecting until one is up, then
-        syncing until every socket is up and every department has answered, then live."""
-        if self._auth_failed:
-            return
-        sockets = self.pool.clients()
-        for gone in [s for s in self._links if s not in sockets]:
-            del self._links[gone]
-        links = [self._link(socket) for socket in sockets]
-        down = [link for link in links if link.ever_open and not link.open]
-        new = [link for link in links if not link.ever_open]
-        total = len(self.departments)
-        if down or (new and not any(link.open for link in links)):
-            waiting = down or new
-            first = min(waiting, key=lambda link: link.retry_at or datetime.max.replace(tzinfo=UTC))
-            detail = first.detail
-            if len(links) > 1:
-                lost = f"{len(waiting)} of {len(links)} connections"
-                detail = f"{lost}: {detail}" if detail else lost
-            state = LinkState.RECONNECTING if down else LinkState.CONNECTING
-            as_of = min((link.last_rx for link in down if link.last_rx), default=None)
-            target = (state, first.retry_at, max(link.attempt for link in waiting), detail)
-        else:
-            live = sum(1 for entry in self.departments.values() if entry.settled())
-            if live < total or new:
-                detail = f"{live} of {total} departments live" if total > 1 else None
-                if new:
-                    connecting = f"{len(new)} of {len(links)} connections opening"
-                    detail = f"{detail}; {connecting}" if detail else connecting
-                target = (LinkState.SYNCING, None, 0, detail)
-            else:
-                target = (LinkState.LIVE, None, 0, None)
-            as_of = None
-        current = self.connection
-        if (current.state, current.retry_at, current.attempt, current.detail) != target:
-            state, retry_at, attempt, detail = target
-            self._set_link(state, as_of, retry_at=retry_at, attempt=attempt, detail=detail)
-
-    def _mark(self, entries: Iterable[_Department], state: SourceState) -> None:
-        """Every synced or joining source of ``entries`` becomes ``state``; one that goes
-        stale was true until the last frame its socket received (not until it was last
-        reconciled)."""
-        for entry in entries:
-            socket = self.pool.socket_of(entry.topics[0])
-            link = self._links.get(socket) if socket is not None else None
-            as_of = link.last_rx if link is not None else self._last_rx
-            for name in ("queue", "presence"):
-                source: Source = getattr(entry, name)
-                if source.state is SourceState.SYNCED and state is SourceState.STALE:
-                    setattr(entry, name, replace(source, state=state, as_of=as_of or source.as_of))
-                elif source.state in (SourceState.SYNCED, SourceState.JOINING):
-                    setattr(entry, name, replace(source, state=state))
-
-    def _on_socket(self, socket: int) -> list[_Department]:
-        """The departments whose topics are on ``socket``."""
-        return [
-            entry
-            for entry in self.departments.values()
-            if self.pool.socket_of(entry.topics[0]) == socket
-        ]
-
-    def _on_event(self, socket: int, event: core.Event) -> None:
-        try:
-            self._handle(socket, event)
-        except Exception:
-            self._internal_error(f"handling {type(event).__name__}")
-            topic = getattr(event, "topic", "")
-            found = self._department_of(topic) if isinstance(topic, str) else None
-            if found is not None:  # half-applied, perhaps: read the truth again soon
-                self._suspect_gap(found[1], f"an error while handling an event on {topic}")
-
-    def _handle(self, socket: int, event: core.Event) -> None:
-        now = self.clock()
-        link = self._link(socket)
-        if isinstance(event, core.Message):
-            link.last_rx = self._last_rx = now
-            self._on_message(event.topic, event.event, event.payload, event.join_ref, now)
-            return  # a message changes no source's state but a presence_state's (it says)
-        if isinstance(event, core.ChannelJoined | core.Connected):
-            link.last_rx = self._last_rx = now
-        match event:
-            case core.Connected():
-                link.open = link.ever_open = True
-                link.retry_at, link.attempt, link.detail = None, 0, None
-                self._mark(self._on_socket(socket), SourceState.JOINING)
-            case core.Disconnected(code=code):
-                link.open = False
-                link.detail = f"connection lost (code {code})"
-                entries = self._on_socket(socket)
-                self._mark(entries, SourceState.STALE)
-                for entry in entries:
-                    self._cancel_snapshot(entry)
-            case core.ReconnectScheduled(at=at, attempt=attempt):
-                link.retry_at = now + timedelta(seconds=max(0.0, at - self.monotonic()))
-                link.attempt = attempt
-            case core.AuthFailed(status=status, refresh_requested=True):
-                log.info("websocket upgrade refused (HTTP %d); refreshing the token", status)
-                link.token_refused = True
-            case core.AuthFailed(status=status):
-                # Refused again with a token just refreshed: not the token (a proxy that
-                # blocks websockets?). The core now backs off hard; say why on screen.
-                log.warning("websocket upgrade refused again (HTTP %d) with a fresh token", status)
-                link.detail = f"live connection refused (HTTP {status})"
-            case core.ChannelJoined(topic=topic, join_ref=join_ref):
-                self._on_joined(topic, join_ref)
-            case core.JoinFailed(topic=topic, reason=reason, permanent=permanent):
-                self._on_join_failed(topic, reason, permanent)
-            case core.ChannelErrored(topic=topic):
-                self._on_channel_down(topic, link)
-            case core.ChannelClosed(topic=topic):
-                self._on_channel_down(topic, link)
-                self._spawn(self._join_again(topic), f"rejoin-{topic}")
-            case core.ProtocolViolation(reason=reason):
-                log.warning("protocol violation: %s", reason)
-                self._changed()
-            case _:
-                pass
-        self._changed()
-        self._summarise()
+            log.exception("internal error in task %s; carrying on", name)
+            self._step(InternalError(f"task {name}"))
 
     # -- channels ----------------------------------------------------------------------------
 
-    def _department_of(self, topic: str) -> tuple[str, _Department] | None:
-        kind, _, ident = topic.partition(":")
-        entry = self.departments.get(ident)
-        if entry is None or kind not in ("queue", "presence"):
-            return None
-        return kind, entry
-
-    def _on_joined(self, topic: str, join_ref: str) -> None:
-        found = self._department_of(topic)
-        if found is None:
-            return
-        kind, entry = found
-        self._closes.pop(topic, None)
-        if kind == "presence":
-            entry.tracker.joined(join_ref)
-            if entry.presence_resync is None:
-                entry.presence = replace(entry.presence, state=SourceState.JOINING, detail=None)
-            self._spawn(self._expect_presence_state(entry, topic, join_ref), f"watch-{topic}")
-        else:
-            entry.queue = replace(entry.queue, state=SourceState.JOINING, detail=None)
-            self._start_snapshot(entry, "join")
-        self._changed()
-
-    def _start_snapshot(self, entry: _Department, reason: str) -> None:
-        self._cancel_snapshot(entry)
-        entry.snapshot_task = asyncio.create_task(
-            self._take_snapshot(entry, reason), name=f"snapshot-{entry.book.department.id}"
-        )
-
-    async def _expect_presence_state(self, entry: _Department, topic: str, join_ref: str) -> None:
+    async def _expect_presence_state(self, topic: str, join_ref: str) -> None:
         """A join whose ``presence_state`` never comes would say "syncing" for good (or, for a
         resync, keep old agents as if current): join again, with backoff, and say why."""
         await self.sleep(self.pool.settings.push_timeout)
-        tracker = entry.tracker
-        if tracker.join_ref != join_ref or tracker.synced:
+        entry = self.machine.awaiting_presence(topic, join_ref)
+        if entry is None:
             return
-        entry.presence_misses += 1
-        delay = self.pool.settings.rejoin.delay(entry.presence_misses, self._rng)
-        log.warning("no presence_state on %s; joining again in %.1f s", topic, delay)
-        entry.presence_resync = None
-        entry.presence = replace(
-            entry.presence, state=SourceState.STALE, detail="no presence state from the server"
-        )
-        self._changed()
-        self._summarise()
+        delay = self.pool.settings.rejoin.delay(entry.presence_misses + 1, self._rng)
+        self._step(PresenceOverdue(topic, join_ref, delay))
         await self.sleep(delay)
-        if tracker.join_ref == join_ref and not tracker.synced:
-            self._count("rejoins", f"joining {topic} again (no presence_state)")
-            self.pool.rejoin(topic)
+        if self.machine.awaiting_presence(topic, join_ref) is not None:
+            self._step(Rejoin(topic, "no presence_state"))
 
     async def _join_again(self, topic: str) -> None:
         """The server closed a channel we still want (``phx_close``): join it again, with a
         backoff that grows while it keeps doing so."""
-        tries = self._closes[topic] = self._closes.get(topic, 0) + 1
+        tries = self.machine.closes.get(topic, 0) + 1
         delay = self.pool.settings.rejoin.delay(tries, self._rng)
-        found = self._department_of(topic)
-        if found is not None:
-            kind, entry = found
-            source: Source = getattr(entry, kind)
-            detail = f"closed by the server; joining again in {delay:.0f} s"
-            setattr(entry, kind, replace(source, detail=detail))
-            self._changed()
-        log.warning("%s closed by the server; joining again in %.1f s", topic, delay)
+        self._step(CloseRetry(topic, delay))
         await self.sleep(delay)
-        self._count("rejoins", f"joining {topic} again (closed by the server)")
-        self.pool.rejoin(topic)
+        self._step(Rejoin(topic, "closed by the server"))
 
     # -- drift: re-reading the truth while live ----------------------------------------------
 
@@ -657,293 +474,151 @@ class LiveFeed:
                     await self._resync_wake.wait()
             self._resync_wake.clear()
             for ident, reason in self.resync.due(self.monotonic()):
-                entry = self.departments.get(ident)
-                if entry is not None:
-                    try:
-                        self._resync(entry, reason)
-                    except Exception:
-                        self._internal_error(f"re-reading {ident}")
+                try:
+                    self._resync(ident, reason)
+                except Exception:
+                    log.exception("internal error in re-reading %s; carrying on", ident)
+                    self._step(InternalError(f"re-reading {ident}"))
 
-    def _is_live(self, entry: _Department) -> bool:
+    def _is_live(self, ident: str) -> bool:
         """The department's socket is up and both its sources synced: whatever the other
         sockets do, its truth can be re-read now."""
-        socket = self.pool.socket_of(entry.topics[0])
+        entry = self.machine.departments.get(ident)
+        socket = self.pool.socket_of(f"queue:{ident}")
         return (
-            socket is not None
+            entry is not None
+            and socket is not None
             and self.pool.is_open(socket)
             and entry.queue.state is SourceState.SYNCED
             and entry.presence.state is SourceState.SYNCED
         )
 
-    def _resync(self, entry: _Department, reason: str) -> None:
+    def _resync(self, ident: str, reason: str) -> None:
         """Re-read the department's truth without leaving live: the queue over REST, the
         presence by joining its channel again (a fresh ``presence_state``)."""
-        if not self._is_live(entry):
+        if not self._is_live(ident):
             return  # not live: the joins in progress reconcile anyway
-        if entry.snapshot_task is None or entry.snapshot_task.done():
-            self._start_snapshot(entry, reason)
-        if entry.presence_resync is None:
-            entry.presence_resync = entry.agents_key()
-            self.pool.rejoin(entry.topics[1])
+        task = self._snapshots.get(ident)
+        if task is None or task.done():
+            self._start_snapshot(ident, reason)
+        self._step(ResyncPresence(ident))
 
-    def _suspect_gap(self, entry: _Department, why: str) -> None:
-        if not self._is_live(entry):
+    def _suspect_gap(self, ident: str, why: str) -> None:
+        if not self._is_live(ident):
             return  # still joining: the join's own snapshot settles it
-        ident = entry.book.department.id
         if self.resync.gap(ident, self.monotonic()):
             log.info("possible gap in %s (%s): re-reading it soon", ident, why)
             self._resync_wake.set()
 
-    def _drifted(self, entry: _Department, what: str, gone: int, new: int) -> None:
-        log.warning(
-            "%s of %s had drifted while live (%d to remove, %d to add): repaired",
-            what,
-            entry.book.department.id,
-            gone,
-            new,
-        )
-        self.counters = replace(self.counters, drift_repaired=self.counters.drift_repaired + 1)
-
-    def _on_join_failed(self, topic: str, reason: str, permanent: bool) -> None:
-        """A refusal for good (no access, no such department, no such topic) is an answer,
-        shown as such. Any other (a timeout, "too many channels joined", a crashed join) is
-        retried, here or on another socket: the source stays "joining", with the reason, and
-        is never shown as refused nor as an empty queue."""
-        found = self._department_of(topic)
-        log.warning("join of %s refused: %s", topic, reason)
-        if found is None:
-            return
-        kind, entry = found
-        source: Source = getattr(entry, kind)
-        if permanent:
-            state = PERMANENT_REFUSALS.get(reason, SourceState.ERROR)
-            setattr(entry, kind, replace(source, state=state, detail=reason))
-        else:
-            state = SourceState.STALE if source.state is SourceState.STALE else SourceState.JOINING
-            setattr(entry, kind, replace(source, state=state, detail=f"{reason}; retrying"))
-        self._changed()
-
-    def _on_channel_down(self, topic: str, link: _Link) -> None:
-        found = self._department_of(topic)
-        if found is None:
-            return
-        kind, entry = found
-        if kind == "queue":
-            self._cancel_snapshot(entry)
-        source: Source = getattr(entry, kind)
-        if source.state is SourceState.SYNCED:
-            as_of = link.last_rx or source.as_of
-            setattr(entry, kind, replace(source, state=SourceState.STALE, as_of=as_of))
-            self._changed()
-
-    @staticmethod
-    def _cancel_snapshot(entry: _Department) -> None:
-        """A snapshot taken for a join that is gone must not mark the queue synced."""
-        if entry.snapshot_task is not None:
-            entry.snapshot_task.cancel()
-            entry.snapshot_task = None
-
-    def _on_message(
-        self, topic: str, name: str, payload: Mapping[str, Any], join_ref: str | None, now: datetime
-    ) -> None:
-        if topic.startswith("notification:"):
-            self._on_notification(name, payload)
-            return
-        found = self._department_of(topic)
-        if found is None:
-            self._count("unknown_events", f"event {name!r} on unexpected topic {topic!r}")
-            return
-        kind, entry = found
-        if kind == "presence":
-            self._on_presence(entry, name, payload, join_ref, now)
-            return
-        parser = wire.QUEUE_PARSERS.get(name)
-        if parser is None:
-            self._count("unknown_events", f"unknown event {name!r} on {topic}")
-            return
-        try:
-            event = parser(payload, entry.book.department.id, now)
-        except wire.InvalidPayload as exc:
-            self._count("invalid_payloads", f"{name} on {topic}: {exc}")
-            return
-        if not isinstance(event, CustomerLeft) and event.suspect_time:
-            self._count("outlier_times", f"{name} on {topic}: implausible server time ignored")
-        queue = entry.book.queue
-        before, unknown = len(queue), queue.unknown_ends
-        if entry.book.apply(event, now):
-            self._changed()
-        if queue.unknown_ends != unknown:
-            self._suspect_gap(entry, f"{name} for a call never seen waiting")
-        position = getattr(event, "position", None)
-        if position is not None and len(queue) == before + 1 and position != len(queue):
-            self._suspect_gap(entry, f"{name} at position {position} of {len(queue)} known")
-
-    def _on_presence(
-        self,
-        entry: _Department,
-        name: str,
-        payload: Mapping[str, Any],
-        join_ref: str | None,
-        now: datetime,
-    ) -> None:
-        if name not in (entry.tracker.state_event, entry.tracker.diff_event):
-            self._count("unknown_events", f"unknown presence event {name!r}")
-            return
-        tracker = entry.tracker
-        malformed, unknown = tracker.malformed, tracker.unknown_leaves
-        change = tracker.handle(name, payload, join_ref)
-        if tracker.malformed != malformed:
-            self._count("invalid_payloads", f"malformed {name}")
-        if tracker.unknown_leaves != unknown:
-            self._count("unknown_events", f"presence leave for an unknown key ({name})")
-            self._suspect_gap(entry, "a presence leave for someone not there")
-        if change is None:
-            return
-        if change.from_state:
-            entry.book.set_presence(change.state)
-            entry.presence = Source(SourceState.SYNCED, now)
-            entry.presence_misses = 0
-            before, entry.presence_resync = entry.presence_resync, None
-            if before is not None and before != entry.agents_key():
-                after = set(entry.agents_key())
-                self._drifted(entry, "presence", len(set(before) - after), len(after - set(before)))
-            self._summarise()
-        else:
-            keys = {key for key, _, _ in change.joins} | {key for key, _, _ in change.leaves}
-            entry.book.update_presence(change.state, keys)
-            entry.presence = replace(entry.presence, as_of=now)
-        self._changed()
-
-    def _on_notification(self, name: str, payload: Mapping[str, Any]) -> None:
-        if name not in wire.NOTIFICATION_EVENTS:
-            self._count("unknown_events", f"unknown notification event {name!r}")
-            return
-        try:
-            note = wire.notification(name, payload)
-        except wire.InvalidPayload as exc:
-            self._count("invalid_payloads", f"{name}: {exc}")
-            return
-        self._notify(note)
-
-    def _count(self, counter: str, message: str) -> None:
-        log.warning("%s", message)
-        self.counters = replace(self.counters, **{counter: getattr(self.counters, counter) + 1})
-        self._changed()
-
     # -- REST --------------------------------------------------------------------------------
 
-    async def _take_snapshot(self, entry: _Department, reason: str) -> None:
+    def _start_snapshot(self, ident: str, reason: str) -> None:
+        previous = self._snapshots.pop(ident, None)
+        if previous is not None:
+            previous.cancel()
+        self._snapshots[ident] = asyncio.create_task(
+            self._take_snapshot(ident, reason), name=f"snapshot-{ident}"
+        )
+
+    async def _take_snapshot(self, ident: str, reason: str) -> None:
         """The REST truth of the queue, after a join (``reason`` "join") or to catch drift
-        while live ("periodic", "gap"); retried with backoff until it works."""
-        department_id = entry.book.department.id
+        while live ("periodic", "gap"); retried with backoff until it works. Cancelled when
+        the join it was taken for is gone (the machine has dropped its token by then)."""
         failures = 0
         while True:
-            token = entry.book.begin_snapshot()
-            before = entry.waiting_ids()
+            self._step(SnapshotBegun(ident))
             try:
                 calls = await self.client.calls(
                     status="queued",
-                    department_id=department_id,
+                    department_id=ident,
                     sort_by="inserted_at",
                     sort_order="asc",
                 )
             except asyncio.CancelledError:
-                entry.book.abort_snapshot(token)
                 raise
             except AuthError as exc:
-                entry.book.abort_snapshot(token)
-                self._lose_session(exc)
+                self._step(SnapshotAborted(ident))
+                self._step(SessionLost(exc.message))
                 return
             except Exception as exc:  # a failed attempt, expected (VokiError) or not
-                entry.book.abort_snapshot(token)
                 if isinstance(exc, VokiError):
-                    self._count("snapshot_failures", f"queue snapshot of {department_id}: {exc}")
-                    entry.queue = replace(entry.queue, detail=exc.message)
+                    self._step(SnapshotFailed(ident, exc.message))
                 else:
-                    self._internal_error(f"the queue snapshot of {department_id}")
+                    log.exception("internal error in the queue snapshot of %s", ident)
+                    self._step(SnapshotFailed(ident, None))
                 failures += 1
                 await self.sleep(SERVER_DOWN.delay(failures, self._rng))
                 continue
-            now = self.clock()
-            items = [
-                wire.queued_item(call, department_id, now)
-                for call in calls
-                if call.department_id in (None, department_id)
-            ]
-            for item in items:
-                if item.suspect_time:
-                    self._count("outlier_times", f"queued_at of {item.call_id}: implausible")
-            if entry.book.reconcile(items, now, token=token):
-                after = entry.waiting_ids()
-                if reason != "join" and after != before:
-                    self._drifted(entry, "queue", len(before - after), len(after - before))
-                entry.queue = Source(SourceState.SYNCED, now)
-                self._changed()
-                self._summarise()
+            if self._step(SnapshotTaken(ident, reason, tuple(calls))):
                 return
 
-    async def _backfill(self, entry: _Department) -> None:
+    async def _backfill(self, ident: str) -> None:
         """The department's metrics window from REST, so its figures are right from the first
-        second (its ``history`` source says when they are). A failure is tried again later
-        (``HISTORY_RETRY``); a refusal is an answer; one bad call is skipped, not the hour.
-        At most ``HISTORY_REQUESTS`` departments read theirs at once."""
-        department_id = entry.book.department.id
+        second (its ``history`` source says when they are). A failure, expected or not, is
+        tried again later (``HISTORY_RETRY``); a refusal is an answer. At most
+        ``HISTORY_REQUESTS`` departments read theirs at once."""
         failures = 0
         while True:
             try:
                 async with self._history_slots:
                     since = self.clock() - timedelta(seconds=self.window_s)
-                    calls = await self.client.calls(department_id=department_id, date_from=since)
+                    calls = await self.client.calls(department_id=ident, date_from=since)
             except AuthError as exc:
-                self._lose_session(exc)
+                self._step(SessionLost(exc.message))
                 return
             except (ForbiddenError, NotFoundError) as exc:
-                state = (
-                    SourceState.UNAUTHORIZED
-                    if isinstance(exc, ForbiddenError)
-                    else SourceState.NOT_FOUND
-                )
-                log.warning("history of %s refused: %s", department_id, exc.message)
-                entry.history = replace(entry.history, state=state, detail=exc.message)
-                self._changed()
+                forbidden = isinstance(exc, ForbiddenError)
+                self._step(HistoryRefused(ident, forbidden, exc.message))
                 return
             except Exception as exc:  # a failed attempt, expected (VokiError) or not
-                if isinstance(exc, VokiError):
-                    self._count("snapshot_failures", f"history of {department_id}: {exc}")
-                    why = exc.message
-                else:
-                    self._internal_error(f"the history of {department_id}")
-                    why = f"internal error ({type(exc).__name__})"
                 failures += 1
                 delay = HISTORY_RETRY.delay(failures, self._rng)
-                entry.history = replace(entry.history, detail=f"{why}; retrying in {delay:.0f} s")
-                self._changed()
+                if isinstance(exc, VokiError):
+                    self._step(HistoryFailed(ident, exc.message, delay))
+                else:
+                    log.exception("internal error in the history of %s; carrying on", ident)
+                    why = f"internal error ({type(exc).__name__})"
+                    self._step(HistoryFailed(ident, why, delay, unexpected=True))
                 await self.sleep(delay)
                 continue
-            records = []
-            now = self.clock()
-            for call in calls:
-                try:
-                    record = wire.call_record(call, department_id, now)
-                except (wire.InvalidPayload, ValueError, OverflowError) as exc:
-                    self._count("invalid_payloads", f"history item of {department_id}: {exc}")
-                    continue
-                if record.suspect_time:
-                    self._count("outlier_times", f"history of {department_id}: {call.call_id}")
-                records.append(record)
-            entry.book.backfill(records, now)
-            entry.history = Source(SourceState.SYNCED, now)
-            self._changed()
+            self._step(HistoryTaken(ident, tuple(calls)))
             return
 
     # -- publishing --------------------------------------------------------------------------
+
+    def _tick(self) -> datetime:
+        """What the state needs from outside it, as of now (a ``Tick``); now."""
+        self._sync_layout()
+        stats = self.pool.stats()
+        session = self.session
+        frames = tuple((s, c.core.stats.frames_in) for s, c in self.pool.clients().items())
+        counters = (  # what the sockets, the REST client and the session count
+            ("frames_received", stats.frames_in),
+            ("malformed_frames", stats.malformed),
+            ("reconnects", stats.reconnects),
+            ("unrouted_frames", stats.unrouted),
+            ("heartbeat_timeouts", stats.heartbeat_timeouts),
+            ("stale_frames", stats.stale_dropped),
+            ("skipped_items", self.client.skipped_items),
+            ("token_refreshes", session.refresh_count),
+            ("adopted_refreshes", session.adopted_count),
+            ("relogins", session.relogin_count),
+        )
+        notices = [self.session.not_saved]
+        if self.recorder is not None:
+            notices.append(self.recorder.problem)
+        offset = self.client.server_time.offset_s
+        now = self.clock()
+        self._apply(Tick(frames, counters, offset, tuple(n for n in notices if n)), now)
+        return now
 
     def _emit(self) -> None:
         self._dirty.clear()
         try:
             self._publish(self.snapshot())
         except Exception:
-            self._internal_error("publishing a snapshot")
+            log.exception("internal error in publishing a snapshot; carrying on")
+            self._step(InternalError("publishing a snapshot"))
 
     async def _publisher(self) -> None:
         """Coalesce changes: a change after a quiet spell is published at once (leading edge);
@@ -959,14 +634,7 @@ class LiveFeed:
             remaining = self.publish_interval - (loop.time() - last)
             if remaining > 0:
                 await asyncio.sleep(remaining)
-            try:
-                for socket, client in self.pool.clients().items():
-                    link = self._link(socket)
-                    frames = client.core.stats.frames_in
-                    if frames != link.frames_seen:  # heartbeat replies count: the link is up
-                        link.frames_seen = frames
-                        link.last_rx = self._last_rx = self.clock()
-                self._emit()
-            except Exception:
-                self._internal_error("publishing")
+            self._emit()
+            if self.recorder is not None:
+                self.recorder.flush()
             last = loop.time()

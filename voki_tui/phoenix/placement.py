@@ -55,6 +55,7 @@ class Placement:
         self._where: dict[str, int] = {}  # group -> socket id
         self._next_id = 0
         self._largest = 1  # the largest group placed so far: the floor of a learned limit
+        self.version = 0  # moves on with every change of which group is on which socket
 
     # -- queries -----------------------------------------------------------------------------
 
@@ -89,6 +90,7 @@ class Placement:
             target = self._open()
         self._sockets[target].groups[group] = size
         self._where[group] = target
+        self.version += 1
         return target
 
     def remove(self, group: str) -> int | None:
@@ -101,6 +103,7 @@ class Placement:
         del socket.groups[group]
         if not socket.groups:
             del self._sockets[where]
+        self.version += 1
         return where
 
     def learn_limit(self, held: int) -> bool:
@@ -131,6 +134,7 @@ class Placement:
                 self._sockets[move.target].groups[move.group] = size
                 self._where[move.group] = move.target
             del self._sockets[source.ident]
+            self.version += 1
             moves += planned
         return moves
 

@@ -89,6 +89,7 @@ class SocketPool:
         self._wake = asyncio.Event()
         self._running = False
         self._closed = False
+        self._sockets_changed = 0  # sockets opened or closed so far
 
     # -- queries -----------------------------------------------------------------------------
 
@@ -100,6 +101,20 @@ class SocketPool:
     def clients(self) -> dict[int, PhoenixClient]:
         """Every open socket by id (for counters and tests)."""
         return dict(self._clients)
+
+    @property
+    def layout_version(self) -> int:
+        """Moves on whenever a socket opens or closes or a group changes socket."""
+        return self.placement.version + self._sockets_changed
+
+    def layout(self) -> tuple[tuple[int, ...], tuple[tuple[str, int], ...]]:
+        """Every socket's id, and the socket of every group placed on one."""
+        where = tuple(
+            (group, socket)
+            for group in self._groups
+            if (socket := self.placement.socket_of(group)) is not None
+        )
+        return tuple(self._clients), where
 
     def is_open(self, socket: int) -> bool:
         client = self._clients.get(socket)
@@ -205,6 +220,7 @@ class SocketPool:
         client = self._clients.get(socket)
         if client is None:
             client = self._clients[socket] = self._new_client(socket)
+            self._sockets_changed += 1
             self._wake.set()
         for topic in self._groups[group]:
             if client.core.channel_state(topic) is None:
@@ -261,6 +277,7 @@ class SocketPool:
         used = self.placement.sockets()
         for socket in [s for s in self._clients if s not in used]:
             client = self._clients.pop(socket)
+            self._sockets_changed += 1
             stats = client.core.stats
             for f in fields(Stats):
                 if f.name != "last_heartbeat_rtt":

@@ -4,7 +4,9 @@
   builders of realistic feed state, so a screen can be driven without I/O;
 - ``headless``: the real ``voki-tui snapshot``/``watch --json`` run against voki-sim and
   compared with its ground truth;
-- ``figures``: how the tests, scripts and benchmarks summarise what they measured.
+- ``figures``: how the tests, scripts and benchmarks summarise what they measured;
+- ``recorded``: a ``--record`` session without a network (scripted events and REST answers),
+  and what the feed published meanwhile, for the replay's tests and screenshot.
 
 voki-sim's own (``running_sim``, ``SimProcess``) stay in ``voki_tui.sim.testing``. Nothing in
 the client imports this package (an import contract in pyproject.toml says so).

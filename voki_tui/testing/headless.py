@@ -177,6 +177,7 @@ class Watch:
     latest: dict[str, Any] | None = None
     first: dict[str, Any] | None = None
     states: list[str] = field(default_factory=list)
+    lines: list[dict[str, Any]] = field(default_factory=list)  # every document, in order
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def start(self) -> Watch:
@@ -200,6 +201,7 @@ class Watch:
             if "departments" not in document:
                 continue  # a notification line
             with self._lock:
+                self.lines.append(document)
                 self.first = self.first or document
                 self.latest = document
                 self.documents += 1

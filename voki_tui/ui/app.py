@@ -46,7 +46,14 @@ from voki_tui.live.state import (
     UserInfo,
 )
 from voki_tui.live.timeline import StatusLog
-from voki_tui.ports import Authenticator, DepartmentList, FeedRunner, Member, Retrying
+from voki_tui.ports import (
+    Authenticator,
+    DepartmentList,
+    FeedRunner,
+    Member,
+    ReplayControl,
+    Retrying,
+)
 from voki_tui.resources import styles_dir
 from voki_tui.retry import SERVER_DOWN
 from voki_tui.settings import Settings
@@ -70,11 +77,12 @@ from voki_tui.ui.screens.confirm import ConfirmScreen
 from voki_tui.ui.screens.connecting import ConnectingScreen
 from voki_tui.ui.screens.departments import DepartmentsScreen
 from voki_tui.ui.screens.help import HelpScreen
+from voki_tui.ui.screens.jump import JumpScreen
 from voki_tui.ui.screens.login import LoginScreen
 from voki_tui.ui.screens.presence import PresenceScreen
 from voki_tui.ui.screens.too_small import TooSmallScreen, fits
 from voki_tui.ui.signals import install_exit_handlers, start_tty_watchdog
-from voki_tui.ui.text import clean
+from voki_tui.ui.text import clean, local_time
 from voki_tui.ui.widgets.status_bar import StatusBar, is_stale
 
 log = logging.getLogger(__name__)
@@ -169,6 +177,14 @@ class VokiApp(App[int]):
         Binding("l", "logout", "Log out", show=False),
         # Only while the session has ended (``check_action``); otherwise enter goes on down.
         Binding("enter", "log_in", "Log in", priority=True),
+        # Only in a replay (``check_action``). On the department list space marks (the
+        # screen's key comes first); left and right go to a text field being typed in.
+        Binding("space", "replay_pause", "Pause"),
+        Binding("left", "replay_step(-10)", "-10 s", show=False),
+        Binding("right", "replay_step(10)", "+10 s", show=False),
+        Binding("left_square_bracket,shift+left", "replay_step(-60)", "-1 min", show=False),
+        Binding("right_square_bracket,shift+right", "replay_step(60)", "+1 min", show=False),
+        Binding("t", "replay_jump", "Time"),
     ]
 
     def __init__(
@@ -179,6 +195,7 @@ class VokiApp(App[int]):
         clock: Clock = system_clock,
         *,
         notices: tuple[str, ...] = (),
+        replay: ReplayControl | None = None,
     ) -> None:
         i18n.set_language(choose(options.lang))
         super().__init__()
@@ -188,6 +205,7 @@ class VokiApp(App[int]):
         self.feed = feed
         self.clock = clock
         self.notices = notices  # from before the app started (no log file, say)
+        self.replay = replay  # a past moment from a recording (voki-tui replay), or None
         self.user: UserInfo | None = None
         self.choices = DepartmentList(())
         self.watched: tuple[Department, ...] = ()
@@ -393,7 +411,8 @@ class VokiApp(App[int]):
         now = self._now()
         if self.options.bell and self.bell_policy.should_ring(snapshot.departments, now):
             self.bell()
-        if snapshot.connection.state is LinkState.AUTH_FAILED and self.session_ended is None:
+        ended = snapshot.connection.state is LinkState.AUTH_FAILED
+        if ended and self.session_ended is None and self.replay is None:
             self._session_over(snapshot.connection.detail)
         self.statuses.note(snapshot.departments, now)
         self._render_active()
@@ -460,7 +479,43 @@ class VokiApp(App[int]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "log_in":
             return self.session_ended is not None and not isinstance(self.screen, LoginScreen)
+        if action.startswith("replay_"):
+            return self.replay is not None
         return True
+
+    # ----------------------------------------------------------------- replay
+
+    def action_replay_pause(self) -> None:
+        if self.replay is not None:
+            self.replay.toggle_pause()
+            self._tick()
+
+    def action_replay_step(self, seconds: float) -> None:
+        if self.replay is not None:
+            self.replay.step(seconds)
+
+    async def action_replay_jump(self) -> None:
+        if self.replay is None or isinstance(self.screen, JumpScreen):
+            return
+        shown = local_time(self.replay.state().position, seconds=True)
+        await self.push_screen(JumpScreen(self.replay, shown), callback=self._jump)
+
+    def _jump(self, moment: datetime | None) -> None:
+        if moment is not None and self.replay is not None:
+            self.replay.jump(moment)
+
+    def _replay_mark(self) -> str | None:
+        """``‖ REPLAY 10:15:03 x4`` in the status bar: never taken for a live board."""
+        if self.replay is None:
+            return None
+        state = self.replay.state()
+        glyph = "‖" if state.paused or state.at_end else "▶"
+        mark = f"{glyph} REPLAY {local_time(state.position, seconds=True)}"  # in every language
+        if state.speed != 1:
+            mark += f" x{state.speed:g}"
+        if state.at_end:
+            mark += " · " + tr("end")
+        return mark
 
     async def action_log_in(self) -> None:
         self.post_message(LoginWanted())
@@ -536,7 +591,8 @@ class VokiApp(App[int]):
         screen.set_class(self.stale, "-stale")
         for bar in screen.query(StatusBar):
             bar.insecure = self.options.insecure
-            bar.read_only = self.options.read_only
+            bar.read_only = self.options.read_only and self.replay is None
+            bar.replay = self._replay_mark()
             bar.notices = self._notices()
             if snapshot is None:
                 if full:
@@ -657,7 +713,12 @@ class VokiApp(App[int]):
         counters = self.snapshot.counters if self.snapshot else Counters()
         views = self.snapshot.departments if self.snapshot else ()
         screen = HelpScreen(
-            counters, self.options.stale_after_s, self.toasts.dropped, self._notices(), views
+            counters,
+            self.options.stale_after_s,
+            self.toasts.dropped,
+            self._notices(),
+            views,
+            replay=self.replay is not None,
         )
         await self.push_screen(screen, callback=lambda _: self._render_active())
 

@@ -50,6 +50,14 @@ KEYS = (
     ("ctrl+p", N_("command palette (open any department, switch theme)")),
 )
 
+REPLAY_KEYS = (
+    ("space", N_("pause or play (on the department list, space marks a department instead)")),
+    ("← →", N_("10 seconds back or on")),
+    ("[ ]", N_("a minute back or on (also shift+← →)")),
+    ("t", N_("jump to a time (10:15, 10:15:30, or a date and time)")),
+)
+"""The keys of ``voki-tui replay``, listed by help only there."""
+
 FIGURES = (
     *(figure.help for figure in figures.FIGURES),
     N_("Window: the last 60 minutes, rolling. T: the SL threshold of each department (below)."),
@@ -88,11 +96,17 @@ def help_text(
     toasts_dropped: int = 0,
     notices: tuple[str, ...] = (),
     views: Sequence[DepartmentView] = (),
+    *,
+    replay: bool = False,
 ) -> str:
     """The whole help page as plain text (also what the tests check against)."""
     lines = []
     if notices:
         lines += [tr("Notices"), *(f"  ⚠ {clean(notice, 200)}" for notice in notices), ""]
+    if replay:
+        lines += [tr("Replay: the board as it was, from a recording")]
+        lines += [f"  {key:<8} {tr(what)}" for key, what in REPLAY_KEYS]
+        lines += [""]
     lines += [tr("Keys")]
     lines += [f"  {key:<8} {tr(what)}" for key, what in KEYS]
     lines += ["", tr("Figures")]
@@ -179,10 +193,14 @@ class HelpScreen(ModalScreen[None]):
         toasts_dropped: int,
         notices: tuple[str, ...] = (),
         views: Sequence[DepartmentView] = (),
+        *,
+        replay: bool = False,
     ) -> None:
         super().__init__()
         translate_bindings(self)
-        self.body = help_text(counters, stale_after_s, toasts_dropped, notices, views)
+        self.body = help_text(
+            counters, stale_after_s, toasts_dropped, notices, views, replay=replay
+        )
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-box") as box:

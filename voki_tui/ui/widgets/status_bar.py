@@ -140,6 +140,7 @@ class StatusBar(Horizontal):
         self.insecure = False
         self.read_only = False
         self.notices: tuple[str, ...] = ()  # the first is shown; help lists them all
+        self.replay: str | None = None  # "‖ REPLAY 10:15:03" in a replay: first, always
         self.clock_offset_s = 0.0  # the server's clock minus this box's
         self._connection: Connection | None = None
         self._line = ""
@@ -193,6 +194,8 @@ class StatusBar(Horizontal):
         if self._connection is None:
             return
         parts = [describe_link(self._connection, now)]
+        if self.replay:
+            parts.insert(0, self.replay)
         age = describe_age(self._connection, now)
         if age:
             parts.append(age)
