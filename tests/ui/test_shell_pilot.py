@@ -41,7 +41,9 @@ from voki_tui.ui.screens.departments import DepartmentsScreen, DepartmentTable
 from voki_tui.ui.screens.help import HelpScreen
 from voki_tui.ui.screens.login import LoginScreen
 from voki_tui.ui.screens.too_small import TooSmallScreen
+from voki_tui.ui.screens.wallboard import WallboardScreen
 from voki_tui.ui.widgets.status_bar import StatusBar
+from voki_tui.ui.widgets.tile import DepartmentTile
 
 SIZE = (100, 30)
 
@@ -220,7 +222,7 @@ async def test_navigation_keys() -> None:
         await until(pilot, lambda: isinstance(app.screen, DepartmentsScreen))
         await pilot.press("down", "u")
         await until(pilot, lambda: type(app.screen).__name__ == "QueueScreen")
-        assert app.current_department == "d-support"
+        assert app.navigation.current == "d-support"
         await pilot.press("p")
         await until(pilot, lambda: type(app.screen).__name__ == "PresenceScreen")
         await pilot.press("question_mark")
@@ -241,10 +243,12 @@ async def test_marked_departments_open_their_wallboard_only() -> None:
         await until(pilot, lambda: isinstance(app.screen, DepartmentsScreen))
         await pilot.press("down", "down", "space", "up", "up", "space", "enter")
         await until(pilot, lambda: type(app.screen).__name__ == "WallboardScreen")
-        assert app.wallboard_ids == ("d-sales", "d-billing")
-        shown = app._snapshot_for(app.screen)
-        assert shown is not None
-        assert [v.department.id for v in shown.departments] == ["d-sales", "d-billing"]
+        wall = app.screen
+        assert isinstance(wall, WallboardScreen)
+        assert wall.department_ids == ("d-sales", "d-billing")
+        await until(pilot, lambda: bool(wall.query(DepartmentTile)))
+        tiles = {t.view.department.id for t in wall.query(DepartmentTile) if t.view is not None}
+        assert tiles == {"d-sales", "d-billing"}
 
 
 async def test_filtering_by_typing() -> None:
@@ -257,7 +261,7 @@ async def test_filtering_by_typing() -> None:
         assert table.cells_of("d-support")[2].text == "Suporte Técnico"
         await pilot.press("enter", "enter")  # leave the filter, open the only row
         await until(pilot, lambda: type(app.screen).__name__ == "QueueScreen")
-        assert app.current_department == "d-support"
+        assert app.navigation.current == "d-support"
 
 
 async def test_hostile_names_are_literal_and_inert() -> None:

@@ -1,14 +1,18 @@
-"""The Textual application: navigation, the feed worker, the clock and the status bar.
+"""The Textual application: the latest snapshot, the clock, the screen stack, the feed worker.
 
-``VokiApp`` owns three things and nothing else: the latest ``FeedSnapshot`` (published by the
-``FeedRunner`` in one App-level worker and delivered as coalescing ``SnapshotArrived``
-messages), the clock (one ``set_interval(1.0)`` that ticks only the active screen) and the
-screen stack. Screens are ``LiveScreen``s that render what they are given; every screen
-composes a ``StatusBar`` that the app keeps current and whose staleness it mirrors as the
-``-stale`` class on the screen, which the stylesheets dim.
+``VokiApp`` owns the latest ``FeedSnapshot`` (published by the ``FeedRunner`` in one App-level
+worker and delivered as coalescing ``SnapshotArrived`` messages), the clock (one
+``set_interval(1.0)`` that ticks only the shown screens) and the screen stack, with the sign-in
+that decides its first screens. Screens are ``LiveScreen``s that render what they are given;
+every screen composes a ``StatusBar`` that the app keeps current and whose staleness it mirrors
+as the ``-stale`` class on the screen, which the stylesheets dim.
 
-Navigation: login → departments → queue / presence / wallboard, help as a modal, and a
-"terminal too small" screen above everything while the terminal is under 80x24.
+What opens for which key or intent, and the departments behind it, is ``navigation``; the
+palette's entries are ``palette``; names looked up over REST for the agents' screens are
+``lookups``. A login shows the connecting screen while it waits, the login form only when a
+person must act, then the department list (or the wallboard, or the one queue); help and
+questions are modals; a "terminal too small" screen goes above everything while the terminal
+is under 80x24.
 """
 
 from __future__ import annotations
@@ -16,8 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections import OrderedDict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -25,8 +28,7 @@ from typing import Any
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
-from textual.command import CommandPalette, DiscoveryHit, Hit, Hits, Provider
-from textual.content import Content
+from textual.command import CommandPalette
 from textual.css.query import NoMatches
 from textual.events import Resize
 from textual.geometry import Size
@@ -34,8 +36,7 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from voki_tui.api.errors import VokiError
-from voki_tui.language import N_, choose
-from voki_tui.live.figures import with_rules
+from voki_tui.language import choose
 from voki_tui.live.state import (
     Connection,
     Counters,
@@ -46,22 +47,16 @@ from voki_tui.live.state import (
     UserInfo,
 )
 from voki_tui.live.timeline import StatusLog
-from voki_tui.ports import (
-    Authenticator,
-    DepartmentList,
-    FeedRunner,
-    Member,
-    ReplayControl,
-    Retrying,
-)
+from voki_tui.ports import Authenticator, FeedRunner, ReplayControl, Retrying
 from voki_tui.resources import styles_dir
 from voki_tui.retry import SERVER_DOWN
 from voki_tui.settings import Settings
 from voki_tui.ui import i18n, themes
 from voki_tui.ui.alerts import BellPolicy, RateLimiter
-from voki_tui.ui.bindings import translate_bindings
+from voki_tui.ui.bindings import LocalisedKeys
 from voki_tui.ui.contract import Clock, LiveScreen, system_clock
 from voki_tui.ui.i18n import tr
+from voki_tui.ui.lookups import Lookups
 from voki_tui.ui.messages import (
     FeedFailed,
     GoBack,
@@ -73,13 +68,13 @@ from voki_tui.ui.messages import (
     OpenWallboard,
     SnapshotArrived,
 )
+from voki_tui.ui.navigation import DEPARTMENTS, WALLBOARD, Destination, Navigation, Unavailable
+from voki_tui.ui.palette import PaletteCommands
 from voki_tui.ui.screens.confirm import ConfirmScreen
 from voki_tui.ui.screens.connecting import ConnectingScreen
-from voki_tui.ui.screens.departments import DepartmentsScreen
 from voki_tui.ui.screens.help import HelpScreen
 from voki_tui.ui.screens.jump import JumpScreen
 from voki_tui.ui.screens.login import LoginScreen
-from voki_tui.ui.screens.presence import PresenceScreen
 from voki_tui.ui.screens.too_small import TooSmallScreen, fits
 from voki_tui.ui.signals import install_exit_handlers, start_tty_watchdog
 from voki_tui.ui.text import clean, local_time
@@ -87,86 +82,12 @@ from voki_tui.ui.widgets.status_bar import StatusBar, is_stale
 
 log = logging.getLogger(__name__)
 
-CALL_NAMES_KEPT = 2000
-"""How many looked-up customers' names (by call id) the app keeps at most."""
-
-
-TEXTUAL_LABELS = (
-    N_("Theme"),
-    N_("Change the current theme"),
-    N_("Quit the application as soon as possible"),
-    N_("Keys"),
-    N_("Show help for the focused widget and a summary of available keys"),
-    N_("Hide the keys and widget help panel"),
-    N_("Screenshot"),
-    N_("Save an SVG 'screenshot' of the current screen"),
-    N_("Maximize"),
-    N_("Maximize the focused widget"),
-    N_("Minimize"),
-    N_("Minimize the widget and restore to normal size"),
-    N_("palette"),
-    N_("Copy selected text"),
-    N_("Open the command palette"),
-    N_("Close"),
-)
-"""Textual's own labels (its palette entries and keys), for the catalogs: shown through ``tr``
-by ``get_system_commands`` and ``translate_bindings``."""
-
-
-class VokiCommands(Provider):
-    """Palette commands: each department's queue and presence, wallboard, themes.
-
-    Department names are untrusted, and Textual's fuzzy highlighter parses its candidate as
-    markup, so hits are displayed as literal ``Content`` without match highlighting.
-    """
-
-    def _commands(self) -> list[tuple[str, str, object]]:
-        app = self.app
-        assert isinstance(app, VokiApp)
-        commands: list[tuple[str, str, object]] = []
-        for dep in app.watched:
-            name = clean(dep.name, 60)
-            commands.append((tr("Open queue: {name}").format(name=name), "", OpenQueue(dep.id)))
-            commands.append(
-                (tr("Open presence: {name}").format(name=name), "", OpenPresence(dep.id))
-            )
-        commands.append((tr("Toggle wallboard"), "", "wallboard"))
-        for alias in themes.ORDER:
-            commands.append((tr("Theme: {name}").format(name=alias), "", f"theme:{alias}"))
-        return commands
-
-    def _runner(self, target: object) -> Callable[[], None]:
-        app = self.app
-        assert isinstance(app, VokiApp)
-
-        def run() -> None:
-            if isinstance(target, str) and target.startswith("theme:"):
-                app.theme = themes.resolve(target.removeprefix("theme:"))
-            elif target == "wallboard":
-                app.action_wallboard()
-            elif isinstance(target, OpenQueue | OpenPresence):
-                app.post_message(type(target)(target.department_id))
-
-        return run
-
-    async def discover(self) -> Hits:
-        for title, _help, target in self._commands():
-            yield DiscoveryHit(Content(title), self._runner(target))
-
-    async def search(self, query: str) -> Hits:
-        matcher = self.matcher(query)
-        for title, _help, target in self._commands():
-            score = matcher.match(title)
-            if score > 0:
-                yield Hit(score, Content(title), self._runner(target))
-
 
 class VokiApp(App[int]):
     """voki-tui. Construct with the options, an Authenticator, a FeedRunner and a clock."""
 
     TITLE = "voki-tui"
     CSS_PATH = str(styles_dir() / "app.tcss")
-    COMMANDS = App.COMMANDS | {VokiCommands}
     BINDINGS = [
         Binding("q", "quit", "Quit"),
         Binding("d", "departments", "Departments"),
@@ -199,7 +120,6 @@ class VokiApp(App[int]):
     ) -> None:
         i18n.set_language(choose(options.lang))
         super().__init__()
-        translate_bindings(self)  # after App.__init__, which adds the palette's key
         self.options = options
         self.auth = auth
         self.feed = feed
@@ -207,23 +127,22 @@ class VokiApp(App[int]):
         self.notices = notices  # from before the app started (no log file, say)
         self.replay = replay  # a past moment from a recording (voki-tui replay), or None
         self.user: UserInfo | None = None
-        self.choices = DepartmentList(())
-        self.watched: tuple[Department, ...] = ()
-        self.wallboard_ids: tuple[str, ...] = ()
-        self.current_department: str | None = None
         self.snapshot: FeedSnapshot | None = None
         self.stale = False
         self.session_ended: str | None = None  # why, while only a person can log in again
         self.bell_policy = BellPolicy()
         self.toasts = RateLimiter()
         self.statuses = StatusLog()  # every agent's statuses since start (presence panels)
-        self.call_names: OrderedDict[str, str | None] = OrderedDict()  # REST lookups by call
-        self._lookups: list[str] = []  # call ids to look up, in order
-        self.members: dict[str, tuple[Member, ...] | None] = {}  # by department, once each
+        lookups = Lookups(auth, self._look_up)
+        self.navigation = Navigation(options, self.statuses, lookups)
         self._rng = random.Random()  # retry jitter, not security
         self._remove_signal_handlers: list[object] = []
         self.register_theme(themes.HIGH_CONTRAST)
         self.theme = themes.resolve(options.theme)
+
+    def get_default_screen(self) -> Screen[Any]:
+        """Textual's first screen, whose keys speak the language as every other screen's."""
+        return LocalisedKeys(id="_default")
 
     def compose(self) -> ComposeResult:
         yield Static(tr("Starting…"), id="starting")
@@ -247,21 +166,32 @@ class VokiApp(App[int]):
         """Switch labels (the user's locale is known only after login) and the footer keys."""
         if language != i18n.language():
             i18n.set_language(language)
-            translate_bindings(self)
             self.refresh_bindings()
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         """Textual's own palette entries, in the user's language."""
-        for command in super().get_system_commands(screen):
-            yield command._replace(title=tr(command.title), help=tr(command.help))
+        for title, help_text, callback, discover in super().get_system_commands(screen):
+            yield SystemCommand(tr(title), tr(help_text), callback, discover)
 
     def action_command_palette(self) -> None:
+        """Textual's palette, in the user's language, with Textual's entries and ours."""
         if self.use_command_palette and not CommandPalette.is_open(self):  # type: ignore[arg-type]
-            self.push_screen(
-                CommandPalette(id="--command-palette", placeholder=tr("Search for commands…"))
+            screen = self.screen
+            ours = PaletteCommands(screen, self.navigation.watched)
+            # A SimpleProvider instance, as Textual's own ``search_commands`` passes; the
+            # ``providers`` annotation names only classes and factories.
+            providers: Any = [*self.COMMANDS, *screen.COMMANDS, ours]
+            palette = CommandPalette(
+                providers, id="--command-palette", placeholder=tr("Search for commands…")
             )
+            self.push_screen(palette)
 
     # ----------------------------------------------------------------- auth
+
+    def _login_screen(self, reason: str | None = None) -> LoginScreen:
+        options = self.options
+        given = (options.server, options.tenant, options.email)
+        return LoginScreen(self.auth, self.clock, given=given, reason=reason)
 
     @work(exclusive=True, group="auth", exit_on_error=False, description="sign in")
     async def _sign_in(self) -> None:
@@ -269,16 +199,16 @@ class VokiApp(App[int]):
         outage, on the connecting screen; the login form only when a person is needed."""
         last = self.auth.last()
         if last is None or not self.auth.can_resume():
-            await self._go(LoginScreen(self.auth, self.clock))
+            await self._go(self._login_screen())
             return
         await self._go(self._connecting_screen())
         try:
             user = await self.auth.resume(self._show_retrying)
         except VokiError as error:  # only a person can log in now
-            await self._go(LoginScreen(self.auth, self.clock, reason=error.message))
+            await self._go(self._login_screen(error.message))
             return
         if user is None:
-            await self._go(LoginScreen(self.auth, self.clock))
+            await self._go(self._login_screen())
         else:
             await self._logged_in(user)
 
@@ -304,7 +234,7 @@ class VokiApp(App[int]):
     @on(LoginWanted)
     async def _on_login_wanted(self) -> None:
         self.workers.cancel_group(self, "auth")
-        await self._go(LoginScreen(self.auth, self.clock, reason=self.session_ended))
+        await self._go(self._login_screen(self.session_ended))
 
     async def _logged_in(self, user: UserInfo) -> None:
         """Pick the language, list the departments, start the feed and show the first screen."""
@@ -313,42 +243,109 @@ class VokiApp(App[int]):
         self.refresh_bindings()
         self._set_language(choose(self.options.lang, user.locale))
         try:
-            self.choices = await self.auth.departments(self._show_retrying)
+            listed = await self.auth.departments(self._show_retrying)
         except VokiError as error:
             reason = tr("Could not list departments: {detail}").format(detail=error.message)
-            await self._go(LoginScreen(self.auth, self.clock, reason=reason))
+            await self._go(self._login_screen(reason))
             return
-        self.watched = tuple(
-            with_rules(d, self.options.thresholds) if d.rules is None else d
-            for d in self._select(self.choices.departments, self.options.departments)
-        )
-        self.choices = replace(self.choices, departments=self.watched)
-        self.wallboard_ids = tuple(d.id for d in self.watched)
-        self.current_department = self.watched[0].id if self.watched else None
-        self._run_feed(self.watched)
-        if self.is_screen_installed("departments"):
-            if self.get_screen("departments") in self.screen_stack:
+        self._run_feed(self.navigation.watch(user, listed))
+        if self.is_screen_installed(DEPARTMENTS):
+            if self.get_screen(DEPARTMENTS) in self.screen_stack:
                 await self._go(self._connecting_screen())  # the old list may not stay up
-            self.uninstall_screen("departments")
-        self.install_screen(DepartmentsScreen(self.choices, user), "departments")
-        if self.options.wallboard:
-            await self._show_wallboard()
-        elif len(self.watched) == 1:
-            await self._go(self._queue_screen(self.watched[0].id))
-        else:
-            await self._go("departments")
+            self.uninstall_screen(DEPARTMENTS)
+        assert self.navigation.list is not None  # made by ``watch``
+        self.install_screen(self.navigation.list, DEPARTMENTS)
+        await self._go(self.navigation.first())
 
-    @staticmethod
-    def _select(visible: Sequence[Department], wanted: Sequence[str]) -> tuple[Department, ...]:
-        """The departments to watch: ``--department`` ids in order, else all visible ones.
+    def _session_over(self, detail: str | None) -> None:
+        """Only a person can log in again. The board stays, dimmed with its age; the form comes
+        only when someone presses enter; meanwhile a new password from the source (or a
+        session stored by another voki-tui) brings the board back by itself."""
+        self.session_ended = detail or tr("Your session has ended.")
+        self.workers.cancel_group(self, "feed")
+        self.refresh_bindings()
+        self._sign_in_later()
 
-        An id given on the command line that the list does not contain is kept (by id): an
-        attendant may not be allowed to list departments but still watch their own.
-        """
-        if not wanted:
-            return tuple(visible)
-        by_id = {d.id: d for d in visible}
-        return tuple(by_id.get(dep_id, Department(id=dep_id, name=dep_id)) for dep_id in wanted)
+    @work(exclusive=True, group="auth", exit_on_error=False, description="sign in again")
+    async def _sign_in_later(self) -> None:
+        user = await self.auth.await_sign_in()
+        await self._logged_in(user)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "log_in":
+            return self.session_ended is not None and not isinstance(self.screen, LoginScreen)
+        if action.startswith("replay_"):
+            return self.replay is not None
+        return True
+
+    async def action_log_in(self) -> None:
+        self.post_message(LoginWanted())
+
+    async def action_logout(self) -> None:
+        """Log out, after a yes: one stray key must not end a session nobody is there to renew.
+        Refused outright on a wallboard and in read-only mode."""
+        if self.options.read_only or self.options.wallboard:
+            self.notify(
+                tr("Read-only: logging out is disabled.")
+                if self.options.read_only
+                else tr("Wallboard: logging out is disabled."),
+                markup=False,
+                severity="warning",
+            )
+            return
+        if self.user is None or isinstance(self.screen, ConfirmScreen):
+            return
+        who = f"{clean(self.user.email, 60)} ({clean(self.options.tenant or '', 30)})"
+        question = tr("Log out {who}? The stored session is revoked.").format(who=who)
+        await self.push_screen(ConfirmScreen(question), callback=self._logout_answered)
+
+    async def _logout_answered(self, yes: bool | None) -> None:
+        if not yes:
+            return
+        self.workers.cancel_group(self, "feed")
+        self.workers.cancel_group(self, "auth")
+        try:
+            await self.auth.logout()
+        except VokiError as error:
+            self.notify(clean(error.message), markup=False, severity="error")
+        self.user = None
+        self.snapshot = None
+        self.session_ended = None
+        await self._go(self._login_screen())
+
+    # ----------------------------------------------------------------- replay
+
+    def action_replay_pause(self) -> None:
+        if self.replay is not None:
+            self.replay.toggle_pause()
+            self._tick()
+
+    def action_replay_step(self, seconds: float) -> None:
+        if self.replay is not None:
+            self.replay.step(seconds)
+
+    async def action_replay_jump(self) -> None:
+        if self.replay is None or isinstance(self.screen, JumpScreen):
+            return
+        shown = local_time(self.replay.state().position, seconds=True)
+        await self.push_screen(JumpScreen(self.replay, shown), callback=self._jump)
+
+    def _jump(self, moment: datetime | None) -> None:
+        if moment is not None and self.replay is not None:
+            self.replay.jump(moment)
+
+    def _replay_mark(self) -> str | None:
+        """``‖ REPLAY 10:15:03 x4`` in the status bar: never taken for a live board."""
+        if self.replay is None:
+            return None
+        state = self.replay.state()
+        glyph = "‖" if state.paused or state.at_end else "▶"
+        mark = f"{glyph} REPLAY {local_time(state.position, seconds=True)}"  # in every language
+        if state.speed != 1:
+            mark += f" x{state.speed:g}"
+        if state.at_end:
+            mark += " · " + tr("end")
+        return mark
 
     # ----------------------------------------------------------------- feed
 
@@ -416,109 +413,6 @@ class VokiApp(App[int]):
             self._session_over(snapshot.connection.detail)
         self.statuses.note(snapshot.departments, now)
         self._render_active()
-        self._name_calls()
-
-    # ----------------------------------------------------------------- lookups (presence)
-
-    def _presence(self) -> PresenceScreen | None:
-        return next((s for s in self._shown() if isinstance(s, PresenceScreen)), None)
-
-    def _name_calls(self) -> None:
-        """Look up, once each, the customers of the calls the presence screen cannot name."""
-        screen = self._presence()
-        if screen is None:
-            return
-        for call_id in screen.unknown_calls():
-            if call_id in self.call_names:
-                name = self.call_names[call_id]
-                if name:
-                    screen.learn_call(call_id, name)
-            elif call_id not in self._lookups:
-                self._lookups.append(call_id)
-        if self._lookups:
-            self._look_up_calls()
-
-    @work(exclusive=False, group="lookups", exit_on_error=False, description="call lookups")
-    async def _look_up_calls(self) -> None:
-        while self._lookups:
-            call_id = self._lookups[0]
-            name = await self.auth.customer_of(call_id)
-            self._lookups.remove(call_id)
-            self.call_names[call_id] = name
-            while len(self.call_names) > CALL_NAMES_KEPT:
-                self.call_names.popitem(last=False)
-            screen = self._presence()
-            if name and screen is not None:
-                screen.learn_call(call_id, name)
-
-    @work(group="lookups", exit_on_error=False, description="department members")
-    async def _load_members(self, screen: PresenceScreen) -> None:
-        """A supervisor sees the department's offline members; asked once per department."""
-        dep_id = screen.department_id
-        if dep_id not in self.members:
-            self.members[dep_id] = None
-            self.members[dep_id] = await self.auth.members(dep_id)
-        members = self.members[dep_id]
-        if members:
-            screen.show_members(members)
-
-    def _session_over(self, detail: str | None) -> None:
-        """Only a person can log in again. The board stays, dimmed with its age; the form comes
-        only when someone presses enter; meanwhile a new password from the source (or a
-        session stored by another voki-tui) brings the board back by itself."""
-        self.session_ended = detail or tr("Your session has ended.")
-        self.workers.cancel_group(self, "feed")
-        self.refresh_bindings()
-        self._sign_in_later()
-
-    @work(exclusive=True, group="auth", exit_on_error=False, description="sign in again")
-    async def _sign_in_later(self) -> None:
-        user = await self.auth.await_sign_in()
-        await self._logged_in(user)
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "log_in":
-            return self.session_ended is not None and not isinstance(self.screen, LoginScreen)
-        if action.startswith("replay_"):
-            return self.replay is not None
-        return True
-
-    # ----------------------------------------------------------------- replay
-
-    def action_replay_pause(self) -> None:
-        if self.replay is not None:
-            self.replay.toggle_pause()
-            self._tick()
-
-    def action_replay_step(self, seconds: float) -> None:
-        if self.replay is not None:
-            self.replay.step(seconds)
-
-    async def action_replay_jump(self) -> None:
-        if self.replay is None or isinstance(self.screen, JumpScreen):
-            return
-        shown = local_time(self.replay.state().position, seconds=True)
-        await self.push_screen(JumpScreen(self.replay, shown), callback=self._jump)
-
-    def _jump(self, moment: datetime | None) -> None:
-        if moment is not None and self.replay is not None:
-            self.replay.jump(moment)
-
-    def _replay_mark(self) -> str | None:
-        """``‖ REPLAY 10:15:03 x4`` in the status bar: never taken for a live board."""
-        if self.replay is None:
-            return None
-        state = self.replay.state()
-        glyph = "‖" if state.paused or state.at_end else "▶"
-        mark = f"{glyph} REPLAY {local_time(state.position, seconds=True)}"  # in every language
-        if state.speed != 1:
-            mark += f" x{state.speed:g}"
-        if state.at_end:
-            mark += " · " + tr("end")
-        return mark
-
-    async def action_log_in(self) -> None:
-        self.post_message(LoginWanted())
 
     @on(NotificationArrived)
     def _on_notification(self, message: NotificationArrived) -> None:
@@ -532,16 +426,12 @@ class VokiApp(App[int]):
             timeout=10,
         )
 
-    # ----------------------------------------------------------------- rendering
+    def _look_up(self, lookup: Coroutine[Any, Any, None]) -> None:
+        """Run one of ``Lookups``' REST lookups as a worker of the app (it outlives the screen
+        that asked, and ends with the app)."""
+        self.run_worker(lookup, group="lookups", exit_on_error=False, description="lookup")
 
-    def _snapshot_for(self, screen: Screen[Any]) -> FeedSnapshot | None:
-        """What ``screen`` should see: the wallboard only the chosen departments, in order."""
-        snapshot = self.snapshot
-        if snapshot is None or screen.__class__.__name__ != "WallboardScreen":
-            return snapshot
-        views = {v.department.id: v for v in snapshot.departments}
-        chosen = tuple(views[i] for i in self.wallboard_ids if i in views)
-        return replace(snapshot, departments=chosen)
+    # ----------------------------------------------------------------- rendering
 
     def _notices(self) -> tuple[str, ...]:
         """What the user should know besides the link: the app's and the feed's notices."""
@@ -574,9 +464,9 @@ class VokiApp(App[int]):
     def _render_active(self) -> None:
         """Hand the latest snapshot to the shown screens and their status bars, in one repaint."""
         now = self._now()
+        snapshot = self.snapshot
         with self.batch_update():
             for screen in self._shown():
-                snapshot = self._snapshot_for(screen)
                 if isinstance(screen, LiveScreen) and snapshot is not None:
                     try:
                         screen.show_snapshot(snapshot)
@@ -614,98 +504,57 @@ class VokiApp(App[int]):
                         continue
                 self._update_status(screen, now, full=False)
 
-    # ----------------------------------------------------------------- navigation
+    # ----------------------------------------------------------------- the screen stack
 
-    async def _go(self, screen: Screen[Any] | str) -> None:
-        """Make ``screen`` the main screen (closing whatever is above the current one: help,
-        too-small, a question, the connecting screen), rendering the current snapshot before
-        its first paint: no dashes, no previous visit's numbers."""
-        target = self.get_screen(screen) if isinstance(screen, str) else screen
+    async def _go(self, destination: Destination) -> None:
+        """Make ``destination`` the main screen (closing whatever is above the current one:
+        help, too-small, a question, the connecting screen), rendering the current snapshot
+        before its first paint: no dashes, no previous visit's numbers."""
+        if destination is self.navigation.wall and not self.is_screen_installed(WALLBOARD):
+            self.install_screen(destination, WALLBOARD)  # kept: its page and order live on
+        target = self.get_screen(destination) if isinstance(destination, str) else destination
         if isinstance(target, LiveScreen):
-            snapshot = self._snapshot_for(target)
-            if snapshot is not None:
-                target.show_snapshot(snapshot)
+            if self.snapshot is not None:
+                target.show_snapshot(self.snapshot)
             target.tick(self._now())
         while len(self.screen_stack) > 2:
             await self.pop_screen()
         if len(self.screen_stack) <= 1:
-            await self.push_screen(screen)
+            await self.push_screen(target)
         else:
-            await self.switch_screen(screen)
+            await self.switch_screen(target)
         self._render_active()
         self._check_size()
-        self._name_calls()
 
-    def _queue_screen(self, department_id: str) -> Screen[Any]:
-        from voki_tui.ui.screens.queue import QueueScreen
-
-        self.current_department = department_id
-        return QueueScreen(department_id, show_contact=self.options.show_contact)
-
-    def _presence_screen(self, department_id: str) -> Screen[Any]:
-        self.current_department = department_id
-        screen = PresenceScreen(department_id, self.statuses)
-        for call_id, name in self.call_names.items():
-            if name:
-                screen.learn_call(call_id, name)
-        if self.user is not None and self.user.role != "attendant":
-            self._load_members(screen)
-        return screen
-
-    async def _show_wallboard(self) -> None:
-        from voki_tui.ui.screens.wallboard import WallboardScreen
-
-        if not self.is_screen_installed("wallboard"):
-            self.install_screen(
-                WallboardScreen(show_inactive=self.options.show_inactive), "wallboard"
-            )
-        await self._go("wallboard")
-
-    def _logged_in_or_say(self) -> bool:
+    async def _navigate(self, where: Callable[[], Destination | None]) -> None:
+        """Go where a key leads, once logged in; say why not when there is nowhere to go."""
         if self.user is None:
             self.notify(tr("Log in first."), markup=False, severity="warning")
-            return False
-        return True
-
-    def _department_for_keys(self) -> str | None:
-        screen = self.screen
-        if isinstance(screen, DepartmentsScreen):
-            highlighted = screen.highlighted_department()
-            if highlighted is not None:
-                return highlighted
-        return self.current_department
+            return
+        try:
+            destination = where()
+        except Unavailable as reason:
+            self.notify(str(reason), markup=False, severity="warning")
+            return
+        if destination is not None:
+            await self._go(destination)
 
     async def action_departments(self) -> None:
-        if self._logged_in_or_say():
-            await self._go("departments")
+        await self._navigate(lambda: DEPARTMENTS)
 
     async def action_queue(self) -> None:
-        if not self._logged_in_or_say():
-            return
-        dep_id = self._department_for_keys()
-        if dep_id is None:
-            self.notify(tr("No department to show."), markup=False, severity="warning")
-            return
-        await self._go(self._queue_screen(dep_id))
+        navigation = self.navigation
+        await self._navigate(lambda: navigation.queue(navigation.department_for_keys(self.screen)))
 
     async def action_presence(self) -> None:
-        if not self._logged_in_or_say():
-            return
-        dep_id = self._department_for_keys()
-        if dep_id is None:
-            self.notify(tr("No department to show."), markup=False, severity="warning")
-            return
-        await self._go(self._presence_screen(dep_id))
+        navigation = self.navigation
+        await self._navigate(
+            lambda: navigation.presence(navigation.department_for_keys(self.screen))
+        )
 
-    def action_wallboard(self) -> None:
+    async def action_wallboard(self) -> None:
         """Toggle: to the wallboard, or back to the departments when already there."""
-        if not self._logged_in_or_say():
-            return
-        on_wall = self.screen.__class__.__name__ == "WallboardScreen"
-        if on_wall and not self.options.wallboard:
-            self.run_worker(self._go("departments"), group="navigation")
-        else:
-            self.run_worker(self._show_wallboard(), group="navigation")
+        await self._navigate(lambda: self.navigation.toggle_wallboard(self.screen))
 
     async def action_help(self) -> None:
         if isinstance(self.screen, HelpScreen | TooSmallScreen):
@@ -722,57 +571,25 @@ class VokiApp(App[int]):
         )
         await self.push_screen(screen, callback=lambda _: self._render_active())
 
-    async def action_logout(self) -> None:
-        """Log out, after a yes: one stray key must not end a session nobody is there to renew.
-        Refused outright on a wallboard and in read-only mode."""
-        if self.options.read_only or self.options.wallboard:
-            self.notify(
-                tr("Read-only: logging out is disabled.")
-                if self.options.read_only
-                else tr("Wallboard: logging out is disabled."),
-                markup=False,
-                severity="warning",
-            )
-            return
-        if self.user is None or isinstance(self.screen, ConfirmScreen):
-            return
-        who = f"{clean(self.user.email, 60)} ({clean(self.options.tenant or '', 30)})"
-        question = tr("Log out {who}? The stored session is revoked.").format(who=who)
-        await self.push_screen(ConfirmScreen(question), callback=self._logout_answered)
-
-    async def _logout_answered(self, yes: bool | None) -> None:
-        if not yes:
-            return
-        self.workers.cancel_group(self, "feed")
-        self.workers.cancel_group(self, "auth")
-        try:
-            await self.auth.logout()
-        except VokiError as error:
-            self.notify(clean(error.message), markup=False, severity="error")
-        self.user = None
-        self.snapshot = None
-        self.session_ended = None
-        await self._go(LoginScreen(self.auth, self.clock))
-
     @on(GoBack)
     async def _go_back(self) -> None:
         """``escape`` on a board: back to the department list (never off a wall)."""
-        on_list = isinstance(self.screen, DepartmentsScreen)
-        if self.user is not None and not self.options.wallboard and not on_list:
-            await self._go("departments")
+        if self.user is not None:
+            destination = self.navigation.back(self.screen)
+            if destination is not None:
+                await self._go(destination)
 
     @on(OpenQueue)
     async def _open_queue(self, message: OpenQueue) -> None:
-        await self._go(self._queue_screen(message.department_id))
+        await self._go(self.navigation.queue(message.department_id))
 
     @on(OpenPresence)
     async def _open_presence(self, message: OpenPresence) -> None:
-        await self._go(self._presence_screen(message.department_id))
+        await self._go(self.navigation.presence(message.department_id))
 
     @on(OpenWallboard)
     async def _open_wallboard(self, message: OpenWallboard) -> None:
-        self.wallboard_ids = message.department_ids or tuple(d.id for d in self.watched)
-        await self._show_wallboard()
+        await self._go(self.navigation.wallboard(message.department_ids))
 
     # ----------------------------------------------------------------- terminal size
 

@@ -13,11 +13,10 @@ from datetime import UTC, datetime
 
 from textual import on
 from textual.binding import Binding
-from textual.screen import Screen
 from textual.widgets import Input
 
 from voki_tui.live.state import FeedSnapshot
-from voki_tui.ui.bindings import translate_bindings
+from voki_tui.ui.bindings import LocalisedKeys
 from voki_tui.ui.messages import GoBack
 from voki_tui.ui.widgets.filter_bar import FilterBar
 from voki_tui.ui.widgets.live_table import LiveTable
@@ -29,7 +28,7 @@ def system_clock() -> datetime:
     return datetime.now(UTC)
 
 
-class LiveScreen(Screen[None]):
+class LiveScreen(LocalisedKeys[None]):
     """A screen that renders ``FeedSnapshot``s and ticks with the clock.
 
     The desk keys every list shares live here: ``/`` opens the screen's ``FilterBar`` (if it
@@ -44,10 +43,6 @@ class LiveScreen(Screen[None]):
         Binding("slash", "filter", "Filter"),
         Binding("escape", "back", "Back", show=False),
     ]
-
-    def __init__(self) -> None:
-        super().__init__()
-        translate_bindings(self)  # the footer speaks the language chosen before this screen
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "filter":
@@ -84,6 +79,11 @@ class LiveScreen(Screen[None]):
         table = self._list()
         if isinstance(event.input, FilterBar) and table is not None:
             table.focus()
+
+    def highlighted_department(self) -> str | None:
+        """The department a key such as ``u`` or ``p`` opens from here, when this screen points
+        at one (the department list: the row under the cursor)."""
+        return None
 
     def show_snapshot(self, snapshot: FeedSnapshot) -> None:
         """Render ``snapshot``. Called on the active screen and on a screen as it is shown."""

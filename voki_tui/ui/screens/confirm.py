@@ -9,14 +9,13 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from voki_tui.ui.bindings import translate_bindings
+from voki_tui.ui.bindings import LocalisedModal
 from voki_tui.ui.i18n import tr
 
 
-class ConfirmScreen(ModalScreen[bool]):
+class ConfirmScreen(LocalisedModal[bool]):
     """Asks ``question``; dismisses with True only on ``y``."""
 
     DEFAULT_CSS = """
@@ -39,7 +38,6 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def __init__(self, question: str) -> None:
         super().__init__()
-        translate_bindings(self)
         self.question = question
 
     def compose(self) -> ComposeResult:

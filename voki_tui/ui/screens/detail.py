@@ -15,19 +15,18 @@ from datetime import datetime
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from voki_tui.language import N_
 from voki_tui.live.figures import format_age
 from voki_tui.live.state import Agent, WaitingCustomer
 from voki_tui.live.timeline import Entry
-from voki_tui.ui.bindings import translate_bindings
+from voki_tui.ui.bindings import LocalisedModal
 from voki_tui.ui.i18n import tr
 from voki_tui.ui.text import clean, local_time, mask_email, mask_phone
 
 
-class DetailPanel(ModalScreen[None]):
+class DetailPanel(LocalisedModal[None]):
     """A framed page of ``label  value`` lines; escape closes it."""
 
     DEFAULT_CSS = """
@@ -41,7 +40,6 @@ class DetailPanel(ModalScreen[None]):
 
     def __init__(self, title: str, lines: list[str]) -> None:
         super().__init__()
-        translate_bindings(self)
         self.title_text = title
         self.lines = lines
 

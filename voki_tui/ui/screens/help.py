@@ -18,7 +18,6 @@ from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from voki_tui.language import N_
@@ -26,7 +25,7 @@ from voki_tui.live import figures
 from voki_tui.live.rules import Origin
 from voki_tui.live.state import Counters, DepartmentView
 from voki_tui.resources import styles_dir
-from voki_tui.ui.bindings import translate_bindings
+from voki_tui.ui.bindings import LocalisedModal
 from voki_tui.ui.i18n import tr
 from voki_tui.ui.text import clean
 
@@ -177,7 +176,7 @@ class HangingText(Static):
             self.update("\n".join(hanging_lines(self.text, width)))
 
 
-class HelpScreen(ModalScreen[None]):
+class HelpScreen(LocalisedModal[None]):
     """A scrollable page over whatever was showing; escape or ``?`` closes it."""
 
     CSS_PATH = str(styles_dir() / "help.tcss")
@@ -197,7 +196,6 @@ class HelpScreen(ModalScreen[None]):
         replay: bool = False,
     ) -> None:
         super().__init__()
-        translate_bindings(self)
         self.body = help_text(
             counters, stale_after_s, toasts_dropped, notices, views, replay=replay
         )

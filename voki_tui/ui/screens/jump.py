@@ -13,15 +13,14 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
 from voki_tui.ports import ReplayControl
-from voki_tui.ui.bindings import translate_bindings
+from voki_tui.ui.bindings import LocalisedModal
 from voki_tui.ui.i18n import tr
 
 
-class JumpScreen(ModalScreen[datetime | None]):
+class JumpScreen(LocalisedModal[datetime | None]):
     """Asks for a time; dismisses with the moment, or None on escape."""
 
     DEFAULT_CSS = """
@@ -41,7 +40,6 @@ class JumpScreen(ModalScreen[datetime | None]):
 
     def __init__(self, control: ReplayControl, shown: str) -> None:
         super().__init__()
-        translate_bindings(self)
         self.control = control
         self.shown = shown  # the time shown now, to edit
 

@@ -38,27 +38,35 @@ FIELDS = ("server", "tenant", "email", "password")
 
 
 class LoginScreen(LiveScreen):
-    """Asks for credentials; posts ``LoggedIn`` when the Authenticator accepts them."""
+    """Asks for credentials; posts ``LoggedIn`` when the Authenticator accepts them. The
+    fields start with ``given`` (server, tenant, email from the options), else the last
+    login's."""
 
     CSS_PATH = str(styles_dir() / "login.tcss")
 
-    def __init__(self, auth: Authenticator, clock: Clock, *, reason: str | None = None) -> None:
+    def __init__(
+        self,
+        auth: Authenticator,
+        clock: Clock,
+        *,
+        given: tuple[str | None, str | None, str | None] = (None, None, None),
+        reason: str | None = None,
+    ) -> None:
         super().__init__()
         self.auth = auth
         self.clock = clock
+        self.given = given
         self.reason = reason
         self.mfa_token: str | None = None
         self.retry_until: datetime | None = None
 
     def compose(self) -> ComposeResult:
         last = self.auth.last()
-        options = getattr(self.app, "options", None)
+        given_server, given_tenant, given_email = self.given
         # Credentials written into the URL are never used (the client drops them) nor shown.
-        server = without_credentials(
-            getattr(options, "server", None) or (last.server if last else "")
-        )
-        tenant = getattr(options, "tenant", None) or (last.tenant if last else "")
-        email = getattr(options, "email", None) or (last.email if last else "")
+        server = without_credentials(given_server or (last.server if last else ""))
+        tenant = given_tenant or (last.tenant if last else "")
+        email = given_email or (last.email if last else "")
         with Center(), Vertical(id="login-box"):
             yield Label(tr("Log in to Voki"), id="login-title")
             with Vertical(id="credentials"):

@@ -1,7 +1,8 @@
 """The agents of one department: status, time in status, devices, current call, and counts.
 
 Statuses the client does not know are shown verbatim (sanitised) and counted under their own
-name, so a new server status is visible rather than silently lumped in.
+name, so a new server status is visible rather than silently lumped in. Customers the feed does
+not name and a supervisor's offline members come from the ``Lookups`` the screen is made with.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from voki_tui.ports import Member
 from voki_tui.resources import styles_dir
 from voki_tui.ui.contract import LiveScreen
 from voki_tui.ui.i18n import ntr, tr
+from voki_tui.ui.lookups import Lookups
 from voki_tui.ui.screens.detail import agent_panel
 from voki_tui.ui.screens.queue import heading, view_of
 from voki_tui.ui.text import clean
@@ -58,15 +60,26 @@ def status_counts(agents: tuple[Agent, ...]) -> str:
 
 
 class PresenceScreen(LiveScreen):
-    """Who is present in ``department_id`` and since when."""
+    """Who is present in ``department_id`` and since when; with ``lookups``, the customers of
+    calls by name and, ``with_members``, the department's members who are offline."""
 
     CSS_PATH = str(styles_dir() / "presence.tcss")
 
-    def __init__(self, department_id: str, statuses: StatusLog | None = None) -> None:
+    def __init__(
+        self,
+        department_id: str,
+        statuses: StatusLog | None = None,
+        lookups: Lookups | None = None,
+        *,
+        with_members: bool = False,
+    ) -> None:
         super().__init__()
         self.department_id = department_id
         self.statuses = statuses if statuses is not None else StatusLog()
+        self.lookups = lookups
+        self.with_members = with_members
         self.members: tuple[Member, ...] = ()
+        self._asked: set[str] = set()  # call ids whose customer was asked of ``lookups``
         self._view: DepartmentView | None = None
         self._now: datetime | None = None
         self._counts = ""
@@ -84,6 +97,8 @@ class PresenceScreen(LiveScreen):
 
     def on_mount(self) -> None:
         self.query_one(AgentTable).focus()
+        if self.lookups is not None and self.with_members:
+            self.lookups.want_members(self.department_id, self.show_members)
         self._redraw()
 
     def show_snapshot(self, snapshot: FeedSnapshot) -> None:
@@ -149,3 +164,14 @@ class PresenceScreen(LiveScreen):
         table = self.query_one(AgentTable)
         table.set_placeholder(tr("No agents present"))
         table.update_rows(agents, now)
+        self._ask_names()
+
+    def _ask_names(self) -> None:
+        """Ask, once each, for the customers of the calls this screen cannot name (those
+        already known are told at once, and redraw the table before this returns)."""
+        unknown = self.unknown_calls()
+        self._asked.intersection_update(unknown)  # bounded by the calls going on now
+        missing = [call_id for call_id in unknown if call_id not in self._asked]
+        if self.lookups is not None and missing:
+            self._asked.update(missing)
+            self.lookups.want_names(missing, self.learn_call)

@@ -92,13 +92,21 @@ def page_count(departments: int, per_page: int) -> int:
 
 
 class WallboardScreen(LiveScreen):
-    """Tiles of every department in the snapshot; ``compact`` None chooses by terminal size."""
+    """Tiles of the chosen departments (every one in the snapshot when none are chosen);
+    ``compact`` None chooses by terminal size."""
 
     CSS_PATH = str(styles_dir() / "wallboard.tcss")
 
-    def __init__(self, compact: bool | None = None, *, show_inactive: bool = False) -> None:
+    def __init__(
+        self,
+        compact: bool | None = None,
+        *,
+        department_ids: Sequence[str] = (),
+        show_inactive: bool = False,
+    ) -> None:
         super().__init__()
         self.compact = compact
+        self.department_ids = tuple(department_ids)
         self.show_inactive = show_inactive
         self._hidden = 0  # inactive departments left out
         self._connection: Connection | None = None
@@ -150,6 +158,17 @@ class WallboardScreen(LiveScreen):
     async def on_resize(self, event: events.Resize) -> None:
         await self._reshape(event.size.width, event.size.height)
 
+    def choose(self, department_ids: Sequence[str]) -> None:
+        """Show these departments (all of them when empty) from the next snapshot on."""
+        self.department_ids = tuple(department_ids)
+
+    def _chosen(self, views: Sequence[DepartmentView]) -> Sequence[DepartmentView]:
+        """The chosen departments' views, in the order they were chosen."""
+        if not self.department_ids:
+            return views
+        by_id = {view.department.id: view for view in views}
+        return [by_id[ident] for ident in self.department_ids if ident in by_id]
+
     # -- the contract ------------------------------------------------------------------------
 
     def show_snapshot(self, snapshot: FeedSnapshot) -> None:
@@ -158,8 +177,9 @@ class WallboardScreen(LiveScreen):
         now = self._now
         count = len(self._views)
         self._connection = snapshot.connection
-        shown = [v for v in snapshot.departments if self.show_inactive or v.department.active]
-        self._hidden = len(snapshot.departments) - len(shown)
+        chosen = self._chosen(snapshot.departments)
+        shown = [v for v in chosen if self.show_inactive or v.department.active]
+        self._hidden = len(chosen) - len(shown)
         self._views = self._ordered(shown, now)
         if count != len(self._views) and self.is_mounted:
             # the grid follows the number of departments; re-made after this frame

@@ -28,7 +28,6 @@ from textual.message import Message
 from textual.strip import Strip
 from textual.widget import Widget
 
-from voki_tui.ui.bindings import translate_bindings
 from voki_tui.ui.i18n import tr
 
 RowT = TypeVar("RowT")
@@ -130,7 +129,6 @@ class LiveTable(Widget, Generic[RowT], can_focus=True):
         self, *, name: str | None = None, id: str | None = None, classes: str | None = None
     ) -> None:
         super().__init__(name=name, id=id, classes=classes)
-        translate_bindings(self)
         self._keys: list[str] = []
         self._rows: dict[str, RowT] = {}
         self._given: list[RowT] = []  # every row as last given, before filter and sort
