@@ -1,8 +1,9 @@
 """What a snapshot costs the terminal: no layout pass, and repaints only where content changed.
 
 A layout pass re-arranges and repaints the whole screen; on a stream of 40 snapshots a second it
-was most of the app's CPU. These tests count layout passes (``Screen._refresh_layout``) and the
-regions widgets ask to repaint while the app receives a stream of small changes.
+was most of the app's CPU. These tests count layout passes (each one publishes the screen's
+``screen_layout_refresh_signal``) and the regions widgets ask to repaint while the app receives
+a stream of small changes.
 """
 
 from __future__ import annotations
@@ -71,17 +72,12 @@ def small_changes(count: int) -> Iterator[FeedSnapshot]:
         yield snapshot((sales_view, *base[1:]), version=step + 2, now=now)
 
 
-@pytest.fixture
-def layout_passes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The class name of the screen, once per layout pass."""
+def layout_passes(screen: Screen[Any]) -> list[str]:
+    """The class name of ``screen`` (mounted), once per layout pass from now on."""
     passes: list[str] = []
-    original = Screen._refresh_layout
-
-    def counted(self: Screen[Any], *args: Any, **kwargs: Any) -> None:
-        passes.append(type(self).__name__)
-        original(self, *args, **kwargs)
-
-    monkeypatch.setattr(Screen, "_refresh_layout", counted)
+    screen.screen_layout_refresh_signal.subscribe(
+        screen, lambda laid_out: passes.append(type(laid_out).__name__), immediate=True
+    )
     return passes
 
 
@@ -108,7 +104,7 @@ async def settled(pilot: Any, passes: list[str]) -> None:
     ],
 )
 async def test_a_stream_of_snapshots_needs_no_layout_pass(
-    layout_passes: list[str], keys: tuple[str, ...], screen_name: str
+    keys: tuple[str, ...], screen_name: str
 ) -> None:
     clock = FrozenClock()
     feed = FakeFeed([snapshot()])
@@ -118,7 +114,8 @@ async def test_a_stream_of_snapshots_needs_no_layout_pass(
         await until(pilot, lambda: feed.running.is_set())
         await pilot.press(*keys)
         await until(pilot, lambda: type(app.screen).__name__ == screen_name)
-        await settled(pilot, layout_passes)
+        passes = layout_passes(app.screen)
+        await settled(pilot, passes)
         last = None
         for snap in small_changes(30):
             clock.now = snap.taken_at
@@ -128,7 +125,7 @@ async def test_a_stream_of_snapshots_needs_no_layout_pass(
         assert last is not None
         await until(pilot, lambda: app.snapshot is last)
         await pilot.pause(0.1)
-        assert layout_passes == []
+        assert passes == []
 
 
 def spy_refreshes(monkeypatch: pytest.MonkeyPatch, widget: Widget) -> list[tuple[Region, ...]]:

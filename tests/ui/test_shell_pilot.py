@@ -6,9 +6,10 @@ import asyncio
 import os
 import signal
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-from textual.app import ScreenStackError
+from textual.app import App, ScreenStackError
 from textual.css.query import NoMatches
 from textual.widgets import Button, Input, Static
 
@@ -63,6 +64,26 @@ async def until(pilot: Any, condition: Callable[[], bool]) -> None:
             pass
         assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
         await pilot.pause(0.02)
+
+
+@dataclass(frozen=True)
+class Notified:
+    message: str
+    title: str
+    markup: bool
+
+
+def notifications(app: App[Any]) -> list[Notified]:
+    """Every toast ``app`` is asked to show, as asked (through its public ``notify``)."""
+    seen: list[Notified] = []
+    notify = app.notify
+
+    def recorded(message: str, **options: Any) -> None:
+        seen.append(Notified(message, options.get("title", ""), options.get("markup", True)))
+        notify(message, **options)
+
+    app.notify = recorded  # type: ignore[method-assign]
+    return seen
 
 
 def static_text(app: VokiApp, selector: str) -> str:
@@ -270,6 +291,7 @@ async def test_hostile_names_are_literal_and_inert() -> None:
     auth = FakeAuth(restored=SUPERVISOR, department_list=DepartmentList((evil,), total=1))
     feed = FakeFeed([snap])
     app = VokiApp(options(), auth, feed, FrozenClock())
+    toasts = notifications(app)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await until(pilot, lambda: type(app.screen).__name__ == "QueueScreen")
         await pilot.press("d")
@@ -279,8 +301,8 @@ async def test_hostile_names_are_literal_and_inert() -> None:
         assert "\x1b" not in cell.text and "\u202e" not in cell.text
         assert not cell.style, "no style or click action may come from the name"
         feed.notify(notification(HOSTILE, HOSTILE))
-        await until(pilot, lambda: len(app._notifications) == 1)
-        toast = next(iter(app._notifications))
+        await until(pilot, lambda: len(toasts) == 1)
+        (toast,) = toasts
         assert "\x1b" not in toast.message and toast.message.startswith("[@click=app.quit]x[/]")
         assert not toast.markup
         await pilot.click(DepartmentTable, offset=(20, 1))
@@ -291,12 +313,13 @@ async def test_hostile_names_are_literal_and_inert() -> None:
 async def test_notifications_are_rate_limited_toasts() -> None:
     feed = FakeFeed([snapshot()])
     app = VokiApp(options(), FakeAuth(restored=SUPERVISOR), feed, FrozenClock())
+    toasts = notifications(app)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await until(pilot, lambda: feed.running.is_set())
         for i in range(6):
             feed.notify(notification(f"title {i}", f"body {i}", nid=str(i)))
         await until(pilot, lambda: app.toasts.dropped == 3)
-        assert [n.title for n in app._notifications] == ["title 0", "title 1", "title 2"]
+        assert [n.title for n in toasts] == ["title 0", "title 1", "title 2"]
 
 
 async def test_status_bar_tells_the_connection_story() -> None:
@@ -330,11 +353,12 @@ async def test_too_small_notice_comes_and_goes() -> None:
 
 async def test_sigterm_exits_cleanly() -> None:
     app = VokiApp(options(), FakeAuth(restored=SUPERVISOR), FakeFeed(), FrozenClock())
+    before = signal.getsignal(signal.SIGTERM)
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: isinstance(app.screen, DepartmentsScreen))
-        handler = asyncio.get_running_loop()._signal_handlers.get(signal.SIGTERM)  # type: ignore[attr-defined]
-        assert handler is not None, "SIGTERM handler not installed: the kill would end pytest"
+        installed = signal.getsignal(signal.SIGTERM)  # the loop's, while the app runs
+        assert installed != before, "SIGTERM handler not installed: the kill would end pytest"
         os.kill(os.getpid(), signal.SIGTERM)
         await until(pilot, lambda: not app.is_running)
     assert app.return_code == 128 + signal.SIGTERM
-    assert signal.SIGTERM not in asyncio.get_running_loop()._signal_handlers  # type: ignore[attr-defined]
+    assert signal.getsignal(signal.SIGTERM) == before, "the handler must go with the app"

@@ -33,7 +33,7 @@ from voki_tui.ui.screens.help import HelpScreen
 from voki_tui.ui.screens.login import LoginScreen
 from voki_tui.ui.widgets.status_bar import StatusBar
 
-from .test_shell_pilot import SIZE, static_text, until
+from .test_shell_pilot import SIZE, notifications, static_text, until
 
 REFUSED = Retrying(
     failures=3, retry_in_s=4.0, detail="Cannot reach https://voki: connection refused"
@@ -170,10 +170,11 @@ async def test_wallboard_and_read_only_refuse_logout_and_say_so(
 ) -> None:
     auth = FakeAuth(restored=SUPERVISOR)
     app = VokiApp(options(**flags), auth, FakeFeed([snapshot()]), FrozenClock())
+    toasts = notifications(app)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await until(pilot, lambda: app.snapshot is not None)
         await pilot.press("l")
-        await until(pilot, lambda: any(said in str(n.message) for n in app._notifications))
+        await until(pilot, lambda: any(said in n.message for n in toasts))
         assert not isinstance(app.screen, ConfirmScreen)
         assert ("logout",) not in auth.calls
 

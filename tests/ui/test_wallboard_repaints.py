@@ -30,23 +30,29 @@ from .test_screens import ScreenHost
 BIG = (160, 50)
 
 
+Calls = list[tuple[Widget, tuple[Region, ...]]]
+
+
 @pytest.fixture
-def refreshes(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple[Widget, tuple[Region, ...]]]]:
-    """Every widget ``refresh`` (an empty region tuple: the whole widget) and layout pass."""
-    calls: list[tuple[Widget, tuple[Region, ...]]] = []
-    refresh, layout = Widget.refresh, Screen._refresh_layout
+def refreshes(monkeypatch: pytest.MonkeyPatch) -> Iterator[Calls]:
+    """Every widget ``refresh`` (an empty region tuple: the whole widget) and, once
+    :func:`with_layouts` is called on the screen, every layout pass."""
+    calls: Calls = []
+    refresh = Widget.refresh
 
     def spy(self: Widget, *regions: Region, **kwargs: Any) -> Widget:
         calls.append((self, regions))
         return refresh(self, *regions, **kwargs)
 
-    def layout_spy(self: Screen[Any], *args: Any, **kwargs: Any) -> None:
-        calls.append((self, ("layout pass",)))  # type: ignore[arg-type]
-        layout(self, *args, **kwargs)
-
     monkeypatch.setattr(Widget, "refresh", spy)
-    monkeypatch.setattr(Screen, "_refresh_layout", layout_spy)
     yield calls
+
+
+def with_layouts(screen: Screen[Any], calls: Calls) -> None:
+    """Add ``screen``'s layout passes to ``calls`` (its public layout signal)."""
+    screen.screen_layout_refresh_signal.subscribe(
+        screen, lambda laid_out: calls.append((laid_out, ("layout pass",))), immediate=True
+    )
 
 
 def tiles(wall: WallboardScreen) -> dict[str, DepartmentTile]:
@@ -78,6 +84,7 @@ async def test_one_more_customer_repaints_one_glyph_of_one_tile(
         waiting = digits(tiles(wall)["d-support"], "tile-waiting")
         assert waiting.value == "1"
         await pilot.pause()
+        with_layouts(wall, refreshes)
         refreshes.clear()
         sales, support, billing = busy_views()
         joined = customer("c-11", "Nova", 0, department_id="d-support")
@@ -104,6 +111,7 @@ async def test_a_tick_repaints_only_the_last_glyph_of_the_longest_wait(
         sales, support = (digits(by_id[d], "tile-longest_wait_s") for d in ("d-sales", "d-support"))
         assert (sales.value, support.value) == ("3:05", "0:30")
         await pilot.pause()
+        with_layouts(wall, refreshes)
         refreshes.clear()
         app.advance(1)
         await pilot.pause()
@@ -136,6 +144,7 @@ async def test_a_queue_flapping_at_its_limit_keeps_the_tile_frame(
         tile = tiles(wall)["d-support"]
         assert tile.has_class("-alert")
         await pilot.pause()
+        with_layouts(wall, refreshes)
         refreshes.clear()
         for step in range(10):
             shown = replace(full, waiting=full.waiting[: 19 + step % 2])
@@ -188,6 +197,7 @@ async def test_one_more_agent_free_repaints_one_character(
         agents = tiles(wall)["d-support"].query_one("#tile-agents", Figure)
         assert agents.value == "1/2 · In call 0 · Away 0"
         await pilot.pause()
+        with_layouts(wall, refreshes)
         refreshes.clear()
         sales, support, billing = busy_views()
         assert support.metrics is not None
