@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from textual.command import CommandPalette
-from textual.widgets import Input
+from textual.widgets import Footer, Input, KeyPanel
 
 from voki_tui.testing.fakes import SUPERVISOR, FakeAuth, FakeFeed, FrozenClock, options, snapshot
 from voki_tui.ui.app import VokiApp
@@ -47,6 +47,30 @@ async def test_footer_keys_follow_the_lang_option() -> None:
         await pilot.press("u")
         await until(pilot, lambda: isinstance(app.screen, QueueScreen))
         assert not footer_descriptions(app) & ENGLISH_KEYS
+
+
+def footer_text(app: VokiApp) -> str:
+    """What the footer's keys render (each key and its description)."""
+    footer = app.screen.query_one(Footer)
+    return " ".join(str(key.render()) for key in footer.query("FooterKey"))
+
+
+async def test_the_footer_and_the_key_panel_render_in_portuguese() -> None:
+    app = app_in("pt-BR")
+    async with app.run_test(size=(160, 30)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, DepartmentsScreen))
+        await until(pilot, lambda: "Departamentos" in footer_text(app))
+        shown = footer_text(app)
+        assert "Marcar" in shown and "Ordenar" in shown and "paleta" in shown
+        assert not set(shown.split()) & ENGLISH_KEYS
+        await app.run_action("show_help_panel")
+        await until(pilot, lambda: bool(app.screen.query(KeyPanel)))
+        await pilot.pause()  # the panel's first paint, before it is read
+        panel = app.export_screenshot()
+        assert "Departamentos" in panel and "Encerrar" in panel and "Subir" in panel
+        text = panel.replace("&#160;", " ")
+        ours = ("Departments", "Wallboard", "Presence", "Filter", "Mark", "Sort", "Page up")
+        assert [label for label in ours if label in text] == []
 
 
 async def test_footer_keys_follow_the_users_locale_after_login() -> None:
