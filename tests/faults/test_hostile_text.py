@@ -139,16 +139,21 @@ async def test_hostile_text_in_the_app_with_a_real_feed(sim: InProcessSim, tmp_p
                 )
 
             await wait_for(all_waiting, 20)
-            await pilot.pause(0.3)
-            for key in ("p", "u", "w", "u", "question_mark", "escape"):
+            steps = [
+                ("p", "PresenceScreen"),
+                ("u", "QueueScreen"),
+                ("w", "WallboardScreen"),
+                ("u", "QueueScreen"),
+                ("question_mark", "HelpScreen"),
+                ("escape", "QueueScreen"),
+            ]
+            for key, screen in steps:
                 await pilot.press(key)
-                await pilot.pause(0.1)
+                await wait_for(lambda screen=screen: type(app.screen).__name__ == screen, 10)
             await pilot.click(offset=(10, 8))  # somewhere in the hostile rows
-            await pilot.pause(0.2)
+            literals = [_escaped(literal) for _, _, _, literal in HOSTILE[:3]]
+            await wait_for(lambda: all(text in app.export_screenshot() for text in literals), 10)
             assert app.is_running
-            svg = app.export_screenshot()
-            for _, _, _, literal in HOSTILE[:3]:
-                assert _escaped(literal) in svg, literal
     finally:
         await account.close()
 

@@ -202,55 +202,53 @@ async def test_tls_verification_is_on_by_default(sim: InProcessSim, tls_context:
             assert tokens.access_token
 
 
-async def _insecure_app(url: str, tmp_path: Path, settle: Any) -> tuple[str, Any]:
+async def _insecure_app(url: str, tmp_path: Path, settle: Any) -> Any:
     options = Settings(
         server=url, tenant=DEMO_TENANT, email=SUPERVISOR, password=DEMO_PASSWORD, insecure=True
     )
     account = Account(options, TokenStore(tmp_path))
     app = VokiApp(options, account, AccountFeed(account))
     try:
-        async with app.run_test(size=(120, 30)) as pilot:
-            await wait_for(lambda: app.user is not None, 20)
-            await pilot.pause()
-            result = await settle(app, pilot)
-            bar = app.screen.query_one(StatusBar)
-            who = str(bar.query_one("#status-who").render())
-            return who, result
+        async with app.run_test(size=(120, 30)):
+            return await settle(app)
     finally:
         await account.close()
+
+
+def status_who(app: VokiApp) -> str:
+    """The user part of the status bar; "" while the screen shown has none (the connecting
+    screen, or Textual's first screen before the app pushed one)."""
+    bars = list(app.screen.query(StatusBar))
+    return str(bars[0].query_one("#status-who").render()) if bars else ""
 
 
 async def test_insecure_shows_a_warning_on_screen(
     sim: InProcessSim, tls_context: Any, tmp_path: Path
 ) -> None:
-    async def warned(app: VokiApp, pilot: Any) -> None:
-        def shown() -> bool:
-            bar = app.screen.query_one(StatusBar)
-            return "TLS not verified" in str(bar.query_one("#status-who").render())
-
-        # The status bar fills in with the first snapshot; give it time, then read it.
-        with contextlib.suppress(AssertionError):
-            await wait_for(shown, 10)
+    async def warned(app: VokiApp) -> str:
+        # The board comes after the login and the department list; wait for it, then read.
+        await wait_for(lambda: "TLS not verified" in status_who(app), 30)
+        return status_who(app)
 
     async with tls_relay(tls_context, sim.port) as url:
-        who, _ = await _insecure_app(url, tmp_path, warned)
+        who = await _insecure_app(url, tmp_path, warned)
     assert "TLS not verified" in who
 
 
 async def test_insecure_also_applies_to_the_websocket(
     sim: InProcessSim, tls_context: Any, tmp_path: Path
 ) -> None:
-    async def live(app: VokiApp, pilot: Any) -> str:
+    async def live(app: VokiApp) -> str:
         def is_live() -> bool:
             snap = app.snapshot
             return snap is not None and snap.connection.state.value == "live"
 
         with contextlib.suppress(AssertionError):
-            await wait_for(is_live, 15)
+            await wait_for(is_live, 30)
         return app.snapshot.connection.state.value if app.snapshot else "none"
 
     async with tls_relay(tls_context, sim.port) as url:
-        _, state = await _insecure_app(url, tmp_path, live)
+        state = await _insecure_app(url, tmp_path, live)
     assert state == "live"
 
 

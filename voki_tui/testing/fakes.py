@@ -317,13 +317,19 @@ class FakeFeed:
     """A ``FeedRunner`` that publishes ``initial`` at once, then whatever the test pushes.
 
     Each exception in ``crashes`` is raised by one run, after publishing (a bug in the feed).
+    With ``restart``, a run after the first waits for it before publishing: the test looks at
+    the board between a crash and the restart, however slow the machine.
     """
 
     def __init__(
-        self, initial: Sequence[FeedSnapshot] = (), crashes: Sequence[Exception] = ()
+        self,
+        initial: Sequence[FeedSnapshot] = (),
+        crashes: Sequence[Exception] = (),
+        restart: asyncio.Event | None = None,
     ) -> None:
         self.initial = list(initial)
         self.crashes = list(crashes)
+        self.restart = restart
         self.departments: tuple[Department, ...] | None = None
         self.runs = 0
         self.cancelled = False
@@ -337,6 +343,8 @@ class FakeFeed:
         self.runs += 1
         self.departments = tuple(departments)
         self._publish, self._notify = publish, notify
+        if self.runs > 1 and self.restart is not None:
+            await self.restart.wait()
         for snap in self.initial:
             publish(snap)
         if self.crashes:
