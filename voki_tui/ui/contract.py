@@ -3,7 +3,9 @@
 The app owns the latest ``FeedSnapshot`` and the clock. A screen that shows live data derives
 from ``LiveScreen``: the app calls ``show_snapshot`` when a new snapshot arrives (coalesced: at
 most one call per repaint) and ``tick`` once a second so ages can move. Screens render from these
-two calls only; they never talk to the network. Intents go up as messages to the app.
+two calls and from what they were made with (``navigation`` makes them); they never talk to the
+network (the agents' screen states the names it misses to the ``Lookups`` it was given, and
+the app runs the lookups). Intents go up as messages to the app.
 """
 
 from __future__ import annotations
