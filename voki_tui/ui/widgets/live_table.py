@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar, Generic, Literal, NamedTuple, TypeVar
 
+from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
@@ -30,6 +31,7 @@ from textual.widget import Widget
 
 from voki_tui.ui.bindings import translate_bindings
 from voki_tui.ui.i18n import tr
+from voki_tui.ui.widgets.spans import changed_span
 
 RowT = TypeVar("RowT")
 REPAINT_LOG = 1024
@@ -334,16 +336,24 @@ class LiveTable(Widget, Generic[RowT], can_focus=True):
             labels[-1] = Cell(f"{labels[-1].text} {scroll}")
         return tuple(labels)
 
+    def _cell_text(self, cell: Cell, column: Column, span: int) -> Text:
+        """What a cell draws in its ``span`` columns: truncated with an ellipsis, aligned."""
+        text = Text(cell.text, no_wrap=True, end="")
+        text.truncate(span, overflow="ellipsis")
+        if column.align == "right":
+            text.pad_left(span - text.cell_len)
+        return text
+
     def _strip(
         self, cells: Sequence[Cell], row_style: Style, width: int, *, cursor: bool = False
     ) -> Strip:
-        """One line; every cell and gap is its own segment run.
+        """One line, in as few segments as its styles allow.
 
-        Textual writes a partial update from the left edge of the widget up to the end of the
-        dirty region, so the ticking column is the first one; keeping each cell a single
-        segment keeps the escape codes per cell to one style. On the cursor row the cells
-        keep the cursor's colours (red or amber on the cursor's blue is unreadable) and mark
-        their level in bold; the level glyphs still say which it is.
+        Textual writes every segment of a partial update with its own escape codes (a style
+        and a reset, about 24 bytes in 256 colours), so cells and gaps of one style are joined
+        into one segment: a plain row is one. On the cursor row the cells keep the cursor's
+        colours (red or amber on the cursor's blue is unreadable) and mark their level in bold;
+        the level glyphs still say which it is.
         """
         console = self.app.console
         segments: list[Segment] = []
@@ -353,10 +363,7 @@ class LiveTable(Widget, Generic[RowT], can_focus=True):
         ):
             if start > x:
                 segments.append(Segment(" " * (start - x)))
-            text = Text(cell.text, no_wrap=True, end="")
-            text.truncate(span, overflow="ellipsis")
-            if column.align == "right":
-                text.pad_left(span - text.cell_len)
+            text = self._cell_text(cell, column, span)
             if cell.style and cursor:
                 text.stylize(Style(bold=cell.style in ("warn", "alert", "new")))
             elif cell.style:  # after padding: one styled run, so one segment per cell
@@ -365,7 +372,7 @@ class LiveTable(Widget, Generic[RowT], can_focus=True):
             x = start + text.cell_len
         strip = Strip(segments).crop_extend(0, width, None)
         style = self.rich_style + row_style
-        return strip.apply_style(style) if style else strip
+        return (strip.apply_style(style) if style else strip).simplify()
 
     def _finish(self, line: Text, style: Style, width: int) -> Strip:
         segments = list(line.render(self.app.console, end=""))
@@ -481,14 +488,55 @@ class LiveTable(Widget, Generic[RowT], can_focus=True):
         return lines
 
     def _repaint_line(self, line: int, old: ScreenLine | None, new: ScreenLine | None) -> None:
-        """Repaint the cells of ``line`` that differ; the whole line if its kind changed."""
-        if old is None or new is None or old[1] != new[1] or len(old[0]) != len(new[0]):
-            self._repaint(Region(0, line, self.size.width, 1))
+        """Repaint ``line`` from its first changed cell to where the last change ends, in one
+        region.
+
+        Textual writes a dirty region of a line from the widget's left edge to the region's
+        right end, and each region of a line again from that edge: so one region per line,
+        ending at the last changed character (the blank tail of a wide column is not written).
+        A cell whose level changed counts as changed where it has ink, in either state. A cursor
+        row is drawn across the whole width (its background), so a line that becomes or stops
+        being it is repainted whole.
+        """
+        width = self.size.width
+        old_cursor, new_cursor = old is not None and old[1], new is not None and new[1]
+        if old_cursor != new_cursor:
+            self._repaint(Region(0, line, width, 1))
             return
-        spans = self._column_spans(self.size.width)
-        for (start, span), before, after in zip(spans, old[0], new[0], strict=False):
-            if before != after:
-                self._repaint(Region(start, line, span, 1))
+        before, after = self._plain_line(old, width), self._plain_line(new, width)
+        blank = Cell("")
+        old_cells = old[0] if old is not None else ()
+        new_cells = new[0] if new is not None else ()
+        start, end = width, 0
+        for index, (x, span) in enumerate(self._column_spans(width)):
+            a = old_cells[index] if index < len(old_cells) else blank
+            b = new_cells[index] if index < len(new_cells) else blank
+            was, now = before[x : x + span], after[x : x + span]
+            if a.style != b.style:
+                inked = [ink for ink in (_ink(was), _ink(now)) if ink[1] > ink[0]]
+                changed = max((hi for _, hi in inked), default=0)
+            else:
+                span_changed = changed_span(was, now, lambda _character: 1)
+                changed = span_changed.end if span_changed is not None else 0
+            if changed:
+                start, end = min(start, x), max(end, x + changed)
+        if end > start:
+            self._repaint(Region(start, line, end - start, 1))
+
+    def _plain_line(self, line: ScreenLine | None, width: int) -> str:
+        """The characters ``line`` draws, one per column (a wide character and a blank)."""
+        if line is None:
+            return " " * width
+        drawn = [" "] * width
+        for (start, span), column, cell in zip(
+            self._column_spans(width), self.columns, line[0], strict=False
+        ):
+            x = start
+            for character in self._cell_text(cell, column, span).plain:
+                if x < width:
+                    drawn[x] = character
+                x += max(1, cell_len(character))
+        return "".join(drawn)
 
     def _repaint(self, region: Region | None = None) -> None:
         whole = Region(0, 0, self.size.width, self.size.height)
@@ -502,3 +550,13 @@ class LiveTable(Widget, Generic[RowT], can_focus=True):
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         return 1 + max(1, len(self._keys))
+
+
+def _ink(text: str) -> tuple[int, int]:
+    """Columns from the first to past the last non-blank character of ``text`` (one character
+    per column); an empty run when it is all blank."""
+    stripped = text.strip()
+    if not stripped:
+        return (0, 0)
+    start = len(text) - len(text.lstrip())
+    return (start, start + len(stripped))
