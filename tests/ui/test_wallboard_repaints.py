@@ -197,3 +197,45 @@ async def test_one_more_agent_free_repaints_one_character(
         column = len("Free ")
         assert without_heading(refreshes) == [(agents, (Region(column, 0, 1, 1),))]
         assert agents.render_line(0).text.rstrip() == "Free 2/2 · In call 0 · Away 0"
+
+
+async def test_a_stream_of_snapshots_is_painted_once_a_second_with_the_tick() -> None:
+    """At 100 events/s the feed publishes 40 snapshots a second: the wall paints the newest
+    with each tick while they keep coming, and a snapshot after a quiet second at once."""
+    app = ScreenHost(WallboardScreen, snapshot())
+    async with app.run_test(size=BIG) as pilot:
+        await pilot.pause()
+        wall = app.screen
+        assert isinstance(wall, WallboardScreen) and app.live is not None
+        support_tile = tiles(wall)["d-support"]
+        waiting = digits(support_tile, "tile-waiting")
+        longest = digits(support_tile, "tile-longest_wait_s")
+        assert (waiting.value, longest.value) == ("1", "0:30")
+        sales, support, billing = busy_views()
+        versions = iter(range(2, 100))
+
+        def show(count: int) -> None:
+            extra = tuple(
+                customer(f"c-x{n}", f"Extra {n}", 0, department_id="d-support")
+                for n in range(count - len(support.waiting))
+            )
+            busier = replace(support, waiting=(*support.waiting, *extra))
+            assert app.live is not None
+            app.live.show_snapshot(snapshot((sales, busier, billing), version=next(versions)))
+
+        show(2)  # the first after a quiet tick: at once
+        assert waiting.value == "2"
+        for count in (3, 4, 5):  # the stream goes on: held until the tick, the newest kept
+            show(count)
+        assert waiting.value == "2"
+        app.advance(1)
+        assert (waiting.value, longest.value) == ("5", "0:31")
+        show(6)  # still coming: the next tick paints it
+        assert waiting.value == "5"
+        app.advance(1)
+        assert (waiting.value, longest.value) == ("6", "0:32")
+        app.advance(1)  # a quiet second
+        assert longest.value == "0:33"
+        show(7)
+        assert waiting.value == "7"
+        await pilot.pause()
