@@ -36,6 +36,9 @@ from voki_tui.ui.widgets.spans import changed_span
 RowT = TypeVar("RowT")
 REPAINT_LOG = 1024
 """How many repaint regions ``LiveTable.refreshed_regions`` keeps at most."""
+NAME_WIDTH = 32
+"""The widest a column of names (customers, agents, departments) grows on a wide screen;
+longer names end in an ellipsis."""
 
 
 class Cell(NamedTuple):
@@ -60,12 +63,51 @@ class Sort:
 
 @dataclass(frozen=True, slots=True)
 class Column:
-    """A column: English label, minimum width, share of spare width, alignment."""
+    """A column: English label, minimum width, share of spare width, alignment, and the width
+    it grows to at most (0: no limit)."""
 
     label: str
     width: int
     flex: int = 0
     align: Literal["left", "right"] = "left"
+    most: int = 0
+
+
+def column_spans(columns: Sequence[Column], width: int) -> tuple[tuple[int, int], ...]:
+    """(start, width) of each column in a line ``width`` wide, one blank between columns.
+
+    Spare width goes to the flexible columns by their shares, none past its ``most``; what the
+    limits leave over goes to the last column if it is left-aligned (its text may use it, the
+    rest is blank), else stays blank at the end of the line. A limit keeps a row's text
+    together: a name column spread over 100 cells on a wall put the reason far away from the
+    name, and each line that changed was written out to there.
+    """
+    gaps = max(0, len(columns) - 1)
+    spare = max(0, width - sum(column.width for column in columns) - gaps)
+    extra = [0] * len(columns)
+    growing = [i for i, column in enumerate(columns) if column.flex]
+    while spare and growing:
+        shares = sum(columns[i].flex for i in growing)
+        given = 0
+        for n, i in enumerate(growing):
+            share = spare - given if n == len(growing) - 1 else spare * columns[i].flex // shares
+            given += share
+            extra[i] += share
+        spare = 0
+        for i in list(growing):
+            most = max(columns[i].most, columns[i].width) if columns[i].most else 0
+            if most and columns[i].width + extra[i] >= most:
+                spare += columns[i].width + extra[i] - most
+                extra[i] = most - columns[i].width
+                growing.remove(i)
+    if spare and columns and columns[-1].align == "left":
+        extra[-1] += spare
+    spans: list[tuple[int, int]] = []
+    x = 0
+    for column, more in zip(columns, extra, strict=True):
+        spans.append((x, column.width + more))
+        x += column.width + more + 1
+    return tuple(spans)
 
 
 class LiveTable(Widget, Generic[RowT], can_focus=True):
@@ -383,27 +425,9 @@ class LiveTable(Widget, Generic[RowT], can_focus=True):
         return self.get_component_rich_style(f"live-table--{name}", partial=True)
 
     def _column_spans(self, width: int) -> tuple[tuple[int, int], ...]:
-        """(start, width) of each column at this widget width; spare width goes to flex."""
-        if self._layout[0] == width:
-            return self._layout[1]
-        gaps = max(0, len(self.columns) - 1)
-        fixed = sum(column.width for column in self.columns) + gaps
-        spare = max(0, width - fixed)
-        flex_total = sum(column.flex for column in self.columns) or 1
-        spans: list[tuple[int, int]] = []
-        x = 0
-        given = 0
-        flexible = [i for i, column in enumerate(self.columns) if column.flex]
-        for i, column in enumerate(self.columns):
-            extra = 0
-            if column.flex:
-                extra = spare * column.flex // flex_total
-                if flexible and i == flexible[-1]:
-                    extra = spare - given
-                given += extra
-            spans.append((x, column.width + extra))
-            x += column.width + extra + 1
-        self._layout = (width, tuple(spans))
+        """:func:`column_spans` at this widget width, computed once per width."""
+        if self._layout[0] != width:
+            self._layout = (width, column_spans(self.columns, width))
         return self._layout[1]
 
     # -- bookkeeping -------------------------------------------------------------------------
