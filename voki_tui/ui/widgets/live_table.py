@@ -351,7 +351,7 @@ class LiveTable(Widget, Generic[RowT], can_focus=True):
         width = self.size.width
         base = self.rich_style
         if y == 0:
-            return self._strip(self._header_cells(), self._component("header"), width)
+            return self._strip(self._header_cells(), base + self._component("header"), width)
         index = self._top + y - 1
         if not self._keys:
             if y == 2 and self.placeholder:
@@ -362,8 +362,9 @@ class LiveTable(Widget, Generic[RowT], can_focus=True):
             return Strip.blank(width, base)
         key = self._keys[index]
         if key == self._cursor_key:
-            return self._strip(self._cells[key], self._component("cursor"), width, cursor=True)
-        return self._strip(self._cells[key], Style(), width)
+            cursor = base + self._component("cursor")
+            return self._strip(self._cells[key], cursor, width, cursor=True)
+        return self._strip(self._cells[key], base, width)
 
     def _header_cells(self) -> tuple[Cell, ...]:
         labels = [Cell(tr(column.label)) for column in self.columns]
@@ -378,18 +379,11 @@ class LiveTable(Widget, Generic[RowT], can_focus=True):
             labels[-1] = Cell(f"{labels[-1].text} {scroll}")
         return tuple(labels)
 
-    def _cell_text(self, cell: Cell, column: Column, span: int) -> Text:
-        """What a cell draws in its ``span`` columns: truncated with an ellipsis, aligned."""
-        text = Text(cell.text, no_wrap=True, end="")
-        text.truncate(span, overflow="ellipsis")
-        if column.align == "right":
-            text.pad_left(span - text.cell_len)
-        return text
-
     def _strip(
-        self, cells: Sequence[Cell], row_style: Style, width: int, *, cursor: bool = False
+        self, cells: Sequence[Cell], style: Style, width: int, *, cursor: bool = False
     ) -> Strip:
-        """One line, in as few segments as its styles allow.
+        """One line in ``style`` (the widget's, with the header's or the cursor's), in as few
+        segments as its styles allow.
 
         Textual writes every segment of a partial update with its own escape codes (a style
         and a reset, about 24 bytes in 256 colours), so cells and gaps of one style are joined
@@ -397,7 +391,6 @@ class LiveTable(Widget, Generic[RowT], can_focus=True):
         colours (red or amber on the cursor's blue is unreadable) and mark their level in bold;
         the level glyphs still say which it is.
         """
-        console = self.app.console
         segments: list[Segment] = []
         x = 0
         for (start, span), column, cell in zip(
@@ -405,15 +398,18 @@ class LiveTable(Widget, Generic[RowT], can_focus=True):
         ):
             if start > x:
                 segments.append(Segment(" " * (start - x)))
-            text = self._cell_text(cell, column, span)
+            shown = fit(cell.text, span, column.align)
+            if not shown:
+                x = start
+                continue
             if cell.style and cursor:
-                text.stylize(Style(bold=cell.style in ("warn", "alert", "new")))
-            elif cell.style:  # after padding: one styled run, so one segment per cell
-                text.stylize(self._component(cell.style))
-            segments.extend(text.render(console, end=""))
-            x = start + text.cell_len
+                segments.append(Segment(shown, Style(bold=cell.style in ("warn", "alert", "new"))))
+            elif cell.style:
+                segments.append(Segment(shown, self._component(cell.style)))
+            else:
+                segments.append(Segment(shown))
+            x = start + cell_len(shown)
         strip = Strip(segments).crop_extend(0, width, None)
-        style = self.rich_style + row_style
         return (strip.apply_style(style) if style else strip).simplify()
 
     def _finish(self, line: Text, style: Style, width: int) -> Strip:
@@ -527,15 +523,18 @@ class LiveTable(Widget, Generic[RowT], can_focus=True):
         if old_cursor != new_cursor:
             self._repaint(Region(0, line, width, 1))
             return
-        before, after = self._plain_line(old, width), self._plain_line(new, width)
         blank = Cell("")
         old_cells = old[0] if old is not None else ()
         new_cells = new[0] if new is not None else ()
         start, end = width, 0
-        for index, (x, span) in enumerate(self._column_spans(width)):
+        for index, ((x, span), column) in enumerate(
+            zip(self._column_spans(width), self.columns, strict=True)
+        ):
             a = old_cells[index] if index < len(old_cells) else blank
             b = new_cells[index] if index < len(new_cells) else blank
-            was, now = before[x : x + span], after[x : x + span]
+            if a == b:
+                continue
+            was, now = drawn(a.text, span, column.align), drawn(b.text, span, column.align)
             if a.style != b.style:
                 inked = [ink for ink in (_ink(was), _ink(now)) if ink[1] > ink[0]]
                 changed = max((hi for _, hi in inked), default=0)
@@ -546,21 +545,6 @@ class LiveTable(Widget, Generic[RowT], can_focus=True):
                 start, end = min(start, x), max(end, x + changed)
         if end > start:
             self._repaint(Region(start, line, end - start, 1))
-
-    def _plain_line(self, line: ScreenLine | None, width: int) -> str:
-        """The characters ``line`` draws, one per column (a wide character and a blank)."""
-        if line is None:
-            return " " * width
-        drawn = [" "] * width
-        for (start, span), column, cell in zip(
-            self._column_spans(width), self.columns, line[0], strict=False
-        ):
-            x = start
-            for character in self._cell_text(cell, column, span).plain:
-                if x < width:
-                    drawn[x] = character
-                x += max(1, cell_len(character))
-        return "".join(drawn)
 
     def _repaint(self, region: Region | None = None) -> None:
         whole = Region(0, 0, self.size.width, self.size.height)
@@ -584,3 +568,24 @@ def _ink(text: str) -> tuple[int, int]:
         return (0, 0)
     start = len(text) - len(text.lstrip())
     return (start, start + len(stripped))
+
+
+def fit(text: str, span: int, align: Literal["left", "right"]) -> str:
+    """``text`` as a cell of ``span`` columns draws it: cut with an ellipsis when too wide,
+    padded on the left when right-aligned (a left-aligned cell is not padded)."""
+    width = cell_len(text)
+    if width > span:
+        cut = Text(text, no_wrap=True, end="")
+        cut.truncate(span, overflow="ellipsis")
+        text, width = cut.plain, cut.cell_len
+    return " " * (span - width) + text if align == "right" else text
+
+
+def drawn(text: str, span: int, align: Literal["left", "right"]) -> str:
+    """The ``span`` columns a cell draws, one character per column (a wide character is
+    followed by a blank for its second column), for comparing two states of a cell."""
+    columns: list[str] = []
+    for character in fit(text, span, align):
+        columns.append(character)
+        columns.extend(" " * (cell_len(character) - 1))
+    return "".join(columns).ljust(span)
