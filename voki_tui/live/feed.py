@@ -209,6 +209,7 @@ class LiveFeed:
         self._links: dict[int, _Link] = {}
         self._version = 0
         self._dirty = asyncio.Event()
+        self._urgent = asyncio.Event()  # the link's state changed: publish without pause
         self._publish: Publish = lambda _snapshot: None
         self._notify: Notify = lambda _notification: None
         self._last_rx: datetime | None = None
@@ -443,6 +444,8 @@ class LiveFeed:
         self.connection = replace(
             previous, state=state, since=since, data_as_of=data_as_of, **changes
         )
+        if previous.state is not state:
+            self._urgent.set()
         self._changed()
 
     def _summarise(self) -> None:
@@ -926,6 +929,7 @@ class LiveFeed:
 
     def _emit(self) -> None:
         self._dirty.clear()
+        self._urgent.clear()
         try:
             self._publish(self.snapshot())
         except Exception:
@@ -934,7 +938,9 @@ class LiveFeed:
     async def _publisher(self) -> None:
         """Coalesce changes: a change after a quiet spell is published at once (leading edge);
         changes within ``publish_interval`` of the last snapshot wait for its end (trailing
-        edge), so a burst costs one snapshot and a lone event no delay."""
+        edge), so a burst costs one snapshot and a lone event no delay. A new link state
+        (connecting, syncing, live, reconnecting...) does not wait: the first live snapshot
+        came up to a pause late, on every start and every reconnect."""
         loop = asyncio.get_running_loop()
         self._emit()
         last = loop.time()
@@ -944,7 +950,9 @@ class LiveFeed:
                     await self._dirty.wait()
             remaining = self.publish_interval - (loop.time() - last)
             if remaining > 0:
-                await asyncio.sleep(remaining)
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(remaining):
+                        await self._urgent.wait()
             try:
                 for socket, client in self.pool.clients().items():
                     link = self._link(socket)
