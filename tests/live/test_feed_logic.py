@@ -329,6 +329,34 @@ async def test_publisher_coalesces_changes() -> None:
     assert len(published[-1].departments[0].waiting) == 50
 
 
+async def test_a_new_link_state_is_published_without_the_coalescing_pause() -> None:
+    """Data changes within ``publish_interval`` of the last snapshot wait for its end; a new
+    link state (here connecting -> syncing) does not: "live" must not come a pause late."""
+    rest, clock = FakeRest(), Clock()
+    feed = make_feed(rest, clock)
+    feed.publish_interval = 30.0  # a pause no test waits out
+    published: list[FeedSnapshot] = []
+    feed._publish = published.append
+    publisher = asyncio.create_task(feed._publisher())
+    try:
+        await asyncio.sleep(0.01)
+        assert [s.connection.state for s in published] == [LinkState.CONNECTING]
+        joined = {"call_id": "c1", "customer_name": "Ana"}
+        feed._on_event(0, core.Message("queue:1", "customer_joined", joined, None))
+        await asyncio.sleep(0.05)
+        assert len(published) == 1  # a data change waits for the pause
+        feed._on_event(0, core.Connected())
+        await asyncio.sleep(0.05)
+        assert [s.connection.state for s in published] == [
+            LinkState.CONNECTING,
+            LinkState.SYNCING,
+        ]
+        assert len(published[-1].departments[0].waiting) == 1  # with what waited
+    finally:
+        publisher.cancel()
+        await asyncio.gather(publisher, return_exceptions=True)
+
+
 async def test_customers_who_join_in_the_same_second_stay_in_arrival_order() -> None:
     """The server's timestamps have whole seconds; two customers joining in the same second
     must keep the order the server gave them (FIFO), as ``GET /__sim/state`` shows it."""

@@ -9,6 +9,7 @@ a stream of small changes.
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import timedelta
@@ -142,14 +143,23 @@ def spy_refreshes(monkeypatch: pytest.MonkeyPatch, widget: Widget) -> list[tuple
     return calls
 
 
-async def test_a_customer_leaving_mid_queue_repaints_changed_cells_not_the_rest() -> None:
+def last_difference(old: str, new: str) -> int:
+    """The column after the last one where two drawn lines differ (0: equal)."""
+    old, new = old.ljust(len(new)), new.ljust(len(old))
+    return max((x + 1 for x, (a, b) in enumerate(zip(old, new, strict=True)) if a != b), default=0)
+
+
+async def test_a_customer_leaving_mid_queue_repaints_each_moved_line_once() -> None:
+    """Textual writes a line's dirty region from the table's left edge to the region's end, and
+    again for each region of the line: so each line that changed gets one region, ending at its
+    last changed character, never the blank rest of the width."""
     snap = snapshot()
     app = ScreenHost(lambda: QueueScreen("d-sales"), snap)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         table = app.screen.query_one(QueueTable)
         assert list(table.keys) == ["c-1", "c-2", "c-3", "c-4"]
-        spans = table._column_spans(table.size.width)
+        before = [table.render_line(y).text for y in range(6)]
         table.refreshed_regions.clear()
         sales, *others = snap.departments
         gone = replace(sales, waiting=(sales.waiting[0], *sales.waiting[2:]))
@@ -157,12 +167,30 @@ async def test_a_customer_leaving_mid_queue_repaints_changed_cells_not_the_rest(
         app.live.show_snapshot(replace(snap, version=2, departments=(gone, *others)))
         await pilot.pause()
         assert list(table.keys) == ["c-1", "c-3", "c-4"]
+        after = [table.render_line(y).text for y in range(6)]
         regions = table.refreshed_regions
-        assert regions, "the rows that moved up must be repainted"
-        assert {r.y for r in regions} == {2, 3, 4}  # not the unchanged row 1, not the blanks
-        position = Region(spans[1][0], 0, spans[1][1], 40)
-        assert not any(r.overlaps(position) for r in regions if r.y in (2, 3))
-        assert Region(0, 4, table.size.width, 1) in regions  # the old last row is now blank
+        # one region per line that moved (not the unchanged row 1, not the blanks below)
+        assert [r.y for r in regions] == [2, 3, 4]
+        for region in regions:
+            y = region.y
+            assert region.height == 1
+            assert region.right == last_difference(before[y], after[y])
+        assert after[4].strip() == ""  # the old last row is now blank: cleared up to its end
+        assert regions[-1].right == len(before[4].rstrip()) < table.size.width
+
+
+async def test_a_row_is_drawn_in_one_segment_per_style_run() -> None:
+    """Textual writes each segment with its own style and reset (about 24 bytes in 256
+    colours): cells and gaps of one style are one run; only a styled cell (a level, a dash, a
+    new mark) splits the line."""
+    app = ScreenHost(lambda: QueueScreen("d-sales"), snapshot())
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        table = app.screen.query_one(QueueTable)
+        for y in range(1 + len(table.keys)):
+            segments = list(table.render_line(y))
+            assert all(a.style != b.style for a, b in itertools.pairwise(segments)), y
+            assert len(segments) <= 3, (y, segments)
 
 
 async def test_departments_tick_repaints_one_cell(monkeypatch: pytest.MonkeyPatch) -> None:

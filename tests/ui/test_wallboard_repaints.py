@@ -3,7 +3,9 @@
 At 100 events/s over four departments the live worst-first sort swapped tiles' departments on
 almost every snapshot, a queue at its limit flipped the tile's frame between red and yellow,
 and each ``Digits`` update repainted its full width: about 70 KB/s at 120x40. These tests pin
-down what is left: a changed figure repaints the columns of the glyphs that changed.
+down what is left: a changed figure repaints, in the glyphs that changed, the rows that differ.
+Each glyph is its own widget, because Textual writes a dirty line from the left edge of its
+widget: a repaint of the last glyph of one wide widget wrote every glyph before it as well.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from textual.widget import Widget
 
 from voki_tui.testing.fakes import busy_views, customer, snapshot
 from voki_tui.ui.screens.wallboard import ROTATE_EVERY, WallboardScreen
-from voki_tui.ui.widgets.big_digits import BigDigits, glyph_width, rows_for
+from voki_tui.ui.widgets.big_digits import BigDigits, Glyph, render_lines, rows_for
 from voki_tui.ui.widgets.figure import Figure
 from voki_tui.ui.widgets.levels import LEVEL_HOLD
 from voki_tui.ui.widgets.tile import DepartmentTile
@@ -63,9 +65,29 @@ def digits(tile: DepartmentTile, figure: str) -> BigDigits:
     return tile.query_one(f"#{figure} BigDigits", BigDigits)
 
 
-def glyphs(scale: int, *characters: str) -> Region:
-    """The region of ``characters`` drawn from the left edge at ``scale``."""
-    return Region(0, 0, sum(glyph_width(c, scale) for c in characters), rows_for(scale))
+def glyph_widgets(digits: BigDigits) -> list[Glyph]:
+    return list(digits.query_children(Glyph))
+
+
+def changed_rows(old: str, new: str, scale: int) -> tuple[Region, ...]:
+    """What a glyph going from ``old`` to ``new`` must repaint: each row that differs, from the
+    glyph's left edge to its last changed cell."""
+    regions = []
+    for y, (before, after) in enumerate(
+        zip(render_lines(old, scale), render_lines(new, scale), strict=True)
+    ):
+        differ = [x for x, (a, b) in enumerate(zip(before, after, strict=True)) if a != b]
+        if differ:
+            regions.append(Region(0, y, differ[-1] + 1, 1))
+    return tuple(regions)
+
+
+def repaints(calls: list[tuple[Widget, tuple[Region, ...]]]) -> dict[Widget, list[Region]]:
+    """Each repainted widget (the heading aside) with every region it asked for."""
+    out: dict[Widget, list[Region]] = {}
+    for widget, regions in without_heading(calls):
+        out.setdefault(widget, []).extend(regions)
+    return out
 
 
 def without_heading(calls: list[tuple[Widget, tuple[Region, ...]]]) -> list[Any]:
@@ -94,7 +116,9 @@ async def test_one_more_customer_repaints_one_glyph_of_one_tile(
         await pilot.pause()
         assert waiting.value == "2"
         assert waiting.scale > 1, "the tile has room for digits taller than three rows"
-        assert without_heading(refreshes) == [(waiting, (glyphs(waiting.scale, "2"),))]
+        (glyph,) = glyph_widgets(waiting)
+        assert repaints(refreshes) == {glyph: list(changed_rows("1", "2", waiting.scale))}
+        assert 0 < len(changed_rows("1", "2", waiting.scale)) <= rows_for(waiting.scale)
         heading = [regions for widget, regions in refreshes if isinstance(widget, TitleLine)]
         assert len(heading) == 1 and heading[0][0].width == 1  # its total: "waiting 5" -> 6
 
@@ -117,11 +141,12 @@ async def test_a_tick_repaints_only_the_last_glyph_of_the_longest_wait(
         await pilot.pause()
         assert (sales.value, support.value) == ("3:06", "0:31")
         scale = sales.scale
-        whole, head = glyphs(scale, "3", ":", "0", "6"), glyphs(scale, "3", ":", "0")
-        last_glyph = (Region(head.width, 0, whole.width - head.width, whole.height),)
-        assert sorted(refreshes, key=lambda call: id(call[0])) == sorted(
-            [(sales, last_glyph), (support, last_glyph)], key=lambda call: id(call[0])
-        )
+        assert repaints(refreshes) == {
+            glyph_widgets(sales)[-1]: list(changed_rows("5", "6", scale)),
+            glyph_widgets(support)[-1]: list(changed_rows("0", "1", scale)),
+        }
+        # "5" -> "6" differ in one pixel row: at most two of the glyph's terminal rows
+        assert len(changed_rows("5", "6", scale)) <= 2 < rows_for(scale)
 
 
 async def test_a_queue_flapping_at_its_limit_keeps_the_tile_frame(
@@ -152,9 +177,8 @@ async def test_a_queue_flapping_at_its_limit_keeps_the_tile_frame(
             await pilot.pause()
         waiting = digits(tile, "tile-waiting")
         assert tile.has_class("-alert") and tile.query_one("#tile-waiting").has_class("-alert")
-        calls = without_heading(refreshes)
-        assert {w for w, _ in calls} == {waiting}  # "20" <-> "19", nothing else
-        assert {r for _, regions in calls for r in regions} == {glyphs(waiting.scale, "2", "0")}
+        assert set(repaints(refreshes)) <= set(glyph_widgets(waiting))  # "20" <-> "19" only
+        assert ("layout pass",) not in [regions for _, regions in refreshes]
         app.live.show_snapshot(snapshot((sales, calm, billing), version=20))
         app.advance(LEVEL_HOLD.total_seconds() - 1)
         await pilot.pause()
@@ -207,3 +231,45 @@ async def test_one_more_agent_free_repaints_one_character(
         column = len("Free ")
         assert without_heading(refreshes) == [(agents, (Region(column, 0, 1, 1),))]
         assert agents.render_line(0).text.rstrip() == "Free 2/2 · In call 0 · Away 0"
+
+
+async def test_a_stream_of_snapshots_is_painted_once_a_second_with_the_tick() -> None:
+    """At 100 events/s the feed publishes 40 snapshots a second: the wall paints the newest
+    with each tick while they keep coming, and a snapshot after a quiet second at once."""
+    app = ScreenHost(WallboardScreen, snapshot())
+    async with app.run_test(size=BIG) as pilot:
+        await pilot.pause()
+        wall = app.screen
+        assert isinstance(wall, WallboardScreen) and app.live is not None
+        support_tile = tiles(wall)["d-support"]
+        waiting = digits(support_tile, "tile-waiting")
+        longest = digits(support_tile, "tile-longest_wait_s")
+        assert (waiting.value, longest.value) == ("1", "0:30")
+        sales, support, billing = busy_views()
+        versions = iter(range(2, 100))
+
+        def show(count: int) -> None:
+            extra = tuple(
+                customer(f"c-x{n}", f"Extra {n}", 0, department_id="d-support")
+                for n in range(count - len(support.waiting))
+            )
+            busier = replace(support, waiting=(*support.waiting, *extra))
+            assert app.live is not None
+            app.live.show_snapshot(snapshot((sales, busier, billing), version=next(versions)))
+
+        show(2)  # the first after a quiet tick: at once
+        assert waiting.value == "2"
+        for count in (3, 4, 5):  # the stream goes on: held until the tick, the newest kept
+            show(count)
+        assert waiting.value == "2"
+        app.advance(1)
+        assert (waiting.value, longest.value) == ("5", "0:31")
+        show(6)  # still coming: the next tick paints it
+        assert waiting.value == "5"
+        app.advance(1)
+        assert (waiting.value, longest.value) == ("6", "0:32")
+        app.advance(1)  # a quiet second
+        assert longest.value == "0:33"
+        show(7)
+        assert waiting.value == "7"
+        await pilot.pause()

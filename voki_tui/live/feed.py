@@ -218,6 +218,7 @@ class LiveFeed:
         self._effects: list[m.Effect] = []
         self._running_effects = False
         self._dirty = asyncio.Event()
+        self._urgent = asyncio.Event()  # the link's state changed: publish without pause
         self._publish: Publish = lambda _snapshot: None
         self._notify: Notify = lambda _notification: None
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -299,7 +300,10 @@ class LiveFeed:
         monotonic = self.monotonic()
         if self.recorder is not None:
             self.recorder.write(step, now, monotonic, self.machine)
+        state = self.machine.connection.state
         result = self.machine.apply(step, now, monotonic)
+        if self.machine.connection.state is not state:
+            self._urgent.set()
         if self.machine.version != self._version_seen:
             self._version_seen = self.machine.version
             self._dirty.set()
@@ -614,6 +618,7 @@ class LiveFeed:
 
     def _emit(self) -> None:
         self._dirty.clear()
+        self._urgent.clear()
         try:
             self._publish(self.snapshot())
         except Exception:
@@ -623,7 +628,9 @@ class LiveFeed:
     async def _publisher(self) -> None:
         """Coalesce changes: a change after a quiet spell is published at once (leading edge);
         changes within ``publish_interval`` of the last snapshot wait for its end (trailing
-        edge), so a burst costs one snapshot and a lone event no delay."""
+        edge), so a burst costs one snapshot and a lone event no delay. A new link state
+        (connecting, syncing, live, reconnecting...) does not wait: the first live snapshot
+        came up to a pause late, on every start and every reconnect."""
         loop = asyncio.get_running_loop()
         self._emit()
         last = loop.time()
@@ -633,7 +640,9 @@ class LiveFeed:
                     await self._dirty.wait()
             remaining = self.publish_interval - (loop.time() - last)
             if remaining > 0:
-                await asyncio.sleep(remaining)
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(remaining):
+                        await self._urgent.wait()
             self._emit()
             if self.recorder is not None:
                 self.recorder.flush()

@@ -475,11 +475,14 @@ class VokiApp(App[int]):
                 self._update_status(screen, now, full=True)
 
     def _update_status(self, screen: Screen[Any], now: datetime, *, full: bool) -> None:
+        """The screen's status bar: a child of the screen itself (it docks to the screen's
+        bottom), so only the screen's children are searched. A search of the whole screen ran
+        for every snapshot and was a quarter of the wallboard's CPU at 100 events/s."""
         snapshot = self.snapshot
         if snapshot is not None:
             self.stale = is_stale(snapshot.connection, now, self.options.stale_after_s)
         screen.set_class(self.stale, "-stale")
-        for bar in screen.query(StatusBar):
+        for bar in screen.query_children(StatusBar):
             bar.insecure = self.options.insecure
             bar.read_only = self.options.read_only and self.replay is None
             bar.replay = self._replay_mark()

@@ -28,7 +28,7 @@ from voki_tui.ui.i18n import ntr, tr
 from voki_tui.ui.messages import OpenQueue, OpenWallboard
 from voki_tui.ui.text import clean
 from voki_tui.ui.widgets.filter_bar import FilterBar
-from voki_tui.ui.widgets.live_table import Cell, Column, LiveTable, Sort
+from voki_tui.ui.widgets.live_table import NAME_WIDTH, Cell, Column, LiveTable, Sort
 from voki_tui.ui.widgets.status_bar import StatusBar, role_word
 
 MARKED = "☑"
@@ -56,7 +56,7 @@ class DepartmentTable(LiveTable[DepartmentRow]):
     columns = (
         Column(" ", 1),
         Column("Longest wait", 12, align="right"),
-        Column("Department", 16, flex=1),
+        Column("Department", 16, flex=1, most=NAME_WIDTH),
         Column("Waiting", 11, align="right"),
         Column("Free", 7, align="right"),
         Column("SL", 12, align="right"),

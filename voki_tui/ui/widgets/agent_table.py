@@ -9,7 +9,7 @@ from voki_tui.language import N_
 from voki_tui.live.state import Agent, WaitingCustomer
 from voki_tui.ui.i18n import tr
 from voki_tui.ui.text import clean, format_age
-from voki_tui.ui.widgets.live_table import Cell, Column, LiveTable, Sort
+from voki_tui.ui.widgets.live_table import NAME_WIDTH, Cell, Column, LiveTable, Sort
 
 STATUS_GLYPHS = {"available": "✓", "in_call": "☎", "away": "◌", "paused": "‖", "offline": "○"}
 """Known statuses have a glyph so the state reads without colour; others show "?"."""
@@ -50,9 +50,9 @@ class AgentTable(LiveTable[Agent]):
     columns = (
         Column("In status", 9, align="right"),
         Column("Status", 18),
-        Column("Agent", 14, flex=3),
+        Column("Agent", 14, flex=3, most=NAME_WIDTH),
         Column("Devices", 7, align="right"),
-        Column("Call", 10, flex=1),
+        Column("Call", 10, flex=1, most=NAME_WIDTH),
     )
     sorts = (
         Sort(

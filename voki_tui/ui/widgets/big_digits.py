@@ -6,19 +6,21 @@ cell, so a pixel is about square) at an integer ``scale``: 3 rows at scale 1, 5 
 10 at 4... The tile picks one scale for both of its big figures (:func:`fit_scale`), from its
 size, so "12" and "3:05" stay the same height side by side.
 
-Like Textual's ``Digits`` it shows a string, but its size never follows its text (no layout
-pass when "9" becomes "10") and ``update`` marks dirty only the columns between the first and
-the last glyph that differ: "3:05" -> "3:06" repaints one glyph.
+Like Textual's ``Digits`` it shows a string, but its own size never follows its text. Each
+character is its own ``Glyph`` widget: Textual writes a dirty line from the left edge of the
+widget that owns it to the end of the change, so with one widget for the whole figure a tick of
+"3:05" -> "3:06" wrote every row of "3:0" again before the "6" (about 1.8 KB per tile and second
+at 200x60). Now it writes the rows of the "6" that differ from the "5". A new glyph shape
+("9" -> "10", "—" -> "0:05") re-makes the glyph widgets: a layout pass of the figure's own
+columns.
 """
 
 from __future__ import annotations
 
 from rich.text import Text
-from textual.app import RenderResult
+from textual.app import ComposeResult, RenderResult
 from textual.geometry import Region
 from textual.widget import Widget
-
-from voki_tui.ui.widgets.spans import changed_span
 
 FONT: dict[str, tuple[str, ...]] = {
     "0": ("###", "#.#", "#.#", "#.#", "###"),
@@ -88,11 +90,45 @@ def render_lines(text: str, scale: int) -> list[str]:
     ]
 
 
-class BigDigits(Widget):
-    """A string in the half-block font at ``scale``; fills its box, never re-lays it out."""
+class Glyph(Widget):
+    """One character of a :class:`BigDigits`, repainting only its rows that changed."""
 
     DEFAULT_CSS = """
-    BigDigits { width: 1fr; height: 1fr; }
+    Glyph { height: 1fr; }
+    """
+
+    def __init__(self, character: str, scale: int) -> None:
+        super().__init__()
+        self.character = character
+        self.scale = scale
+        self.styles.width = glyph_width(character, scale)
+
+    def show(self, character: str) -> None:
+        """Show ``character`` (of the same width); repaint, row by row, the columns from the
+        glyph's left edge to the last cell that differs."""
+        if character == self.character:
+            return
+        old = render_lines(self.character, self.scale)
+        new = render_lines(character, self.scale)
+        self.character = character
+        for y, (before, after) in enumerate(zip(old, new, strict=True)):
+            last = max(
+                (x + 1 for x, (a, b) in enumerate(zip(before, after, strict=True)) if a != b),
+                default=0,
+            )
+            if last:
+                self.refresh(Region(0, y, last, 1))
+
+    def render(self) -> RenderResult:
+        return Text("\n".join(render_lines(self.character, self.scale)), no_wrap=True, end="")
+
+
+class BigDigits(Widget):
+    """A string in the half-block font at ``scale``, one :class:`Glyph` per character; fills
+    its box, left-aligned."""
+
+    DEFAULT_CSS = """
+    BigDigits { width: 1fr; height: 1fr; layout: horizontal; }
     """
 
     def __init__(self, value: str = "", *, scale: int = 1, id: str | None = None) -> None:
@@ -100,19 +136,24 @@ class BigDigits(Widget):
         self.value = value
         self.scale = scale
 
+    def compose(self) -> ComposeResult:
+        for character in self.value:
+            yield Glyph(character, self.scale)
+
     def set_scale(self, scale: int) -> None:
         if scale != self.scale:
             self.scale = scale
-            self.refresh()
+            self.refresh(recompose=True)
 
     def update(self, value: str) -> None:
-        """Show ``value``; repaint only the columns whose glyphs changed."""
-        scale = self.scale
-        span = changed_span(self.value, value, lambda c: glyph_width(c, scale))
-        if span is None:
+        """Show ``value``: in place when every character keeps its width, else re-made."""
+        if value == self.value:
             return
+        same_shape = [glyph_width(c) for c in value] == [glyph_width(c) for c in self.value]
         self.value = value
-        self.refresh(Region(span.start, 0, span.end - span.start, rows_for(scale)))
-
-    def render(self) -> RenderResult:
-        return Text("\n".join(render_lines(self.value, self.scale)), no_wrap=True, end="")
+        glyphs = list(self.query_children(Glyph))
+        if same_shape and len(glyphs) == len(value):
+            for glyph, character in zip(glyphs, value, strict=True):
+                glyph.show(character)
+        else:
+            self.refresh(recompose=True)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar, Generic, Literal, NamedTuple, TypeVar
 
+from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
@@ -29,10 +30,14 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from voki_tui.ui.i18n import tr
+from voki_tui.ui.widgets.spans import changed_span
 
 RowT = TypeVar("RowT")
 REPAINT_LOG = 1024
 """How many repaint regions ``LiveTable.refreshed_regions`` keeps at most."""
+NAME_WIDTH = 32
+"""The widest a column of names (customers, agents, departments) grows on a wide screen;
+longer names end in an ellipsis."""
 
 
 class Cell(NamedTuple):
@@ -57,12 +62,51 @@ class Sort:
 
 @dataclass(frozen=True, slots=True)
 class Column:
-    """A column: English label, minimum width, share of spare width, alignment."""
+    """A column: English label, minimum width, share of spare width, alignment, and the width
+    it grows to at most (0: no limit)."""
 
     label: str
     width: int
     flex: int = 0
     align: Literal["left", "right"] = "left"
+    most: int = 0
+
+
+def column_spans(columns: Sequence[Column], width: int) -> tuple[tuple[int, int], ...]:
+    """(start, width) of each column in a line ``width`` wide, one blank between columns.
+
+    Spare width goes to the flexible columns by their shares, none past its ``most``; what the
+    limits leave over goes to the last column if it is left-aligned (its text may use it, the
+    rest is blank), else stays blank at the end of the line. A limit keeps a row's text
+    together: a name column spread over 100 cells on a wall put the reason far away from the
+    name, and each line that changed was written out to there.
+    """
+    gaps = max(0, len(columns) - 1)
+    spare = max(0, width - sum(column.width for column in columns) - gaps)
+    extra = [0] * len(columns)
+    growing = [i for i, column in enumerate(columns) if column.flex]
+    while spare and growing:
+        shares = sum(columns[i].flex for i in growing)
+        given = 0
+        for n, i in enumerate(growing):
+            share = spare - given if n == len(growing) - 1 else spare * columns[i].flex // shares
+            given += share
+            extra[i] += share
+        spare = 0
+        for i in list(growing):
+            most = max(columns[i].most, columns[i].width) if columns[i].most else 0
+            if most and columns[i].width + extra[i] >= most:
+                spare += columns[i].width + extra[i] - most
+                extra[i] = most - columns[i].width
+                growing.remove(i)
+    if spare and columns and columns[-1].align == "left":
+        extra[-1] += spare
+    spans: list[tuple[int, int]] = []
+    x = 0
+    for column, more in zip(columns, extra, strict=True):
+        spans.append((x, column.width + more))
+        x += column.width + more + 1
+    return tuple(spans)
 
 
 class LiveTable(Widget, Generic[RowT], can_focus=True):
@@ -305,7 +349,7 @@ class LiveTable(Widget, Generic[RowT], can_focus=True):
         width = self.size.width
         base = self.rich_style
         if y == 0:
-            return self._strip(self._header_cells(), self._component("header"), width)
+            return self._strip(self._header_cells(), base + self._component("header"), width)
         index = self._top + y - 1
         if not self._keys:
             if y == 2 and self.placeholder:
@@ -316,8 +360,9 @@ class LiveTable(Widget, Generic[RowT], can_focus=True):
             return Strip.blank(width, base)
         key = self._keys[index]
         if key == self._cursor_key:
-            return self._strip(self._cells[key], self._component("cursor"), width, cursor=True)
-        return self._strip(self._cells[key], Style(), width)
+            cursor = base + self._component("cursor")
+            return self._strip(self._cells[key], cursor, width, cursor=True)
+        return self._strip(self._cells[key], base, width)
 
     def _header_cells(self) -> tuple[Cell, ...]:
         labels = [Cell(tr(column.label)) for column in self.columns]
@@ -333,17 +378,17 @@ class LiveTable(Widget, Generic[RowT], can_focus=True):
         return tuple(labels)
 
     def _strip(
-        self, cells: Sequence[Cell], row_style: Style, width: int, *, cursor: bool = False
+        self, cells: Sequence[Cell], style: Style, width: int, *, cursor: bool = False
     ) -> Strip:
-        """One line; every cell and gap is its own segment run.
+        """One line in ``style`` (the widget's, with the header's or the cursor's), in as few
+        segments as its styles allow.
 
-        Textual writes a partial update from the left edge of the widget up to the end of the
-        dirty region, so the ticking column is the first one; keeping each cell a single
-        segment keeps the escape codes per cell to one style. On the cursor row the cells
-        keep the cursor's colours (red or amber on the cursor's blue is unreadable) and mark
-        their level in bold; the level glyphs still say which it is.
+        Textual writes every segment of a partial update with its own escape codes (a style
+        and a reset, about 24 bytes in 256 colours), so cells and gaps of one style are joined
+        into one segment: a plain row is one. On the cursor row the cells keep the cursor's
+        colours (red or amber on the cursor's blue is unreadable) and mark their level in bold;
+        the level glyphs still say which it is.
         """
-        console = self.app.console
         segments: list[Segment] = []
         x = 0
         for (start, span), column, cell in zip(
@@ -351,19 +396,19 @@ class LiveTable(Widget, Generic[RowT], can_focus=True):
         ):
             if start > x:
                 segments.append(Segment(" " * (start - x)))
-            text = Text(cell.text, no_wrap=True, end="")
-            text.truncate(span, overflow="ellipsis")
-            if column.align == "right":
-                text.pad_left(span - text.cell_len)
+            shown = fit(cell.text, span, column.align)
+            if not shown:
+                x = start
+                continue
             if cell.style and cursor:
-                text.stylize(Style(bold=cell.style in ("warn", "alert", "new")))
-            elif cell.style:  # after padding: one styled run, so one segment per cell
-                text.stylize(self._component(cell.style))
-            segments.extend(text.render(console, end=""))
-            x = start + text.cell_len
+                segments.append(Segment(shown, Style(bold=cell.style in ("warn", "alert", "new"))))
+            elif cell.style:
+                segments.append(Segment(shown, self._component(cell.style)))
+            else:
+                segments.append(Segment(shown))
+            x = start + cell_len(shown)
         strip = Strip(segments).crop_extend(0, width, None)
-        style = self.rich_style + row_style
-        return strip.apply_style(style) if style else strip
+        return (strip.apply_style(style) if style else strip).simplify()
 
     def _finish(self, line: Text, style: Style, width: int) -> Strip:
         segments = list(line.render(self.app.console, end=""))
@@ -374,27 +419,9 @@ class LiveTable(Widget, Generic[RowT], can_focus=True):
         return self.get_component_rich_style(f"live-table--{name}", partial=True)
 
     def _column_spans(self, width: int) -> tuple[tuple[int, int], ...]:
-        """(start, width) of each column at this widget width; spare width goes to flex."""
-        if self._layout[0] == width:
-            return self._layout[1]
-        gaps = max(0, len(self.columns) - 1)
-        fixed = sum(column.width for column in self.columns) + gaps
-        spare = max(0, width - fixed)
-        flex_total = sum(column.flex for column in self.columns) or 1
-        spans: list[tuple[int, int]] = []
-        x = 0
-        given = 0
-        flexible = [i for i, column in enumerate(self.columns) if column.flex]
-        for i, column in enumerate(self.columns):
-            extra = 0
-            if column.flex:
-                extra = spare * column.flex // flex_total
-                if flexible and i == flexible[-1]:
-                    extra = spare - given
-                given += extra
-            spans.append((x, column.width + extra))
-            x += column.width + extra + 1
-        self._layout = (width, tuple(spans))
+        """:func:`column_spans` at this widget width, computed once per width."""
+        if self._layout[0] != width:
+            self._layout = (width, column_spans(self.columns, width))
         return self._layout[1]
 
     # -- bookkeeping -------------------------------------------------------------------------
@@ -479,14 +506,43 @@ class LiveTable(Widget, Generic[RowT], can_focus=True):
         return lines
 
     def _repaint_line(self, line: int, old: ScreenLine | None, new: ScreenLine | None) -> None:
-        """Repaint the cells of ``line`` that differ; the whole line if its kind changed."""
-        if old is None or new is None or old[1] != new[1] or len(old[0]) != len(new[0]):
-            self._repaint(Region(0, line, self.size.width, 1))
+        """Repaint ``line`` from its first changed cell to where the last change ends, in one
+        region.
+
+        Textual writes a dirty region of a line from the widget's left edge to the region's
+        right end, and each region of a line again from that edge: so one region per line,
+        ending at the last changed character (the blank tail of a wide column is not written).
+        A cell whose level changed counts as changed where it has ink, in either state. A cursor
+        row is drawn across the whole width (its background), so a line that becomes or stops
+        being it is repainted whole.
+        """
+        width = self.size.width
+        old_cursor, new_cursor = old is not None and old[1], new is not None and new[1]
+        if old_cursor != new_cursor:
+            self._repaint(Region(0, line, width, 1))
             return
-        spans = self._column_spans(self.size.width)
-        for (start, span), before, after in zip(spans, old[0], new[0], strict=False):
-            if before != after:
-                self._repaint(Region(start, line, span, 1))
+        blank = Cell("")
+        old_cells = old[0] if old is not None else ()
+        new_cells = new[0] if new is not None else ()
+        start, end = width, 0
+        for index, ((x, span), column) in enumerate(
+            zip(self._column_spans(width), self.columns, strict=True)
+        ):
+            a = old_cells[index] if index < len(old_cells) else blank
+            b = new_cells[index] if index < len(new_cells) else blank
+            if a == b:
+                continue
+            was, now = drawn(a.text, span, column.align), drawn(b.text, span, column.align)
+            if a.style != b.style:
+                inked = [ink for ink in (_ink(was), _ink(now)) if ink[1] > ink[0]]
+                changed = max((hi for _, hi in inked), default=0)
+            else:
+                span_changed = changed_span(was, now, lambda _character: 1)
+                changed = span_changed.end if span_changed is not None else 0
+            if changed:
+                start, end = min(start, x), max(end, x + changed)
+        if end > start:
+            self._repaint(Region(start, line, end - start, 1))
 
     def _repaint(self, region: Region | None = None) -> None:
         whole = Region(0, 0, self.size.width, self.size.height)
@@ -500,3 +556,34 @@ class LiveTable(Widget, Generic[RowT], can_focus=True):
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         return 1 + max(1, len(self._keys))
+
+
+def _ink(text: str) -> tuple[int, int]:
+    """Columns from the first to past the last non-blank character of ``text`` (one character
+    per column); an empty run when it is all blank."""
+    stripped = text.strip()
+    if not stripped:
+        return (0, 0)
+    start = len(text) - len(text.lstrip())
+    return (start, start + len(stripped))
+
+
+def fit(text: str, span: int, align: Literal["left", "right"]) -> str:
+    """``text`` as a cell of ``span`` columns draws it: cut with an ellipsis when too wide,
+    padded on the left when right-aligned (a left-aligned cell is not padded)."""
+    width = cell_len(text)
+    if width > span:
+        cut = Text(text, no_wrap=True, end="")
+        cut.truncate(span, overflow="ellipsis")
+        text, width = cut.plain, cut.cell_len
+    return " " * (span - width) + text if align == "right" else text
+
+
+def drawn(text: str, span: int, align: Literal["left", "right"]) -> str:
+    """The ``span`` columns a cell draws, one character per column (a wide character is
+    followed by a blank for its second column), for comparing two states of a cell."""
+    columns: list[str] = []
+    for character in fit(text, span, align):
+        columns.append(character)
+        columns.extend(" " * (cell_len(character) - 1))
+    return "".join(columns).ljust(span)

@@ -9,7 +9,10 @@ from voki_tui.live.state import WaitingCustomer
 from voki_tui.ui.i18n import tr
 from voki_tui.ui.text import clean, format_age
 from voki_tui.ui.widgets.levels import is_new
-from voki_tui.ui.widgets.live_table import Cell, Column, LiveTable, Sort
+from voki_tui.ui.widgets.live_table import NAME_WIDTH, Cell, Column, LiveTable, Sort
+
+REASON_WIDTH = 40
+"""The widest the reason column grows on a wide screen."""
 
 
 class QueueTable(LiveTable[WaitingCustomer]):
@@ -25,8 +28,8 @@ class QueueTable(LiveTable[WaitingCustomer]):
     columns = (
         Column("Wait", 9, align="right"),
         Column("#", 3, align="right"),
-        Column("Customer", 14, flex=3),
-        Column("Reason", 10, flex=2),
+        Column("Customer", 14, flex=3, most=NAME_WIDTH),
+        Column("Reason", 10, flex=2, most=REASON_WIDTH),
         Column(" ", 5),
     )
     sorts = (
