@@ -69,7 +69,6 @@ class QueueScreen(LiveScreen):
         super().__init__()
         self.department_id = department_id
         self.show_contact = show_contact
-        self._snapshot: FeedSnapshot | None = None
         self._view: DepartmentView | None = None
         self._now: datetime | None = None
 
@@ -92,7 +91,6 @@ class QueueScreen(LiveScreen):
     # -- the contract ------------------------------------------------------------------------
 
     def show_snapshot(self, snapshot: FeedSnapshot) -> None:
-        self._snapshot = snapshot
         self._view = view_of(snapshot, self.department_id)
         if self._now is None or snapshot.taken_at > self._now:
             self._now = snapshot.taken_at
