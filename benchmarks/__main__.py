@@ -2,7 +2,8 @@
 
 Figures, not tests: nothing here fails on a missed budget; the table marks it. voki-sim always
 runs as its own process, so CPU figures are the app's own. ``--quick`` shortens every window
-(under ~3 minutes in all); the full run takes about a quarter of an hour.
+(under ~3 minutes in all); the full run takes about two hours (the cost section's three
+rounds of 60 s windows, and an hour of the wallboard for its memory growth).
 """
 
 from __future__ import annotations
@@ -66,8 +67,9 @@ SECTIONS: dict[str, Callable[[bool], dict[str, Any]]] = {
     "terminal": lambda quick: terminal.run(quick=quick),
     "scale": lambda quick: scale.run(quick=quick),
     "cost": lambda quick: cost.run(quick=quick),
+    # issue 11's target is the growth over one hour of the wall at 100 events/s: measured so
     "growth": lambda quick: {
-        "growth": growth.run(minutes=1.0 if quick else 20.0, trace_minutes=0.5 if quick else 5.0)
+        "growth": growth.run(minutes=1.0 if quick else 60.0, trace_minutes=0.5 if quick else 5.0)
     },
 }
 
@@ -171,7 +173,13 @@ def rows(r: dict[str, Any]) -> list[tuple[str, Any, str, bool | None]]:
         ("p99 event to screen @100 ev/s ms", r.get("p99_event_to_screen_ms_100"), "<= 50", le(50)),
         ("start to first live row s", _get(r, "start", "voki_tui", "best_s"), "<= 0.5", le(0.5)),
         ("htop start to first frame s", _get(r, "start", "htop", "best_s"), "", None),
-        ("wallboard RSS MB/h @100 ev/s", _get(r, "growth", "rss_mb_per_hour"), "<= 5", le(5)),
+        (
+            "wallboard RSS growth MB, the run",
+            _get(r, "growth", "rss_growth_mb"),
+            "<= 5 (60 min)",
+            le(5) if (_get(r, "growth", "minutes") or 0) >= 60 else None,
+        ),
+        ("wallboard RSS MB/h (slope) @100 ev/s", _get(r, "growth", "rss_mb_per_hour"), "", None),
     ]
     return [
         (label, value, budget, check(value) if check else None)

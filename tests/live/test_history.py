@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from voki_tui.live.history import WaitingHistory
 
 from .helpers import T0, at
@@ -63,3 +66,27 @@ def test_backfill_rebuilds_the_hour_before_the_first_live_minute() -> None:
     assert at[-45] == 0 and at[-40] == 1 and at[-39] == 2 and at[-35] == 1 and at[-20] == 0
     assert at[-5] == 1 and at[-1] == 1
     assert at[0] == 1, "the live minute keeps its own count"
+
+
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 3 * 3600), st.integers(0, 50), st.booleans()),
+        max_size=60,
+    )
+)
+def test_a_kept_series_is_the_one_made_afresh(steps: list[tuple[int, int, bool]]) -> None:
+    """``series`` is kept between changes: after any notes and reads, in time order, it is
+    what a history that saw the same notes makes without having been read before."""
+    history = WaitingHistory()
+    notes: list[tuple[int, int]] = []
+    second = 0
+    for step, waiting, read in steps:
+        second += step // 60  # mostly within a minute, sometimes across many
+        if read:
+            fresh = WaitingHistory()
+            for when, count in notes:
+                fresh.note(at(when), count)
+            assert history.series(at(second)) == fresh.series(at(second))
+        else:
+            history.note(at(second), waiting)
+            notes.append((second, waiting))

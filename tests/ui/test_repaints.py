@@ -232,3 +232,36 @@ async def test_hour_chart_repaints_only_the_bars_that_changed(
         chart.show(later, chart.max_queue_size)  # a new minute: every bar shifts left
         shifted = calls[-1][0]
         assert (shifted.x, shifted.right) == (width - len(later), width)  # all the bars
+
+
+async def test_a_snapshot_makes_the_cells_of_the_rows_on_screen_only(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A list of 200 rows made every row's cells on every snapshot to show a screenful; rows
+    off screen are now made when asked for, and are right then."""
+    sales = DEPARTMENTS[0]
+    crowd = [customer(f"c-{n:03d}", f"Cliente {n}", 600 - n) for n in range(200)]
+    base = busy_views()
+    snap = snapshot((view(sales, crowd), *base[1:]))
+    made: list[str] = []
+    original = QueueTable.row_cells
+
+    def counted(self: QueueTable, row: Any, index: int, now: Any) -> Any:
+        made.append(row.call_id)
+        return original(self, row, index, now)
+
+    monkeypatch.setattr(QueueTable, "row_cells", counted)
+    app = ScreenHost(lambda: QueueScreen("d-sales"), snap)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        table = app.screen.query_one(QueueTable)
+        shown = table.size.height - 1
+        assert len(table.keys) == 200 and shown < 40
+        made.clear()
+        assert app.live is not None
+        app.live.show_snapshot(replace(snap, version=2, taken_at=T0 + timedelta(seconds=1)))
+        app.advance(1)
+        await pilot.pause()
+        assert 0 < len(set(made)) <= shown and len(made) <= 3 * shown
+        last = table.keys[-1]
+        assert table.cells_of(last)[0].text == "‼ 6:42"  # waited 401 s, and the second since

@@ -81,14 +81,14 @@ class DepartmentTable(LiveTable[DepartmentRow]):
         if row.view is None:
             dash = Cell(figures.NO_VALUE)
             return (mark, dash, Cell(name), dash, dash, dash)
-        read = figures.readings(row.view, now)
+        view = row.view
         return (
             mark,
-            figure_cell(read["longest_wait_s"]),
+            figure_cell(figures.read("longest_wait_s", view, now)),
             Cell(name),
-            figure_cell(read["waiting"]),
-            figure_cell(read["agents_available"]),
-            figure_cell(read["service_level"]),
+            figure_cell(figures.read("waiting", view, now)),
+            figure_cell(figures.read("agents_available", view, now)),
+            figure_cell(figures.read("service_level", view, now)),
         )
 
 
