@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import signal
 import sys
 import time
 from collections.abc import Callable
@@ -41,6 +42,8 @@ EXIT_RATE_LIMITED = 4
 EXIT_UNREACHABLE = 5
 EXIT_TIMEOUT = 6
 EXIT_REFUSED = 7
+ENDING_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+"""The signals that end a headless command cleanly (see :func:`run`)."""
 
 log = logging.getLogger(__name__)
 
@@ -265,10 +268,35 @@ async def watch(account: Account, out: TextIO, err: TextIO = sys.stderr) -> int:
 
 
 def run(command: Callable[[], Any], err: TextIO = sys.stderr) -> int:
-    """Run a headless coroutine factory; turn every failure into one line and an exit code."""
+    """Run a headless coroutine factory; turn every failure into one line and an exit code.
+
+    SIGINT, SIGTERM and SIGHUP end it the same clean way: the command is cancelled, so the
+    feed closes its sockets and finishes its recording part (a kill leaves a part gzip cannot
+    read). SIGINT is a person's Ctrl-C and exits 0; the others exit 128 + the signal, as the
+    dashboard does, so a supervisor sees why it ended. SIGINT is handled even when inherited
+    as ignored (a job started in the background of a script), so ``kill -INT`` always works.
+    """
+    ended_by: list[int] = []
 
     async def main() -> int:
-        result: int = await command()
+        task = asyncio.current_task()
+        assert task is not None
+        loop = asyncio.get_running_loop()
+
+        def end(sig: signal.Signals) -> None:
+            if not ended_by:
+                log.info("%s: ending", sig.name)
+                ended_by.append(sig)
+                task.cancel()
+
+        for sig in ENDING_SIGNALS:
+            loop.add_signal_handler(sig, end, sig)
+        try:
+            result: int = await command()
+        except asyncio.CancelledError:
+            if not ended_by:
+                raise
+            return EXIT_OK if ended_by[0] == signal.SIGINT else 128 + ended_by[0]
         return result
 
     try:

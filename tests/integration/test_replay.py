@@ -86,6 +86,8 @@ def recorded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, l
             result = converge(watch, sim, RECOVERY_S)
             assert result.converged, (result.problems, watch.stderr())
             time.sleep(1)
+            # Ctrl-C ends it by itself (a kill would leave the last part unfinished)
+            assert watch.stop() == 0, watch.stderr()
         lines = list(watch.lines)
     yield directory, lines
 

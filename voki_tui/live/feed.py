@@ -270,13 +270,15 @@ class LiveFeed:
             tasks = (*self._tasks, *self._snapshots.values(), *self._histories.values())
             for task in (*tasks, sockets):
                 task.cancel()
-            await asyncio.gather(publisher, sockets, *tasks, return_exceptions=True)
-            with contextlib.suppress(Exception):
-                await self.pool.close()
-            if self.machine.auth_failed:
-                self._emit()
-            if self.recorder is not None:
-                self.recorder.close()
+            try:
+                await asyncio.gather(publisher, sockets, *tasks, return_exceptions=True)
+                with contextlib.suppress(Exception):
+                    await self.pool.close()
+                if self.machine.auth_failed:
+                    self._emit()
+            finally:  # cancelled again while closing, too: gzip cannot read an unfinished part
+                if self.recorder is not None:
+                    self.recorder.close()
 
     def watch(self, departments: Sequence[Department]) -> None:
         """Watch exactly these departments from now on: the new ones are joined (and their

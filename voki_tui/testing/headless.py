@@ -216,13 +216,14 @@ class Watch:
     def stderr(self) -> str:
         return (self.home / "watch.stderr").read_text()
 
-    def stop(self) -> int | None:
-        """Interrupt like Ctrl-C; the exit code (None if it had to be killed)."""
+    def stop(self, sig: signal.Signals = signal.SIGINT) -> int | None:
+        """Interrupt like Ctrl-C (or send ``sig``); the exit code (None if it had to be
+        killed)."""
         process = self.process
         if process is None:
             return None
         if process.poll() is None:
-            process.send_signal(signal.SIGINT)
+            process.send_signal(sig)
             try:
                 return process.wait(15)
             except subprocess.TimeoutExpired:
