@@ -1,4 +1,4 @@
-"""``python -m benchmarks [--quick] [--json PATH] [--only NAME...]``: every benchmark, one table.
+"""``python -m benchmarks [--quick] [--json PATH] [--only NAME...] | --merge JSON...``: one table.
 
 Figures, not tests: nothing here fails on a missed budget; the table marks it. voki-sim always
 runs as its own process, so CPU figures are the app's own. ``--quick`` shortens every window
@@ -207,6 +207,20 @@ def render(r: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def merge(paths: list[Path], out: Path | None) -> int:
+    """Print the table of several runs' JSON; each run's machine stays under ``runs``."""
+    results: dict[str, Any] = {"runs": [], "durations_s": {}}
+    for path in paths:
+        run = json.loads(path.read_text(encoding="utf-8"))
+        results["runs"].append({"file": str(path), "machine": run.get("machine")})
+        results["durations_s"].update(run.pop("durations_s", {}))
+        results.update({key: value for key, value in run.items() if key != "machine"})
+    print(render(results))
+    if out:
+        out.write_text(json.dumps(results, indent=2, default=str) + "\n", encoding="utf-8")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks", description=__doc__.splitlines()[0]
@@ -214,7 +228,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="short windows (about 3 minutes)")
     parser.add_argument("--json", type=Path, help="write every figure here")
     parser.add_argument("--only", nargs="*", choices=sorted(SECTIONS), help="run only these")
+    parser.add_argument(
+        "--merge",
+        nargs="+",
+        type=Path,
+        metavar="JSON",
+        help="run nothing: one table from the JSON of runs of some sections each (an hour of "
+        "memory growth beside the rest), later files winning; --json writes the merge",
+    )
     args = parser.parse_args(argv)
+    if args.merge:
+        return merge(args.merge, args.json)
     results: dict[str, Any] = {"machine": machine(), "quick": args.quick, "durations_s": {}}
     for name in args.only or SECTIONS:
         print(f"== {name} ...", file=sys.stderr, flush=True)
