@@ -22,6 +22,8 @@ from textual.app import ComposeResult, RenderResult
 from textual.geometry import Region
 from textual.widget import Widget
 
+from voki_tui.ui.widgets.spans import changed_span
+
 FONT: dict[str, tuple[str, ...]] = {
     "0": ("###", "#.#", "#.#", "#.#", "###"),
     "1": (".#.", "##.", ".#.", ".#.", "###"),
@@ -112,12 +114,9 @@ class Glyph(Widget):
         new = render_lines(character, self.scale)
         self.character = character
         for y, (before, after) in enumerate(zip(old, new, strict=True)):
-            last = max(
-                (x + 1 for x, (a, b) in enumerate(zip(before, after, strict=True)) if a != b),
-                default=0,
-            )
-            if last:
-                self.refresh(Region(0, y, last, 1))
+            span = changed_span(before, after, lambda _cell: 1)
+            if span is not None:
+                self.refresh(Region(0, y, span.end, 1))
 
     def render(self) -> RenderResult:
         return Text("\n".join(render_lines(self.character, self.scale)), no_wrap=True, end="")
