@@ -7,7 +7,9 @@ seed 1). At 120x40 and at 200x60, each program gets a pty of that size and the s
 
 - voki-tui's ``queue`` and ``presence`` of that department (``--department``: the app opens
   its queue; ``p`` for presence) and its ``wallboard`` (every department, ``--wallboard``),
-  all with ``--lang en`` (a stored session would otherwise switch to the user's pt-BR);
+  all with ``--lang en`` (a stored session would otherwise switch to the user's pt-BR); and
+  ``queue_raw_output``, the queue with ``--raw-output``: every changed line as Textual writes
+  it, without the screen copy (``voki_tui/ui/screen_copy.py``), the before of the same run;
 - ``htop`` (its defaults, a private ``HOME``), the reference every figure is divided by;
 - ``naive_datatable``: a plain Textual ``DataTable`` of the same 40 customers, read from the
   simulator's REST API, waits ticking (``benchmarks/naive_table.py``).
@@ -21,10 +23,10 @@ rounds, each ratio taken against the htop of its own round, and every round's by
 CPU stay in the JSON: ``cost["120x40"]["queue"] = {bytes_per_s, cpu_percent, ..., ratio_vs_htop,
 cpu_ratio_vs_htop, rounds}``.
 
-Then at 100 events/s (120x40): the queue's and the wallboard's bytes/s and CPU, and the p99 of
-event-to-screen (``benchmarks/latency.py``'s marker method); and the start: from exec to the
-first "● live" frame against the running simulator, beside htop's first frame, with
-``python -X importtime``'s largest imports of the client. Targets (issue 11) are printed beside
+Then at 100 events/s (120x40): the queue's (also with ``--raw-output``) and the wallboard's
+bytes/s and CPU, and the p99 of event-to-screen (``benchmarks/latency.py``'s marker method);
+and the start: from exec to the first "● live" frame against the running simulator, beside
+htop's first frame, with ``python -X importtime``'s largest imports of the client. Targets (issue 11) are printed beside
 the figures; nothing here fails on them.
 """
 
@@ -272,6 +274,9 @@ def realistic(window_s: float, screens: Sequence[str] = (), rounds: int = 1) -> 
         one = ("--lang", "en", "--department", department_id)
         programs = {
             "queue": Program(app_argv(sim.url, *one), env, LIVE, (b"u",)),
+            "queue_raw_output": Program(
+                app_argv(sim.url, *one, "--raw-output"), env, LIVE, (b"u",)
+            ),
             "presence": Program(app_argv(sim.url, *one), env, LIVE, (b"p",)),
             "wallboard": Program(app_argv(sim.url, "--lang", "en", "--wallboard"), env, LIVE),
             "htop": Program(["htop"], hv, HTOP_READY),
@@ -313,6 +318,9 @@ def busy(window_s: float, rate: float = 100.0) -> dict[str, Any]:
         one = ("--lang", "en", "--department", department_id)
         for name, program in {
             "queue": Program(app_argv(sim.url, *one), env, LIVE, (b"u",)),
+            "queue_raw_output": Program(
+                app_argv(sim.url, *one, "--raw-output"), env, LIVE, (b"u",)
+            ),
             "wallboard": Program(app_argv(sim.url, "--lang", "en", "--wallboard"), env, LIVE),
         }.items():
             out[name] = run_program(program, 120, 40, window_s).row()
@@ -446,6 +454,8 @@ def render(result: dict[str, Any]) -> str:
             f"| queue bytes/s at 100 events/s | {busy_rows['queue']['bytes_per_s']:,} | "
             f"{TARGETS['queue_100_bytes_per_s']} |",
             f"| queue CPU % at 100 events/s | {busy_rows['queue']['cpu_percent']} | |",
+            f"| queue bytes/s at 100 events/s, --raw-output | "
+            f"{busy_rows['queue_raw_output']['bytes_per_s']:,} | |",
             f"| wallboard bytes/s at 100 events/s | {busy_rows['wallboard']['bytes_per_s']:,} | "
             f"{TARGETS['wallboard_100_bytes_per_s']} |",
             f"| wallboard CPU % at 100 events/s | {busy_rows['wallboard']['cpu_percent']} | "

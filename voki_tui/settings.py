@@ -152,6 +152,12 @@ class Settings:
         scope="dashboard",
         choices=COLOR_SYSTEMS,
     )
+    raw_output: bool = setting(
+        False,
+        "send every changed line as Textual draws it (by default only the characters that "
+        "changed are sent, as ncurses does: about half the bytes on an SSH link)",
+        scope="dashboard",
+    )
     bell: bool = setting(
         False, "ring the bell when a department crosses a threshold", scope="dashboard"
     )

@@ -55,6 +55,7 @@ from voki_tui.ui import i18n, themes
 from voki_tui.ui.alerts import BellPolicy, RateLimiter
 from voki_tui.ui.bindings import LocalisedKeys
 from voki_tui.ui.contract import Clock, LiveScreen, system_clock
+from voki_tui.ui.driver import driver_for
 from voki_tui.ui.i18n import tr
 from voki_tui.ui.lookups import Lookups
 from voki_tui.ui.messages import (
@@ -139,6 +140,7 @@ class VokiApp(App[int]):
         self._remove_signal_handlers: list[object] = []
         self.register_theme(themes.HIGH_CONTRAST)
         self.theme = themes.resolve(options.theme)
+        self.driver_class = driver_for(self.driver_class, raw=options.raw_output)
 
     def get_default_screen(self) -> Screen[Any]:
         """Textual's first screen, whose keys speak the language as every other screen's."""

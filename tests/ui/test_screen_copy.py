@@ -1,0 +1,195 @@
+"""ScreenCopy: what it sends has the same effect on a terminal as what Textual wrote.
+
+The judge is a terminal emulator (pyte): one is fed Textual's text as it is, the other what
+the copy makes of it, frame by frame, and after every frame both must show the same cells
+(character, colours, attributes), the same pen, and the same cursor while it is shown.
+Hypothesis writes the frames from Textual's vocabulary (cursor moves, styles, text with wide
+and combining characters, line feeds) and from what it does not model (erases, relative moves,
+saved cursors, titles), on a small screen so frames overwrite each other often; a recording of
+the real app's output, cut at random places, is the other input.
+"""
+
+from __future__ import annotations
+
+import gzip
+import itertools
+import re
+from pathlib import Path
+
+import pyte
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from voki_tui.ui.screen_copy import ScreenCopy
+
+WIDTH, HEIGHT = 12, 6
+DATA = Path(__file__).parent / "data"
+
+STYLES = (
+    "\x1b[0m",
+    "\x1b[m",
+    "\x1b[1m",
+    "\x1b[22m",
+    "\x1b[7m",
+    "\x1b[0;4m",
+    "\x1b[39;49m",
+    "\x1b[38;5;253;48;5;233m",
+    "\x1b[1;38;5;174;48;5;233m",
+    "\x1b[38;2;10;20;30;48;2;200;100;0m",
+)
+MODES = (
+    "\x1b[?25l",
+    "\x1b[?25h",
+    "\x1b[?2026h",
+    "\x1b[?2026l",
+    "\x1b[?1000;1006h",
+    "\x1b[?2004l",
+    "\x1b[?7l",
+    "\x1b[?7h",
+)
+UNMODELLED = (
+    "\x1b[2J",
+    "\x1b[K",
+    "\x1b[1K",
+    "\x1b[2A",
+    "\x1b[3C",
+    "\x1b[L",
+    "\x1b[P",
+    "\x1b7",
+    "\x1b8",
+    "\x1b]0;title\x07",
+    "\x08",
+    "\t",
+    "\x1b[?1049h",
+    "\x1b[s",
+    "\x1b[>25u",
+    "\x1b[<u",
+)
+ALPHABET = "ab ─é中‼x\u0301"
+
+moves = st.one_of(
+    st.builds(lambda y, x: f"\x1b[{y};{x}H", st.integers(0, HEIGHT + 2), st.integers(0, WIDTH + 2)),
+    st.builds(lambda y: f"\x1b[{y}H", st.integers(1, HEIGHT)),
+    st.just("\x1b[H"),
+)
+pieces = st.one_of(
+    moves,
+    moves,
+    st.sampled_from(STYLES),
+    st.text(alphabet=ALPHABET, min_size=1, max_size=WIDTH + 2),
+    st.text(alphabet=ALPHABET, min_size=1, max_size=WIDTH + 2),
+    st.sampled_from(("\n", "\n", "\r", "\x07")),
+    st.sampled_from(MODES),
+    st.sampled_from(UNMODELLED),
+)
+frames = st.lists(st.lists(pieces, max_size=14).map("".join), min_size=1, max_size=12)
+
+
+class Terminal:
+    """A pyte screen and the stream that feeds it."""
+
+    def __init__(self, width: int, height: int) -> None:
+        self.screen = pyte.Screen(width, height)
+        self.stream = pyte.Stream(self.screen)
+
+    def feed(self, text: str) -> None:
+        self.stream.feed(text)
+
+    def cells(self) -> list[list[tuple[object, ...]]]:
+        buffer = self.screen.buffer
+        return [
+            [tuple(buffer[y][x]) for x in range(self.screen.columns)]
+            for y in range(self.screen.lines)
+        ]
+
+    def cursor(self) -> tuple[int, int] | None:
+        cursor = self.screen.cursor
+        return None if cursor.hidden else (cursor.x, cursor.y)
+
+    def pen(self) -> tuple[object, ...]:
+        return tuple(self.screen.cursor.attrs)
+
+
+def assert_same(frames_in: list[str], width: int, height: int) -> tuple[int, int]:
+    """Feed ``frames_in`` to a terminal as they are and through a copy to another; they must
+    agree after every frame. Returns (bytes in, bytes sent)."""
+    plain, copied = Terminal(width, height), Terminal(width, height)
+    copy = ScreenCopy(width, height)
+    sent_in = sent_out = 0
+    for number, frame in enumerate(frames_in):
+        sent = copy.feed(frame)
+        plain.feed(frame)
+        copied.feed(sent)
+        sent_in, sent_out = sent_in + len(frame.encode()), sent_out + len(sent.encode())
+        context = f"frame {number}: {frame!r} sent as {sent!r}"
+        assert copied.cells() == plain.cells(), context
+        assert copied.pen() == plain.pen(), context
+        assert copied.cursor() == plain.cursor(), context
+    return sent_in, sent_out
+
+
+@settings(max_examples=600, deadline=None)
+@given(frames)
+def test_the_terminal_shows_what_textual_wrote(frames_in: list[str]) -> None:
+    assert_same(frames_in, WIDTH, HEIGHT)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.data())
+def test_a_recorded_session_cut_anywhere(data: st.DataObject) -> None:
+    """The app's own output (the queue, from start, 100x30), cut at random places (even inside
+    an escape sequence), shows the same as sent whole."""
+    text = recorded("queue-100x30.txt.gz")
+    cuts = sorted(data.draw(st.sets(st.integers(1, len(text) - 1), max_size=60)))
+    bounds = [0, *cuts, len(text)]
+    assert_same([text[a:b] for a, b in itertools.pairwise(bounds)], 100, 30)
+
+
+def test_a_recorded_session_costs_less() -> None:
+    """Frame by frame (as the driver gets them), the recorded queue and wallboard show the same
+    through the copy for a fraction of the bytes: the ticks and row shifts it was made for."""
+    for name in ("queue-100x30.txt.gz", "wallboard-100x30.txt.gz"):
+        frames_in = recorded(name).split("\x00")
+        sent_in, sent_out = assert_same(frames_in, 100, 30)
+        assert sent_out < 0.6 * sent_in, (name, sent_in, sent_out)
+
+
+def test_a_repeated_frame_sends_nothing_new() -> None:
+    """Once the pen is known (after the first reset) and the cursor hidden, as Textual has
+    them, a frame drawn again sends nothing at all."""
+    frame = "\x1b[2;3H\x1b[38;5;253;48;5;233mWaiting 3:05\x1b[0m\n\x1b[3;3H\x1b[1mok\x1b[0m"
+    copy = ScreenCopy(WIDTH + 8, HEIGHT)
+    first = copy.feed("\x1b[?25l\x1b[0m" + frame)
+    assert "Waiting 3:05" in first
+    assert copy.feed(frame) == ""
+
+
+def test_a_tick_sends_the_changed_character_and_a_short_move() -> None:
+    copy = ScreenCopy(40, 10)
+    lines = "".join(f"\x1b[{y};2H\x1b[38;5;253;48;5;233m     0:03\x1b[0m\n" for y in range(2, 8))
+    copy.feed("\x1b[?25l\x1b[0m" + lines.rstrip("\n"))
+    tick = copy.feed(lines.replace("0:03", "0:04").rstrip("\n"))
+    assert re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", tick) == "4" * 6
+    assert len(tick) < len(lines) / 3
+
+
+def test_the_last_column_is_always_sent() -> None:
+    """A character in the last column leaves the cursor waiting at the line's end (the next
+    one wraps); only drawing that cell puts the terminal there, so it is never skipped."""
+    ends = [f"\x1b[3;1H{n}\x1b[1;{WIDTH - 2}Habc" for n in "1234"]  # the cursor moved away first
+    frames_in = ["\x1b[?25h\x1b[0m" + ends[0], ends[1], ends[2] + "x", ends[3] + "\x1b[?25l"]
+    assert_same(frames_in, WIDTH, HEIGHT)
+
+
+def test_a_resize_forgets_the_screen() -> None:
+    copy = ScreenCopy(20, 5)
+    frame = "\x1b[1;1Hhello"
+    copy.feed(frame)
+    copy.resize(30, 8)
+    assert "hello" in copy.feed(frame)
+
+
+def recorded(name: str) -> str:
+    """A recording of the app's output to its pty (``scripts/record_output.py``), as Textual
+    wrote it: frames separated by NUL."""
+    return gzip.decompress((DATA / name).read_bytes()).decode()

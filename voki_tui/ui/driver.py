@@ -1,0 +1,79 @@
+"""The terminal driver: Textual's own for Linux and macOS, writing through a ``ScreenCopy``.
+
+Textual's ``Driver.write`` is where a frame leaves for the terminal; this subclass hands each
+one to the copy first, so only the cells that changed are sent (``screen_copy.py`` says why
+and how). The copy is sized by the terminal itself (the ioctl, not ``COLUMNS``) and forgets
+the screen whenever that size changes, as terminals reflow or clear on a resize. Signal
+handlers that write while a frame is being copied (Textual's suspend on ``SIGTSTP``) get their
+text through as it is, and the copy forgets what it knew after that frame. Should the copy
+ever fail, the failure is logged and Textual's text is sent as it is from then on: a board
+that sends more bytes beats one that stops.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+
+from textual.driver import Driver
+from textual.drivers.linux_driver import LinuxDriver
+
+from voki_tui.ui.screen_copy import ScreenCopy
+
+log = logging.getLogger(__name__)
+
+
+def driver_for(chosen: type[Driver], *, raw: bool) -> type[Driver]:
+    """The driver to run with when Textual chose ``chosen``: its Linux driver becomes the
+    copying one unless ``raw`` (``--raw-output``); any other (the web driver of ``voki-tui
+    serve``, one set through ``TEXTUAL_DRIVER``) is left as it is."""
+    return chosen if raw or chosen is not LinuxDriver else ScreenCopyDriver
+
+
+def terminal_size() -> tuple[int, int] | None:
+    """(columns, lines) of the terminal Textual writes to (its stderr), None if none is."""
+    stream = sys.__stderr__
+    try:
+        size = os.get_terminal_size(stream.fileno() if stream is not None else 2)
+    except (OSError, ValueError):
+        return None
+    return (size.columns, size.lines) if size.columns and size.lines else None
+
+
+class ScreenCopyDriver(LinuxDriver):
+    """Textual's Linux driver, sending only what changed on the screen."""
+
+    screen_copy: ScreenCopy | None = None
+    copying = False
+    interrupted = False
+    failed = False
+
+    def write(self, data: str) -> None:
+        if self.copying:  # a signal handler's text, in the middle of a frame
+            self.interrupted = True
+            super().write(data)
+            return
+        size = None if self.failed else terminal_size()
+        copy = self.screen_copy
+        if size is None:
+            self.screen_copy = None
+            super().write(data)
+            return
+        if copy is None:
+            copy = self.screen_copy = ScreenCopy(*size)
+        elif (copy.width, copy.height) != size:
+            copy.resize(*size)
+        self.copying = True
+        try:
+            sent = copy.feed(data)
+        except Exception:
+            log.exception("the screen copy failed; sending the screen as Textual writes it")
+            self.failed, self.screen_copy, sent = True, None, data
+        finally:
+            self.copying = False
+        if self.interrupted:
+            self.interrupted = False
+            if self.screen_copy is not None:
+                self.screen_copy.forget()
+        super().write(sent)

@@ -1,0 +1,318 @@
+"""A copy of what the terminal shows, so that what Textual writes again is not sent again.
+
+Textual sends a changed region of a line from the start of the segment that holds it, each
+line with a cursor move, its whole style and a reset: a wait ticking from 0:03 to 0:04 costs
+43 bytes in 256 colours to change one character, 31 of them a second on a busy queue, which
+put every screen over htop's bytes (BENCHMARKS.md). A terminal library such as ncurses keeps a
+copy of the screen and sends only the cells that differ, with the shortest cursor moves and
+style changes; ``ScreenCopy`` does that for Textual's output, between Textual and the terminal.
+
+It is sans-I/O: ``feed(text)`` takes what Textual would write and returns text with the same
+effect on a terminal that has been sent everything returned before. What it models it models
+exactly (cursor moves, SGR styles, printable characters, line feeds, and modes that do not
+touch the screen); anything else is passed through unchanged after the cursor and style are
+brought to where Textual left them, and the copy forgets what it can no longer be sure of.
+A cell is skipped only when the copy knows the terminal already shows that character in that
+style, so a doubt costs bytes, never a wrong screen. At the end of each ``feed`` the terminal's
+screen and pen, and its cursor unless hidden, are what Textual's own text would have left
+(``tests/ui/test_screen_copy.py`` compares both on a terminal emulator).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final, NamedTuple
+
+from rich.cells import cell_len
+
+Pen = tuple[str, ...]
+"""The SGR parameter strings in force since the last reset, in order ("" after a reset)."""
+
+
+class Glyph(NamedTuple):
+    """What one cell shows: a character (narrow or wide) and the pen it was drawn with."""
+
+    text: str
+    pen: Pen
+    width: int
+
+
+class _Tail:
+    """The right half of a wide character (the character is in the cell to its left).
+
+    A wide glyph is skipped only when the cell after it is still its tail, and a tail alone
+    is never skipped nor drawn again as it is, so drawing over one half of a wide character
+    (which blanks the other half on some terminals and not on others) needs no more care."""
+
+
+TAIL: Final = _Tail()
+Cell = Glyph | _Tail | None
+"""A cell of the copy: a glyph, the right half of a wide one, or None for not known."""
+
+_TOKEN = re.compile(
+    r"""
+    (?P<csi>\x1b\[(?P<params>[0-?]*)(?P<inter>[ -/]*)(?P<final>[@-~]))
+    | (?P<string>\x1b[\]PX^_].*?(?:\x07|\x1b\\))
+    | (?P<esc>\x1b[ -/]*[0-~])
+    | (?P<control>[\x00-\x1f\x7f-\x9f])
+    | (?P<text>[^\x00-\x1f\x7f-\x9f]+)
+    """,
+    re.VERBOSE | re.DOTALL,
+)
+# Private modes that change neither the screen, the cursor's place nor the pen: cursor shown or
+# blinking, line wrap (the copy never lets text wrap: it sends every last column, and text past
+# it as it is), mouse reporting, focus events, bracketed paste, synchronised output, resize
+# reports. Textual sets all of these as it starts.
+_HARMLESS_MODES: Final = frozenset(
+    {"7", "12", "25", "1000", "1002", "1003", "1004", "1005", "1006", "1015", "1016", "2004"}
+    | {"2026", "2048"}
+)
+_MAX_PEN: Final = 16
+"""SGR sequences kept without a reset before the pen counts as not known (Textual resets
+after every segment; a stream that never does is passed through instead of tracked)."""
+
+
+class ScreenCopy:
+    """The cells, cursor and pen a terminal of ``width`` x ``height`` shows, as far as known.
+
+    Two cursors and two pens are kept: where Textual's text has put them (``_want``) and where
+    the terminal has them after what was returned (``_real``). They differ between a skipped
+    cell and the next character sent; at the end of every ``feed`` the pens agree again, and
+    so do the cursors while the cursor is shown.
+    """
+
+    def __init__(self, width: int, height: int) -> None:
+        self.width, self.height = width, height
+        self._rows: list[list[Cell]] = []
+        self._want_xy: tuple[int, int] | None = None
+        self._want_pen: Pen | None = None
+        self._real_xy: tuple[int, int] | None = None
+        self._real_pen: Pen | None = None
+        self._line_feeds = 0  # deferred: a cursor move usually follows and makes them moot
+        # Shown until ``CSI ?25l``: then where it rests between frames does not matter (it is
+        # moved where Textual put it before anything that could show it, or before text).
+        self._cursor_shown = True
+        self.forget()
+
+    def forget(self) -> None:
+        """Know nothing of the screen, the cursor or the pen (after a resize, a foreign write,
+        or a sequence this does not model): the next characters are all sent."""
+        self._rows = [[None] * self.width for _ in range(self.height)]
+        self._want_xy = self._real_xy = None
+        self._want_pen = self._real_pen = None
+        self._line_feeds = 0
+        self._cursor_shown = True  # an unknown sequence may have shown it (a restored cursor)
+
+    def resize(self, width: int, height: int) -> None:
+        """The terminal is now ``width`` x ``height``; what it shows is not known any more
+        (terminals reflow or clear on a resize)."""
+        self.width, self.height = width, height
+        self.forget()
+
+    # -- the stream --------------------------------------------------------------------------
+
+    def feed(self, data: str) -> str:
+        """What to send instead of ``data``; the terminal ends in the same state either way."""
+        out: list[str] = []
+        position, end = 0, len(data)
+        while position < end:
+            # Every character starts a token (a lone ESC is a control), so this always matches.
+            match = _TOKEN.match(data, position)
+            assert match is not None
+            position = match.end()
+            kind = match.lastgroup
+            if kind == "text":
+                self._text(out, match.group())
+            elif kind == "csi":
+                self._csi(out, match)
+            elif kind == "control":
+                self._control(out, match.group())
+            elif kind == "esc" and match.group() in ("\x1b=", "\x1b>"):  # keypad modes
+                self._pass(out, match.group(), harmless=True)
+            else:
+                self._pass(out, match.group(), harmless=False)
+        if self._line_feeds:
+            self._flush_line_feeds(out)
+        if self._cursor_shown:
+            self._sync_cursor(out)
+        self._sync_pen(out)
+        return "".join(out)
+
+    def _csi(self, out: list[str], match: re.Match[str]) -> None:
+        params, inter, final = match.group("params", "inter", "final")
+        if final == "m" and not inter and not params.startswith(("?", ">", "<", "=")):
+            self._sgr(out, match.group(), params)
+        elif final == "H" and not inter and not params.startswith(("?", ">", "<", "=")):
+            self._move_to(params)
+        elif final in "hl" and not inter and params.startswith("?"):
+            modes = params[1:].split(";")
+            self._pass(out, match.group(), harmless=all(m in _HARMLESS_MODES for m in modes))
+            if "25" in modes:
+                self._cursor_shown = final == "h"
+        elif final == "p" and inter == "$":  # a mode query: the terminal only answers
+            self._pass(out, match.group(), harmless=True)
+        else:
+            self._pass(out, match.group(), harmless=False)
+
+    def _sgr(self, out: list[str], sequence: str, params: str) -> None:
+        pen = self._want_pen
+        first, _, rest = params.partition(";")
+        if first in ("", "0"):
+            self._want_pen = (rest,) if rest else ()
+        elif pen is not None and len(pen) < _MAX_PEN:
+            self._want_pen = (*pen, params)
+        else:  # added to a pen not known: the terminal must see it as it is
+            out.append(sequence)
+            self._want_pen = self._real_pen = None
+
+    def _move_to(self, params: str) -> None:
+        row, _, column = params.partition(";")
+        try:
+            y = int(row or "1") - 1
+            x = int(column or "1") - 1
+        except ValueError:
+            self._want_xy = None
+            return
+        # the terminal keeps the cursor on the screen
+        self._want_xy = (min(max(x, 0), self.width - 1), min(max(y, 0), self.height - 1))
+        self._line_feeds = 0
+
+    def _control(self, out: list[str], character: str) -> None:
+        xy = self._want_xy
+        if character == "\n" and xy is not None and xy[1] + self._line_feeds + 1 < self.height:
+            self._line_feeds += 1  # no scrolling: only where the cursor goes is in doubt
+            return
+        if character == "\r" and self._want_xy is not None and not self._line_feeds:
+            self._want_xy = (0, self._want_xy[1])
+            return
+        self._pass(out, character, harmless=character == "\x07")
+
+    def _pass(self, out: list[str], sequence: str, *, harmless: bool) -> None:
+        """Send ``sequence`` as it is, with the terminal brought to Textual's state first; then
+        forget what it may have changed."""
+        self._sync(out)
+        out.append(sequence)
+        if not harmless:
+            self.forget()
+
+    # -- characters --------------------------------------------------------------------------
+
+    def _text(self, out: list[str], text: str) -> None:
+        if self._line_feeds:
+            self._flush_line_feeds(out)
+        for character in text:
+            xy, pen = self._want_xy, self._want_pen
+            width = cell_len(character)
+            if (
+                xy is None
+                or width not in (1, 2)
+                or xy[0] + width > self.width
+                or not character.isprintable()
+            ):
+                self._raw(out, character, width)
+                continue
+            x, y = xy
+            row = self._rows[y]
+            glyph = None if pen is None else Glyph(character, pen, width)
+            # The last column is always sent: it leaves the terminal's cursor waiting at the
+            # end of the line, a state no cursor move can reach.
+            if (
+                glyph is not None
+                and row[x] == glyph
+                and (width == 1 or row[x + 1] is TAIL)
+                and x + width < self.width
+            ):
+                self._want_xy = (x + width, y)
+                continue
+            self._sync(out)
+            out.append(character)
+            row[x] = glyph  # None: drawn in a pen not known
+            if width == 2:
+                row[x + 1] = TAIL if glyph is not None else None
+            self._want_xy = self._real_xy = (x + width, y)
+
+    def _raw(self, out: list[str], character: str, width: int) -> None:
+        """A character whose place or look is not known, or whose cells a terminal may count
+        otherwise (a combining mark, a wide character at the edge): sent as it is, after which
+        its line (or, if its place was not known, the whole screen) is not known either."""
+        self._sync(out)
+        out.append(character)
+        xy = self._want_xy
+        if xy is None or xy[0] + width >= self.width:
+            self._rows = [[None] * self.width for _ in range(self.height)]
+            self._want_xy = None
+        else:
+            self._rows[xy[1]] = [None] * self.width
+            self._want_xy = (xy[0] + width, xy[1])
+        self._real_xy = None
+
+    # -- bringing the terminal to Textual's state --------------------------------------------
+
+    def _flush_line_feeds(self, out: list[str]) -> None:
+        """Line feeds followed by something other than a cursor move: send them where Textual
+        did. The column they leave is the terminal's choice (its newline translation), so the
+        cursor is not known afterwards; the cells are, as none scrolled."""
+        feeds, self._line_feeds = self._line_feeds, 0
+        self._sync(out)
+        out.append("\n" * feeds)
+        self._want_xy = self._real_xy = None
+
+    def _sync(self, out: list[str]) -> None:
+        if self._line_feeds:
+            self._flush_line_feeds(out)
+            return
+        self._sync_cursor(out)
+        self._sync_pen(out)
+
+    def _sync_cursor(self, out: list[str]) -> None:
+        want, real = self._want_xy, self._real_xy
+        if want is None or want == real or want[0] >= self.width:
+            return  # a cursor waiting at a line's end is only ever where the last cell was sent
+        out.append(self._shortest_move(real, *want))
+        self._real_xy = want
+
+    def _shortest_move(self, real: tuple[int, int] | None, x: int, y: int) -> str:
+        """The fewest bytes that take the terminal's cursor from ``real`` to (``x``, ``y``):
+        an absolute move, relative steps, or the cells in between drawn again as they are."""
+        moves = [f"\x1b[{y + 1}H" if x == 0 else f"\x1b[{y + 1};{x + 1}H"]
+        if real is not None and real[0] < self.width:  # not waiting at a line's end
+            rx, ry = real
+            vertical = _steps(y - ry, "B", "A")
+            moves.append(vertical + _steps(x - rx, "C", "D"))
+            if x == 0:
+                moves.append(vertical + "\r")
+            elif y == ry and x > rx:
+                same = self._same_cells(y, rx, x)
+                if same is not None:
+                    moves.append(same)
+        return min(moves, key=lambda move: len(move.encode()))
+
+    def _same_cells(self, y: int, start: int, end: int) -> str | None:
+        """The cells ``start`` to ``end`` of line ``y`` drawn again as they are, when all are
+        known and narrow in the pen the terminal has: moving by rewriting them."""
+        text: list[str] = []
+        for cell in self._rows[y][start:end]:
+            if not isinstance(cell, Glyph) or cell.width != 1 or cell.pen != self._real_pen:
+                return None
+            text.append(cell.text)
+        return "".join(text)
+
+    def _sync_pen(self, out: list[str]) -> None:
+        want, real = self._want_pen, self._real_pen
+        if want is None or want == real:
+            return
+        if real is not None and want[: len(real)] == real:  # only adds to the terminal's
+            out.append(f"\x1b[{';'.join(want[len(real) :])}m")
+        elif want:
+            out.append(f"\x1b[0;{';'.join(want)}m")
+        else:
+            out.append("\x1b[0m")
+        self._real_pen = want
+
+
+def _steps(count: int, forward: str, back: str) -> str:
+    """A relative cursor move of ``count`` cells (CSI n B/A down/up, C/D right/left)."""
+    if count == 0:
+        return ""
+    final = forward if count > 0 else back
+    return f"\x1b[{final}" if abs(count) == 1 else f"\x1b[{abs(count)}{final}"
