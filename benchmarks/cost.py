@@ -26,8 +26,8 @@ cpu_ratio_vs_htop, rounds}``.
 Then at 100 events/s (120x40): the queue's (also with ``--raw-output``) and the wallboard's
 bytes/s and CPU, and the p99 of event-to-screen (``benchmarks/latency.py``'s marker method);
 and the start: from exec to the first "● live" frame against the running simulator, beside
-htop's first frame, with ``python -X importtime``'s largest imports of the client. Targets (issue 11) are printed beside
-the figures; nothing here fails on them.
+htop's first frame, with ``python -X importtime``'s largest imports of the client. Targets
+(issue 11) are printed beside the figures; nothing here fails on them.
 """
 
 from __future__ import annotations

@@ -1,9 +1,11 @@
 """Record what Textual writes for a screen of the running app, one driver write per frame.
 
 The app runs in a pty against voki-sim in the realistic case of ``benchmarks/cost.py`` (40
-customers waiting, 1 event/s), from its start, with Textual's own Linux driver (chosen through
-``TEXTUAL_DRIVER``, so no screen copy) wrapped to append each ``write`` to a file, NUL between
-writes. ``tests/ui/test_screen_copy.py`` replays these recordings through ``ScreenCopy``.
+customers waiting, 1 event/s), from its start, with its copying driver (chosen through
+``TEXTUAL_DRIVER``) wrapped to append each ``write`` to a file, NUL between writes, as Textual
+wrote it, before the screen copy. ``tests/ui/test_screen_copy.py`` replays these recordings
+through ``ScreenCopy``; ``tests/integration/test_screen_copy_pty.py`` uses the driver to
+compare what Textual wrote with what reached the pty.
 
     .venv/bin/python scripts/record_output.py queue 100x30 20 tests/ui/data/queue-100x30.txt.gz
 """
@@ -19,14 +21,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-from textual.drivers.linux_driver import LinuxDriver
+from voki_tui.ui.driver import ScreenCopyDriver
 
 ROOT = Path(__file__).resolve().parents[1]
 OUTPUT_ENV = "VOKI_RECORD_OUTPUT"
 
 
-class RecordingDriver(LinuxDriver):
-    """Textual's Linux driver, appending every write to the file ``$VOKI_RECORD_OUTPUT``."""
+class RecordingDriver(ScreenCopyDriver):
+    """The app's driver, appending every write to the file ``$VOKI_RECORD_OUTPUT`` first."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -19,7 +19,10 @@ from pathlib import Path
 import pyte
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from textual.drivers.headless_driver import HeadlessDriver
+from textual.drivers.linux_driver import LinuxDriver
 
+from voki_tui.ui.driver import ScreenCopyDriver, driver_for
 from voki_tui.ui.screen_copy import ScreenCopy
 
 WIDTH, HEIGHT = 12, 6
@@ -70,7 +73,7 @@ ALPHABET = "ab ─é中‼x\u0301"
 moves = st.one_of(
     st.builds(lambda y, x: f"\x1b[{y};{x}H", st.integers(0, HEIGHT + 2), st.integers(0, WIDTH + 2)),
     st.builds(lambda y: f"\x1b[{y}H", st.integers(1, HEIGHT)),
-    st.just("\x1b[H"),
+    st.sampled_from(("\x1b[H", "\x1b[;5H", "\x1b[:2H")),
 )
 pieces = st.one_of(
     moves,
@@ -193,3 +196,11 @@ def recorded(name: str) -> str:
     """A recording of the app's output to its pty (``scripts/record_output.py``), as Textual
     wrote it: frames separated by NUL."""
     return gzip.decompress((DATA / name).read_bytes()).decode()
+
+
+def test_the_copying_driver_replaces_only_textuals_linux_driver() -> None:
+    """``--raw-output`` keeps Textual's driver; so does any other driver Textual chose (the
+    web driver of ``voki-tui serve``, a headless one, one set through ``TEXTUAL_DRIVER``)."""
+    assert driver_for(LinuxDriver, raw=False) is ScreenCopyDriver
+    assert driver_for(LinuxDriver, raw=True) is LinuxDriver
+    assert driver_for(HeadlessDriver, raw=False) is HeadlessDriver

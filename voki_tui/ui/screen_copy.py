@@ -143,7 +143,7 @@ class ScreenCopy:
         if final == "m" and not inter and not params.startswith(("?", ">", "<", "=")):
             self._sgr(out, match.group(), params)
         elif final == "H" and not inter and not params.startswith(("?", ">", "<", "=")):
-            self._move_to(params)
+            self._move_to(out, match.group(), params)
         elif final in "hl" and not inter and params.startswith("?"):
             modes = params[1:].split(";")
             self._pass(out, match.group(), harmless=all(m in _HARMLESS_MODES for m in modes))
@@ -161,17 +161,18 @@ class ScreenCopy:
             self._want_pen = (rest,) if rest else ()
         elif pen is not None and len(pen) < _MAX_PEN:
             self._want_pen = (*pen, params)
-        else:  # added to a pen not known: the terminal must see it as it is
+        else:  # added to a pen not known (or too long): the terminal must see it as it is
+            self._sync_pen(out)
             out.append(sequence)
             self._want_pen = self._real_pen = None
 
-    def _move_to(self, params: str) -> None:
+    def _move_to(self, out: list[str], sequence: str, params: str) -> None:
         row, _, column = params.partition(";")
         try:
             y = int(row or "1") - 1
             x = int(column or "1") - 1
-        except ValueError:
-            self._want_xy = None
+        except ValueError:  # a form this does not read: the terminal must see it as it is
+            self._pass(out, sequence, harmless=False)
             return
         # the terminal keeps the cursor on the screen
         self._want_xy = (min(max(x, 0), self.width - 1), min(max(y, 0), self.height - 1))
