@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import time
 
 from textual.driver import Driver
 from textual.drivers.linux_driver import LinuxDriver
@@ -22,6 +23,14 @@ from textual.drivers.linux_driver import LinuxDriver
 from voki_tui.ui.screen_copy import ScreenCopy
 
 log = logging.getLogger(__name__)
+
+FORGET_EVERY_S = 60.0
+"""How often the copy forgets the screen, so Textual's next frame goes out as Textual wrote it.
+
+Without the copy every tick redraws its whole cell, so whatever a foreign writer left on the
+terminal (a ``wall`` broadcast, a kernel message on a console) lasts a second in a ticking
+cell; with it, only the changed character is drawn. Forgetting once a minute bounds that to a
+minute, for one frame a minute sent whole (a busy queue's tick: about 1.3 KB, 20 bytes/s)."""
 
 
 def driver_for(chosen: type[Driver], *, raw: bool) -> type[Driver]:
@@ -48,6 +57,7 @@ class ScreenCopyDriver(LinuxDriver):
     copying = False
     interrupted = False
     failed = False
+    forgotten_at = 0.0
 
     def write(self, data: str) -> None:
         if self.copying:  # a signal handler's text, in the middle of a frame
@@ -60,10 +70,15 @@ class ScreenCopyDriver(LinuxDriver):
             self.screen_copy = None
             super().write(data)
             return
+        now = time.monotonic()
         if copy is None:
             copy = self.screen_copy = ScreenCopy(*size)
+            self.forgotten_at = now
         elif (copy.width, copy.height) != size:
             copy.resize(*size)
+        elif now - self.forgotten_at >= FORGET_EVERY_S:
+            copy.forget()
+            self.forgotten_at = now
         self.copying = True
         try:
             sent = copy.feed(data)
