@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from textual.drivers.headless_driver import HeadlessDriver
 from textual.drivers.linux_driver import LinuxDriver
 
-from voki_tui.ui.driver import ScreenCopyDriver, driver_for
+from voki_tui.ui.driver import FORGET_EVERY_S, Output, ScreenCopyDriver, driver_for
 from voki_tui.ui.screen_copy import ScreenCopy
 
 WIDTH, HEIGHT = 12, 6
@@ -204,3 +204,21 @@ def test_the_copying_driver_replaces_only_textuals_linux_driver() -> None:
     assert driver_for(LinuxDriver, raw=False) is ScreenCopyDriver
     assert driver_for(LinuxDriver, raw=True) is LinuxDriver
     assert driver_for(HeadlessDriver, raw=False) is HeadlessDriver
+
+
+def test_the_driver_output_sizes_forgets_and_falls_back() -> None:
+    """``Output`` is the driver's write without the I/O: not a terminal, the text as it is; a
+    new size or a minute past, the whole frame again; a failing copy, the text as it is for
+    good (and logged)."""
+    frame = "\x1b[0m\x1b[1;1H\x1b[1mWaiting 3:05\x1b[0m"
+    output = Output()
+    assert output.send(frame, None, 0.0) == frame
+    assert "Waiting" in output.send("\x1b[?25l" + frame, (40, 10), 0.0)
+    assert output.send(frame, (40, 10), FORGET_EVERY_S - 1) == ""
+    assert "Waiting" in output.send(frame, (41, 10), FORGET_EVERY_S - 1)  # resized
+    assert output.send(frame, (41, 10), 2 * FORGET_EVERY_S - 2) == ""
+    assert "Waiting" in output.send(frame, (41, 10), 2 * FORGET_EVERY_S)  # a minute on
+    assert output.screen_copy is not None
+    output.screen_copy.feed = None  # type: ignore[assignment,method-assign]  # the copy breaks
+    assert output.send(frame, (41, 10), 2 * FORGET_EVERY_S) == frame
+    assert output.failed and output.send(frame, (41, 10), 3 * FORGET_EVERY_S) == frame

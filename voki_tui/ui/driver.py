@@ -50,45 +50,64 @@ def terminal_size() -> tuple[int, int] | None:
     return (size.columns, size.lines) if size.columns and size.lines else None
 
 
-class ScreenCopyDriver(LinuxDriver):
-    """Textual's Linux driver, sending only what changed on the screen."""
+class Output:
+    """What the driver sends for each write of Textual's: the copy's text, with the copy sized
+    to the terminal and forgotten when it must be. Time and size are passed in."""
 
-    screen_copy: ScreenCopy | None = None
-    copying = False
-    interrupted = False
-    failed = False
-    forgotten_at = 0.0
+    def __init__(self) -> None:
+        self.screen_copy: ScreenCopy | None = None
+        self.forgotten_at = 0.0
+        self.failed = False
 
-    def write(self, data: str) -> None:
-        if self.copying:  # a signal handler's text, in the middle of a frame
-            self.interrupted = True
-            super().write(data)
-            return
-        size = None if self.failed else terminal_size()
+    def send(self, data: str, size: tuple[int, int] | None, now: float) -> str:
+        """What to write for ``data`` on a terminal of ``size`` (None: not a terminal)."""
         copy = self.screen_copy
-        if size is None:
+        if size is None or self.failed:
             self.screen_copy = None
-            super().write(data)
-            return
-        now = time.monotonic()
+            return data
         if copy is None:
             copy = self.screen_copy = ScreenCopy(*size)
             self.forgotten_at = now
         elif (copy.width, copy.height) != size:
             copy.resize(*size)
+            self.forgotten_at = now
         elif now - self.forgotten_at >= FORGET_EVERY_S:
             copy.forget()
             self.forgotten_at = now
-        self.copying = True
         try:
-            sent = copy.feed(data)
+            return copy.feed(data)
         except Exception:
             log.exception("the screen copy failed; sending the screen as Textual writes it")
-            self.failed, self.screen_copy, sent = True, None, data
+            self.failed, self.screen_copy = True, None
+            return data
+
+    def forget(self) -> None:
+        """Something else was written to the terminal: what it shows is not known."""
+        if self.screen_copy is not None:
+            self.screen_copy.forget()
+
+
+class ScreenCopyDriver(LinuxDriver):
+    """Textual's Linux driver, sending only what changed on the screen."""
+
+    output: Output | None = None
+    copying = False
+    interrupted = False
+
+    def write(self, data: str) -> None:
+        output = self.output
+        if output is None:
+            output = self.output = Output()
+        if self.copying:  # a signal handler's text, in the middle of a frame
+            self.interrupted = True
+            super().write(data)
+            return
+        self.copying = True
+        try:
+            sent = output.send(data, terminal_size(), time.monotonic())
         finally:
             self.copying = False
         if self.interrupted:
             self.interrupted = False
-            if self.screen_copy is not None:
-                self.screen_copy.forget()
+            output.forget()
         super().write(sent)
