@@ -167,6 +167,12 @@ def rows(r: dict[str, Any]) -> list[tuple[str, Any, str, bool | None]]:
     busy = r.get("cost_100_events_per_s") or {}
     table += [
         ("queue B/s @100 ev/s", _get(busy, "queue", "bytes_per_s"), "<= 8192", le(8192)),
+        (
+            "queue B/s @100 ev/s, --raw-output",
+            _get(busy, "queue_raw_output", "bytes_per_s"),
+            "",
+            None,
+        ),
         ("wallboard B/s @100 ev/s", _get(busy, "wallboard", "bytes_per_s"), "<= 4096", le(4096)),
         ("wallboard CPU % @100 ev/s", _get(busy, "wallboard", "cpu_percent"), "<= 8", le(8)),
         ("queue CPU % @1 ev/s", _get(r, "cost", "120x40", "queue", "cpu_percent"), "<= 1", le(1)),
