@@ -78,7 +78,7 @@ def plain(data: bytes) -> bytes:
 def wait_for_text(
     child: PtyChild, needles: Sequence[bytes], timeout: float
 ) -> tuple[float | None, bytes]:
-    """Read until any of ``needles`` shows up in the plain text; (monotonic time or None, raw)."""
+    """Read until any of ``needles`` is on the child's screen; (monotonic time or None, raw)."""
     deadline = time.monotonic() + timeout
     seen = b""
     while time.monotonic() < deadline and child.alive:
@@ -86,7 +86,6 @@ def wait_for_text(
         if not raw:
             continue
         seen += raw
-        text = plain(seen[-200_000:])
-        if any(n in text for n in needles):
+        if any(child.shows(n) for n in needles):
             return time.monotonic(), seen
     return None, seen

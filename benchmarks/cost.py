@@ -51,7 +51,7 @@ from typing import Any
 import httpx
 
 from benchmarks import latency
-from benchmarks.app_pty import app_argv, app_env, plain, wait_for_text
+from benchmarks.app_pty import app_argv, app_env, wait_for_text
 from benchmarks.pty_meter import PtyChild, cpu_seconds, rss_mb
 from benchmarks.stream import login
 from voki_tui.api.models import Call
@@ -115,9 +115,9 @@ def run_program(program: Program, cols: int, rows: int, window_s: float) -> Cost
     started = time.monotonic()
     child = PtyChild(program.argv, cols, rows, program.env)
     try:
-        at, seen = wait_for_text(child, [program.ready], 60)
+        at, _ = wait_for_text(child, [program.ready], 60)
         if at is None:
-            tail = plain(seen)[-400:].decode(errors="replace")
+            tail = "\n".join(line.rstrip() for line in child.screen.display).strip()[-400:]
             raise RuntimeError(f"{program.argv} never showed {program.ready!r}: ...{tail}")
         for key in program.keys:
             os.write(child.fd, key)

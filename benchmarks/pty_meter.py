@@ -9,6 +9,7 @@ full repaint (a resize away and back) to learn what a whole screen costs, which 
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import fcntl
 import os
@@ -20,6 +21,8 @@ import termios
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+
+import pyte
 
 FRAME_GAP_S = 0.008  # Textual writes a frame in one go; a quiet gap ends it
 
@@ -65,16 +68,35 @@ def rss_mb(pid: int) -> float:
 
 
 class PtyChild:
-    """A child process on a pty whose output we read and count."""
+    """A child process on a pty whose output we read and count, and whose screen we keep.
+
+    What is on screen is read from a terminal emulator (pyte) fed everything the child wrote,
+    never from the bytes themselves: voki-tui sends only the characters that changed, so a
+    name on screen may never appear whole in its output (``Zq0043k`` after ``Zq0042k`` is a
+    cursor move and a ``3``).
+    """
 
     def __init__(self, argv: Sequence[str], cols: int, rows: int, env: Mapping[str, str]) -> None:
         self.cols, self.rows = cols, rows
+        self.screen = pyte.Screen(cols, rows)
+        self._stream = pyte.Stream(self.screen)
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         pid, fd = pty.fork()
         if pid == 0:  # pragma: no cover - the child
             _set_size(0, cols, rows)
             os.execvpe(argv[0], list(argv), dict(env))
         self.pid, self.fd = pid, fd
         self.alive = True
+
+    def feed(self, data: bytes) -> None:
+        """Put what the child wrote on the emulated screen (``read_for`` does it for its own
+        reads; a reader of its own, as the latency watcher, calls it)."""
+        self._stream.feed(self._decoder.decode(data))
+
+    def shows(self, text: bytes) -> bool:
+        """Whether ``text`` is on the screen now (within one line)."""
+        wanted = text.decode()
+        return any(wanted in line for line in self.screen.display)
 
     def read_for(self, seconds: float) -> tuple[int, int, bytes]:
         """Read for ``seconds``; return (bytes, frames, the raw output)."""
@@ -102,9 +124,11 @@ class PtyChild:
             last_data = now
             total += len(data)
             chunks.append(data)
+            self.feed(data)
         return total, frames, b"".join(chunks)
 
     def resize(self, cols: int, rows: int) -> None:
+        self.screen.resize(rows, cols)
         _set_size(self.fd, cols, rows)
         os.kill(self.pid, signal.SIGWINCH)
 
