@@ -498,7 +498,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--screens",
         nargs="*",
         default=(),
-        choices=("queue", "presence", "wallboard", "htop", "naive_datatable"),
+        choices=("queue", "queue_raw_output", "presence", "wallboard", "htop", "naive_datatable"),
         help="only these programs in the realistic case (htop for the ratios)",
     )
     parser.add_argument("--parts", nargs="*", default=PARTS, choices=PARTS, help="only these")
