@@ -189,9 +189,12 @@ class ScreenCopy:
         self._pass(out, character, harmless=character == "\x07")
 
     def _pass(self, out: list[str], sequence: str, *, harmless: bool) -> None:
-        """Send ``sequence`` as it is, with the terminal brought to Textual's state first; then
-        forget what it may have changed."""
-        self._sync(out)
+        """Send ``sequence`` as it is. One that may touch the screen, the cursor or the pen goes
+        after the terminal is brought to Textual's state, and the copy then forgets what it may
+        have changed; a harmless one (a mode that touches none of them, a query, the bell) goes
+        as it comes (a cursor it shows is put in its place when the ``feed`` ends)."""
+        if not harmless:
+            self._sync(out)
         out.append(sequence)
         if not harmless:
             self.forget()
