@@ -264,6 +264,18 @@ def over_rounds(rounds: list[dict[str, dict[str, Any]]]) -> dict[str, dict[str, 
     return out
 
 
+def app_programs(url: str, department_id: str, env: Mapping[str, str]) -> dict[str, Program]:
+    """voki-tui's screens as the cost section runs them: the department's queue (also with
+    ``--raw-output``) and presence, and the wallboard of every department."""
+    one = ("--lang", "en", "--department", department_id)
+    return {
+        "queue": Program(app_argv(url, *one), env, LIVE, (b"u",)),
+        "queue_raw_output": Program(app_argv(url, *one, "--raw-output"), env, LIVE, (b"u",)),
+        "presence": Program(app_argv(url, *one), env, LIVE, (b"p",)),
+        "wallboard": Program(app_argv(url, "--lang", "en", "--wallboard"), env, LIVE),
+    }
+
+
 def realistic(window_s: float, screens: Sequence[str] = (), rounds: int = 1) -> dict[str, Any]:
     """Every screen (or only ``screens``) and both references at both sizes, against one
     simulator; ``rounds`` times, each program after the other in every round."""
@@ -271,14 +283,8 @@ def realistic(window_s: float, screens: Sequence[str] = (), rounds: int = 1) -> 
     with realistic_sim() as (sim, department_id, keeper), app_env() as env, htop_env() as hv:
         rows_file = Path(env["VOKI_TUI_HOME"]) / "naive-rows.json"
         rows_file.write_text(json.dumps(queued_rows(sim, department_id)), encoding="utf-8")
-        one = ("--lang", "en", "--department", department_id)
         programs = {
-            "queue": Program(app_argv(sim.url, *one), env, LIVE, (b"u",)),
-            "queue_raw_output": Program(
-                app_argv(sim.url, *one, "--raw-output"), env, LIVE, (b"u",)
-            ),
-            "presence": Program(app_argv(sim.url, *one), env, LIVE, (b"p",)),
-            "wallboard": Program(app_argv(sim.url, "--lang", "en", "--wallboard"), env, LIVE),
+            **app_programs(sim.url, department_id, env),
             "htop": Program(["htop"], hv, HTOP_READY),
             "naive_datatable": Program(
                 [sys.executable, "-m", "benchmarks.naive_table", str(rows_file)], env, NAIVE_READY
@@ -315,15 +321,9 @@ def busy(window_s: float, rate: float = 100.0) -> dict[str, Any]:
         department_id = sim.department_ids()[0]
         sim.control("POST", f"rate?events_per_second={rate}")
         sim.control("POST", "resume")
-        one = ("--lang", "en", "--department", department_id)
-        for name, program in {
-            "queue": Program(app_argv(sim.url, *one), env, LIVE, (b"u",)),
-            "queue_raw_output": Program(
-                app_argv(sim.url, *one, "--raw-output"), env, LIVE, (b"u",)
-            ),
-            "wallboard": Program(app_argv(sim.url, "--lang", "en", "--wallboard"), env, LIVE),
-        }.items():
-            out[name] = run_program(program, 120, 40, window_s).row()
+        programs = app_programs(sim.url, department_id, env)
+        for name in ("queue", "queue_raw_output", "wallboard"):
+            out[name] = run_program(programs[name], 120, 40, window_s).row()
     return out
 
 

@@ -97,11 +97,14 @@ class ScreenCopy:
     def forget(self) -> None:
         """Know nothing of the screen, the cursor or the pen (after a resize, a foreign write,
         or a sequence this does not model): the next characters are all sent."""
-        self._rows = [[None] * self.width for _ in range(self.height)]
+        self._rows = self._unknown_rows()
         self._want_xy = self._real_xy = None
         self._want_pen = self._real_pen = None
         self._line_feeds = 0
         self._cursor_shown = True  # an unknown sequence may have shown it (a restored cursor)
+
+    def _unknown_rows(self) -> list[list[Cell]]:
+        return [[None] * self.width for _ in range(self.height)]
 
     def resize(self, width: int, height: int) -> None:
         """The terminal is now ``width`` x ``height``; what it shows is not known any more
@@ -183,8 +186,8 @@ class ScreenCopy:
         if character == "\n" and xy is not None and xy[1] + self._line_feeds + 1 < self.height:
             self._line_feeds += 1  # no scrolling: only where the cursor goes is in doubt
             return
-        if character == "\r" and self._want_xy is not None and not self._line_feeds:
-            self._want_xy = (0, self._want_xy[1])
+        if character == "\r" and xy is not None and not self._line_feeds:
+            self._want_xy = (0, xy[1])
             return
         self._pass(out, character, harmless=character == "\x07")
 
@@ -243,7 +246,7 @@ class ScreenCopy:
         out.append(character)
         xy = self._want_xy
         if xy is None or xy[0] + width >= self.width:
-            self._rows = [[None] * self.width for _ in range(self.height)]
+            self._rows = self._unknown_rows()
             self._want_xy = None
         else:
             self._rows[xy[1]] = [None] * self.width
