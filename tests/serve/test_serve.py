@@ -141,7 +141,11 @@ def test_a_browser_gets_the_live_board(served: Served, tmp_path: Path) -> None:
     def watch_children() -> None:
         deadline = time.monotonic() + 40
         while time.monotonic() < deadline and not sessions:
-            sessions.extend(c for c in _children(served.process.pid) if "voki_tui" in c)
+            # A child that has forked but not yet exec'd still shows the server's own
+            # command line: only a session's (no ``serve``) counts.
+            sessions.extend(
+                c for c in _children(served.process.pid) if "voki_tui" in c and " serve " not in c
+            )
             time.sleep(0.2)
 
     watcher = threading.Thread(target=watch_children, daemon=True)
