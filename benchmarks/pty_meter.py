@@ -14,6 +14,7 @@ import contextlib
 import fcntl
 import os
 import pty
+import re
 import select
 import signal
 import struct
@@ -67,6 +68,18 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
+_KITTY_KEYBOARD = re.compile(r"\x1b\[[<>=?][0-9;]*u")
+
+
+def for_pyte(text: str) -> str:
+    """``text`` without what pyte misreads: the kitty keyboard protocol's flags pushed,
+    popped, set or asked for (Textual pushes them as it starts and pops them as it ends).
+    Terminals that know the protocol and terminals that do not both leave the screen and the
+    cursor alone; pyte takes ``CSI > 25 u`` for a restored cursor and draws the ``u`` of
+    ``CSI < u``."""
+    return _KITTY_KEYBOARD.sub("", text)
+
+
 class PtyChild:
     """A child process on a pty whose output we read and count, and whose screen we keep.
 
@@ -91,7 +104,7 @@ class PtyChild:
     def feed(self, data: bytes) -> None:
         """Put what the child wrote on the emulated screen (``read_for`` does it for its own
         reads; a reader of its own, as the latency watcher, calls it)."""
-        self._stream.feed(self._decoder.decode(data))
+        self._stream.feed(for_pyte(self._decoder.decode(data)))
 
     def shows(self, text: bytes) -> bool:
         """Whether ``text`` is on the screen now (within one line)."""

@@ -18,7 +18,7 @@ import pyte
 
 from benchmarks.app_pty import app_argv, app_env, wait_for_text
 from benchmarks.cost import LIVE, realistic_sim
-from benchmarks.pty_meter import PtyChild
+from benchmarks.pty_meter import PtyChild, for_pyte
 
 ROOT = Path(__file__).resolve().parents[2]
 COLS, ROWS = 100, 30
@@ -27,7 +27,7 @@ LEAVE_ALT_SCREEN = "\x1b[?1049l"  # the app's exit: compare the screens it leave
 
 def screen_of(text: str) -> list[list[tuple[object, ...]]]:
     screen = pyte.Screen(COLS, ROWS)
-    pyte.Stream(screen).feed(text)
+    pyte.Stream(screen).feed(for_pyte(text))
     return [[tuple(screen.buffer[y][x]) for x in range(COLS)] for y in range(ROWS)]
 
 

@@ -72,7 +72,7 @@ class Output:
             copy.resize(*size)
             self.forgotten_at = now
         elif now - self.forgotten_at >= FORGET_EVERY_S:
-            copy.forget()
+            copy.forget_cells()
             self.forgotten_at = now
         try:
             return copy.feed(data)

@@ -21,7 +21,7 @@ screen and pen, and its cursor unless hidden, are what Textual's own text would 
 from __future__ import annotations
 
 import re
-from typing import Final, NamedTuple
+from typing import Final
 
 from rich.cells import cell_len
 
@@ -29,12 +29,9 @@ Pen = tuple[str, ...]
 """The SGR parameter strings in force since the last reset, in order ("" after a reset)."""
 
 
-class Glyph(NamedTuple):
-    """What one cell shows: a character (narrow or wide) and the pen it was drawn with."""
-
-    text: str
-    pen: Pen
-    width: int
+Glyph = tuple[str, Pen, int]
+"""What one cell shows: a character, the pen it was drawn with, and its width (1 or 2). A
+plain tuple: cells are compared by the hundred on every frame."""
 
 
 class _Tail:
@@ -67,6 +64,10 @@ _HARMLESS_MODES: Final = frozenset(
     {"7", "12", "25", "1000", "1002", "1003", "1004", "1005", "1006", "1015", "1016", "2004"}
     | {"2026", "2048"}
 )
+_PRINTABLE_ASCII: Final = frozenset(map(chr, range(0x20, 0x7F)))
+_MAX_NARROW_CHARACTERS: Final = 4096
+"""Characters remembered as one cell wide, beyond which the rest are judged every time (a
+stream of ever new characters must not grow the copy)."""
 _MAX_PEN: Final = 16
 """SGR sequences kept without a reset before the pen counts as not known (Textual resets
 after every segment; a stream that never does is passed through instead of tracked)."""
@@ -92,16 +93,27 @@ class ScreenCopy:
         # Shown until ``CSI ?25l``: then where it rests between frames does not matter (it is
         # moved where Textual put it before anything that could show it, or before text).
         self._cursor_shown = True
-        self.forget()
+        # Set by scrolling margins, within which relative moves and line feeds act otherwise
+        # than this models (and origin mode makes a cursor's place relative to them): from
+        # then on everything is sent as it is.
+        self._verbatim = False
+        self._narrow_characters = set(_PRINTABLE_ASCII)
+        self.forget_cells()
 
     def forget(self) -> None:
-        """Know nothing of the screen, the cursor or the pen (after a resize, a foreign write,
-        or a sequence this does not model): the next characters are all sent."""
+        """Know nothing of the terminal (after something else wrote to it, or a sequence this
+        does not model): the next characters are all sent, and the cursor may be shown."""
+        self.forget_cells()
+        self._cursor_shown = True  # a restored or reset cursor is a shown one
+
+    def forget_cells(self) -> None:
+        """Know nothing of the screen, the cursor's place or the pen, only whether the cursor
+        is shown (after a resize, or in case a message such as ``wall``'s was written over the
+        screen): the next characters are all sent."""
         self._rows = self._unknown_rows()
         self._want_xy = self._real_xy = None
         self._want_pen = self._real_pen = None
         self._line_feeds = 0
-        self._cursor_shown = True  # an unknown sequence may have shown it (a restored cursor)
 
     def _unknown_rows(self) -> list[list[Cell]]:
         return [[None] * self.width for _ in range(self.height)]
@@ -110,15 +122,20 @@ class ScreenCopy:
         """The terminal is now ``width`` x ``height``; what it shows is not known any more
         (terminals reflow or clear on a resize)."""
         self.width, self.height = width, height
-        self.forget()
+        self.forget_cells()
 
     # -- the stream --------------------------------------------------------------------------
 
     def feed(self, data: str) -> str:
         """What to send instead of ``data``; the terminal ends in the same state either way."""
+        if self._verbatim:
+            return data
         out: list[str] = []
         position, end = 0, len(data)
         while position < end:
+            if self._verbatim:
+                out.append(data[position:])
+                return "".join(out)
             # Every character starts a token (a lone ESC is a control), so this always matches.
             match = _TOKEN.match(data, position)
             assert match is not None
@@ -131,6 +148,11 @@ class ScreenCopy:
             elif kind == "control":
                 self._control(out, match.group())
             elif kind == "esc" and match.group() in ("\x1b=", "\x1b>"):  # keypad modes
+                self._pass(out, match.group(), harmless=True)
+            elif kind == "string" and match.group().startswith("\x1b]"):
+                # An operating system command: a title, the pointer's shape, a colour of the
+                # palette (cells keep their SGR pen, which is what the copy compares), the
+                # clipboard. Textual sets the pointer's shape as the mouse moves.
                 self._pass(out, match.group(), harmless=True)
             else:
                 self._pass(out, match.group(), harmless=False)
@@ -154,6 +176,12 @@ class ScreenCopy:
                 self._cursor_shown = final == "h"
         elif final == "p" and inter == "$":  # a mode query: the terminal only answers
             self._pass(out, match.group(), harmless=True)
+        elif final == "u" and not inter and params.startswith((">", "<", "=", "?")):
+            # The kitty keyboard protocol's flags pushed, popped, set or asked for: keys only.
+            self._pass(out, match.group(), harmless=True)
+        elif final == "r" and not inter and not params.startswith(("?", ">", "<", "=")):
+            self._pass(out, match.group(), harmless=False)
+            self._verbatim = True  # scrolling margins
         else:
             self._pass(out, match.group(), harmless=False)
 
@@ -207,6 +235,17 @@ class ScreenCopy:
     def _text(self, out: list[str], text: str) -> None:
         if self._line_feeds:
             self._flush_line_feeds(out)
+        xy, pen = self._want_xy, self._want_pen
+        # Nearly all of Textual's text: characters of one cell each, in a known place and pen,
+        # within the line.
+        if (
+            xy is not None
+            and pen is not None
+            and xy[0] + len(text) <= self.width
+            and self._all_narrow(text)
+        ):
+            self._narrow(out, text, xy[0], xy[1], pen)
+            return
         for character in text:
             xy, pen = self._want_xy, self._want_pen
             width = cell_len(character)
@@ -220,7 +259,7 @@ class ScreenCopy:
                 continue
             x, y = xy
             row = self._rows[y]
-            glyph = None if pen is None else Glyph(character, pen, width)
+            glyph = None if pen is None else (character, pen, width)
             # The last column is always sent: it leaves the terminal's cursor waiting at the
             # end of the line, a state no cursor move can reach.
             if (
@@ -237,6 +276,40 @@ class ScreenCopy:
             if width == 2:
                 row[x + 1] = TAIL if glyph is not None else None
             self._want_xy = self._real_xy = (x + width, y)
+
+    def _all_narrow(self, text: str) -> bool:
+        """Whether every character of ``text`` is printable and one cell wide, as ``_text``
+        judges each one; the answer per character is kept (a screen uses few of them)."""
+        characters = set(text)
+        if characters <= self._narrow_characters:
+            return True
+        if not all(cell_len(c) == 1 and c.isprintable() for c in characters):
+            return False
+        if len(self._narrow_characters) < _MAX_NARROW_CHARACTERS:
+            self._narrow_characters |= characters
+        return True
+
+    def _narrow(self, out: list[str], text: str, x: int, y: int, pen: Pen) -> None:
+        """``text`` of one-cell characters at (``x``, ``y``) in ``pen``, within the line: the
+        same rule as ``_text``'s cell by cell, with each run of differing cells sent whole."""
+        row, cells, count = self._rows[y], [(c, pen, 1) for c in text], len(text)
+        last = self.width - 1 - x  # the index in ``text`` of the last column, always sent
+        start = 0
+        while start < count:
+            while start < count and start != last and row[x + start] == cells[start]:
+                start += 1
+            if start == count:
+                break
+            stop = start + 1
+            while stop < count and (stop == last or row[x + stop] != cells[stop]):
+                stop += 1
+            self._want_xy = (x + start, y)
+            self._sync(out)
+            out.append(text[start:stop])
+            row[x + start : x + stop] = cells[start:stop]
+            self._real_xy = (x + stop, y)
+            start = stop
+        self._want_xy = (x + count, y)
 
     def _raw(self, out: list[str], character: str, width: int) -> None:
         """A character whose place or look is not known, or whose cells a terminal may count
@@ -284,8 +357,8 @@ class ScreenCopy:
         moves = [f"\x1b[{y + 1}H" if x == 0 else f"\x1b[{y + 1};{x + 1}H"]
         if real is not None and real[0] < self.width:  # not waiting at a line's end
             rx, ry = real
-            vertical = _steps(y - ry, "B", "A")
-            moves.append(vertical + _steps(x - rx, "C", "D"))
+            vertical = _vertical(y - ry)
+            moves.append(vertical + _horizontal(x - rx))
             if x == 0:
                 moves.append(vertical + "\r")
             elif y == ry and x > rx:
@@ -299,9 +372,9 @@ class ScreenCopy:
         known and narrow in the pen the terminal has: moving by rewriting them."""
         text: list[str] = []
         for cell in self._rows[y][start:end]:
-            if not isinstance(cell, Glyph) or cell.width != 1 or cell.pen != self._real_pen:
+            if not isinstance(cell, tuple) or cell[2] != 1 or cell[1] != self._real_pen:
                 return None
-            text.append(cell.text)
+            text.append(cell[0])
         return "".join(text)
 
     def _sync_pen(self, out: list[str]) -> None:
@@ -317,9 +390,23 @@ class ScreenCopy:
         self._real_pen = want
 
 
-def _steps(count: int, forward: str, back: str) -> str:
-    """A relative cursor move of ``count`` cells (CSI n B/A down/up, C/D right/left)."""
+def _vertical(count: int) -> str:
+    """The cursor ``count`` lines down (up if negative), in its column. One line is an index
+    (``ESC D``) or a reverse index (``ESC M``), which scroll only from the screen's last or
+    first line, where no move here starts (no margins: see ``_verbatim``); more is CSI n B/A."""
     if count == 0:
         return ""
-    final = forward if count > 0 else back
+    if count in (1, -1):
+        return "\x1bD" if count == 1 else "\x1bM"
+    return f"\x1b[{count}B" if count > 0 else f"\x1b[{-count}A"
+
+
+def _horizontal(count: int) -> str:
+    """The cursor ``count`` cells right (left if negative), on its line. A few cells left are
+    backspaces, one byte each; otherwise CSI n C/D."""
+    if count == 0:
+        return ""
+    if -3 <= count < 0:
+        return "\b" * -count
+    final = "C" if count > 0 else "D"
     return f"\x1b[{final}" if abs(count) == 1 else f"\x1b[{abs(count)}{final}"
