@@ -294,8 +294,13 @@ class ScreenCopy:
         same rule as ``_text``'s cell by cell, with each run of differing cells sent whole."""
         row, cells, count = self._rows[y], [(c, pen, 1) for c in text], len(text)
         last = self.width - 1 - x  # the index in ``text`` of the last column, always sent
+        same_up_to = min(count, last)  # cells before this may be skipped
         start = 0
         while start < count:
+            # What is left is most often all as it was (a tick changes a cell or two of a line
+            # Textual sends whole): compared at once, in C.
+            if start < same_up_to and row[x + start : x + same_up_to] == cells[start:same_up_to]:
+                start = same_up_to
             while start < count and start != last and row[x + start] == cells[start]:
                 start += 1
             if start == count:
@@ -354,18 +359,18 @@ class ScreenCopy:
     def _shortest_move(self, real: tuple[int, int] | None, x: int, y: int) -> str:
         """The fewest bytes that take the terminal's cursor from ``real`` to (``x``, ``y``):
         an absolute move, relative steps, or the cells in between drawn again as they are."""
-        moves = [f"\x1b[{y + 1}H" if x == 0 else f"\x1b[{y + 1};{x + 1}H"]
-        if real is not None and real[0] < self.width:  # not waiting at a line's end
-            rx, ry = real
-            vertical = _vertical(y - ry)
-            moves.append(vertical + _horizontal(x - rx))
-            if x == 0:
-                moves.append(vertical + "\r")
-            elif y == ry and x > rx:
-                same = self._same_cells(y, rx, x)
-                if same is not None:
-                    moves.append(same)
-        return min(moves, key=lambda move: len(move.encode()))
+        best = f"\x1b[{y + 1}H" if x == 0 else f"\x1b[{y + 1};{x + 1}H"
+        if real is None or real[0] >= self.width:  # not known, or waiting at a line's end
+            return best
+        rx, ry = real
+        relative = _vertical(y - ry) + ("\r" if x == 0 else _horizontal(x - rx))
+        if len(relative) < len(best):  # both ASCII: characters are bytes
+            best = relative
+        if y == ry and 0 < x - rx < len(best):  # rewriting one cell costs at least a byte
+            same = self._same_cells(y, rx, x)
+            if same is not None and len(same.encode()) < len(best):
+                best = same
+        return best
 
     def _same_cells(self, y: int, start: int, end: int) -> str | None:
         """The cells ``start`` to ``end`` of line ``y`` drawn again as they are, when all are
