@@ -155,7 +155,7 @@ class Settings:
     raw_output: bool = setting(
         False,
         "send every changed line as Textual draws it (by default only the characters that "
-        "changed are sent, as ncurses does: about a third of the bytes on a busy queue)",
+        "changed are sent, as ncurses does: about a quarter of the bytes on a busy queue)",
         scope="dashboard",
     )
     bell: bool = setting(
