@@ -5,8 +5,8 @@ the copy makes of it, frame by frame, and after every frame both must show the s
 (character, colours, attributes), the same pen, and the same cursor while it is shown.
 Hypothesis writes the frames from Textual's vocabulary (cursor moves, styles, text with wide
 and combining characters, line feeds) and from what it does not model (erases, relative moves,
-saved cursors, titles, scrolling margins), on a small screen so frames overwrite each other often; a recording of
-the real app's output, cut at random places, is the other input.
+saved cursors, titles, scrolling margins), on a small screen so frames overwrite each other
+often; a recording of the real app's output, cut at random places, is the other input.
 """
 
 from __future__ import annotations
