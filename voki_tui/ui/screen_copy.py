@@ -64,6 +64,7 @@ _HARMLESS_MODES: Final = frozenset(
     {"7", "12", "25", "1000", "1002", "1003", "1004", "1005", "1006", "1015", "1016", "2004"}
     | {"2026", "2048"}
 )
+_PRIVATE_MARKERS: Final = frozenset("?><=")
 _PRINTABLE_ASCII: Final = frozenset(map(chr, range(0x20, 0x7F)))
 _MAX_NARROW_CHARACTERS: Final = 4096
 """Characters remembered as one cell wide, beyond which the rest are judged every time (a
@@ -128,8 +129,6 @@ class ScreenCopy:
 
     def feed(self, data: str) -> str:
         """What to send instead of ``data``; the terminal ends in the same state either way."""
-        if self._verbatim:
-            return data
         out: list[str] = []
         position, end = 0, len(data)
         while position < end:
@@ -164,26 +163,29 @@ class ScreenCopy:
         return "".join(out)
 
     def _csi(self, out: list[str], match: re.Match[str]) -> None:
+        sequence = match.group()
         params, inter, final = match.group("params", "inter", "final")
-        if final == "m" and not inter and not params.startswith(("?", ">", "<", "=")):
-            self._sgr(out, match.group(), params)
-        elif final == "H" and not inter and not params.startswith(("?", ">", "<", "=")):
-            self._move_to(out, match.group(), params)
-        elif final in "hl" and not inter and params.startswith("?"):
+        # A private marker before the parameters makes another sequence of the same final.
+        marker = params[:1] if params[:1] in _PRIVATE_MARKERS else ""
+        if final == "m" and not inter and not marker:
+            self._sgr(out, sequence, params)
+        elif final == "H" and not inter and not marker:
+            self._move_to(out, sequence, params)
+        elif final in "hl" and not inter and marker == "?":
             modes = params[1:].split(";")
-            self._pass(out, match.group(), harmless=all(m in _HARMLESS_MODES for m in modes))
+            self._pass(out, sequence, harmless=all(m in _HARMLESS_MODES for m in modes))
             if "25" in modes:
                 self._cursor_shown = final == "h"
         elif final == "p" and inter == "$":  # a mode query: the terminal only answers
-            self._pass(out, match.group(), harmless=True)
-        elif final == "u" and not inter and params.startswith((">", "<", "=", "?")):
+            self._pass(out, sequence, harmless=True)
+        elif final == "u" and not inter and marker:
             # The kitty keyboard protocol's flags pushed, popped, set or asked for: keys only.
-            self._pass(out, match.group(), harmless=True)
-        elif final == "r" and not inter and not params.startswith(("?", ">", "<", "=")):
-            self._pass(out, match.group(), harmless=False)
+            self._pass(out, sequence, harmless=True)
+        elif final == "r" and not inter and not marker:
+            self._pass(out, sequence, harmless=False)
             self._verbatim = True  # scrolling margins
         else:
-            self._pass(out, match.group(), harmless=False)
+            self._pass(out, sequence, harmless=False)
 
     def _sgr(self, out: list[str], sequence: str, params: str) -> None:
         pen = self._want_pen
