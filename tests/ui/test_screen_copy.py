@@ -39,6 +39,13 @@ STYLES = (
     "\x1b[38;5;253;48;5;233m",
     "\x1b[1;38;5;174;48;5;233m",
     "\x1b[38;2;10;20;30;48;2;200;100;0m",
+    "\x1b[2m",
+    "\x1b[22;1m",
+    "\x1b[9;3m",
+    "\x1b[38;5;131m",
+    "\x1b[49m",
+    "\x1b[0;5;48;5;17m",
+    "\x1b[21m",  # not read (double underline or bold off, by terminal): sent as it is
 )
 MODES = (
     "\x1b[?25l",
@@ -182,6 +189,17 @@ def test_a_tick_sends_the_changed_character_and_a_short_move() -> None:
     # each line below, down one (an index) and back one (a backspace): three bytes.
     pen = "\x1b[38;5;253;48;5;233m"
     assert tick == "\x1b[5A\b" + pen + "4" + "\x1bD\b4" * 5 + "\x1b[0m"
+
+
+def test_a_style_switch_sends_only_what_changed() -> None:
+    """Textual gives every segment its whole style after a reset; the terminal is sent only
+    the attributes that differ from its pen, and a pen spelled another way is the same pen."""
+    bold, red = "\x1b[0;38;5;253;48;5;233;1m", "\x1b[0;38;5;131;48;5;233m"
+    copy = ScreenCopy(40, 10)
+    copy.feed(f"\x1b[?25l\x1b[0m\x1b[1;1H{bold}ab{red}cd\x1b[0m")
+    switch = copy.feed(f"\x1b[1;1H{bold}aX{red}Yd\x1b[0m")
+    assert switch == "\b\b\b\x1b[38;5;253;48;5;233;1mX\x1b[22;38;5;131mY\x1b[0m"
+    assert copy.feed("\x1b[1;1H\x1b[0;1;48;5;233;38;5;253maX\x1b[0m") == ""
 
 
 def test_the_last_column_is_always_sent() -> None:

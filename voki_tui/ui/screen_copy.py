@@ -25,9 +25,8 @@ from typing import Final
 
 from rich.cells import cell_len
 
-Pen = tuple[str, ...]
-"""The SGR parameter strings in force since the last reset, in order ("" after a reset)."""
-
+from voki_tui.ui import pen as sgr
+from voki_tui.ui.pen import Pen
 
 Glyph = tuple[str, Pen, int]
 """What one cell shows: a character, the pen it was drawn with, and its width (1 or 2). A
@@ -69,9 +68,9 @@ _PRINTABLE_ASCII: Final = frozenset(map(chr, range(0x20, 0x7F)))
 _MAX_NARROW_CHARACTERS: Final = 4096
 """Characters remembered as one cell wide, beyond which the rest are judged every time (a
 stream of ever new characters must not grow the copy)."""
-_MAX_PEN: Final = 16
-"""SGR sequences kept without a reset before the pen counts as not known (Textual resets
-after every segment; a stream that never does is passed through instead of tracked)."""
+_MAX_REMEMBERED: Final = 256
+"""SGR parameter strings, and pen switches, remembered once worked out (Textual uses a few
+dozen styles); beyond that the memory starts again, so no stream can grow it."""
 
 
 class ScreenCopy:
@@ -99,6 +98,9 @@ class ScreenCopy:
         # then on everything is sent as it is.
         self._verbatim = False
         self._narrow_characters = set(_PRINTABLE_ASCII)
+        self._pens_after: dict[tuple[Pen | None, str], Pen | None] = {}
+        self._pens: dict[Pen, Pen] = {}
+        self._pen_switches: dict[tuple[Pen, Pen], str] = {}
         self.forget_cells()
 
     def forget(self) -> None:
@@ -188,16 +190,22 @@ class ScreenCopy:
             self._pass(out, sequence, harmless=False)
 
     def _sgr(self, out: list[str], sequence: str, params: str) -> None:
-        pen = self._want_pen
-        first, _, rest = params.partition(";")
-        if first in ("", "0"):
-            self._want_pen = (rest,) if rest else ()
-        elif pen is not None and len(pen) < _MAX_PEN:
-            self._want_pen = (*pen, params)
-        else:  # added to a pen not known (or too long): the terminal must see it as it is
+        key = (self._want_pen, params)
+        if key in self._pens_after:
+            pen = self._pens_after[key]
+        else:
+            if len(self._pens_after) >= _MAX_REMEMBERED:
+                self._pens_after.clear()
+                self._pens.clear()
+            pen = sgr.after(*key)
+            # One object per pen, so that comparing cells drawn in it is an identity check.
+            pen = self._pens_after[key] = None if pen is None else self._pens.setdefault(pen, pen)
+        if pen is None:  # the terminal must see it as it is
             self._sync_pen(out)
             out.append(sequence)
             self._want_pen = self._real_pen = None
+        else:
+            self._want_pen = pen
 
     def _move_to(self, out: list[str], sequence: str, params: str) -> None:
         row, _, column = params.partition(";")
@@ -388,12 +396,15 @@ class ScreenCopy:
         want, real = self._want_pen, self._real_pen
         if want is None or want == real:
             return
-        if real is not None and want[: len(real)] == real:  # only adds to the terminal's
-            out.append(f"\x1b[{';'.join(want[len(real) :])}m")
-        elif want:
-            out.append(f"\x1b[0;{';'.join(want)}m")
+        if real is None:
+            out.append(sgr.from_unknown(want))
         else:
-            out.append("\x1b[0m")
+            switch = self._pen_switches.get((real, want))
+            if switch is None:
+                if len(self._pen_switches) >= _MAX_REMEMBERED:
+                    self._pen_switches.clear()
+                switch = self._pen_switches[real, want] = sgr.difference(real, want)
+            out.append(switch)
         self._real_pen = want
 
 
