@@ -35,6 +35,18 @@ def test_memory_bounded_by_window_length_without_reading() -> None:
     assert w.totals(at(9_999)).answered == 100
 
 
+def test_the_slack_keeps_exactly_its_seconds_behind_the_newest_outcome() -> None:
+    """A server clock ahead of ours: outcomes up to window + slack seconds older than the
+    newest still count at a reading taken before the newest one's time."""
+    w = OutcomeWindow(window_s=10, threshold_s=60, slack_s=5)
+    w.add(Outcome.ANSWERED, at(0), 1)
+    w.add(Outcome.ANSWERED, at(14), 1)
+    assert w.totals(at(9)).answered == 2  # 0 is 14 seconds behind 14: within 10 + 5
+    w.add(Outcome.ANSWERED, at(15), 1)
+    assert w.totals(at(9)).answered == 2  # 0 is 15 behind 15: gone
+    assert not w.add(Outcome.ANSWERED, at(0.5), 1)
+
+
 outcomes = st.lists(
     st.tuples(
         st.sampled_from([Outcome.ANSWERED, Outcome.ABANDONED, Outcome.NEUTRAL]),
@@ -66,3 +78,53 @@ def test_totals_match_a_brute_force_sum_in_any_arrival_order(
             abandoned=len(abandoned),
             abandoned_after_threshold=sum(ms > 60_000 for ms in abandoned),
         )
+
+
+steps = st.lists(
+    st.one_of(
+        st.tuples(
+            st.sampled_from([Outcome.ANSWERED, Outcome.ABANDONED]),
+            st.integers(min_value=-18, max_value=40),  # second, from the newest so far
+            st.integers(min_value=0, max_value=120_000),
+        ),
+        st.integers(min_value=-18, max_value=40),  # a read at that second from the newest
+    ),
+    max_size=80,
+)
+
+
+@given(steps)
+def test_the_ring_agrees_with_a_list_of_every_outcome_through_wraps_and_reads(
+    script: list[tuple[Outcome, int, int] | int],
+) -> None:
+    """A small ring (10 + 5 slots) against the definition: an outcome is refused once its
+    second is at or before the cutoff (the newest second less window and slack, or the last
+    read less the window), and a read sums the accepted ones after the cutoff. Seconds are
+    drawn near the newest, where the boundaries are, with jumps past the ring's length."""
+    w = OutcomeWindow(window_s=10, threshold_s=60, slack_s=5)
+    accepted: list[tuple[Outcome, int, int]] = []
+    cutoff = newest = last_read = -1
+    for step in script:
+        if isinstance(step, int):
+            now = last_read = max(newest + step, last_read, 0)  # reads do not go backwards
+            cutoff = max(cutoff, now - 10)
+            live = [(o, ms) for o, s, ms in accepted if s > cutoff]  # later ones count too
+            answered = [ms for o, ms in live if o is Outcome.ANSWERED]
+            abandoned = [ms for o, ms in live if o is Outcome.ABANDONED]
+            assert w.totals(at(now + 0.5)) == WindowTotals(
+                len(answered),
+                sum(ms <= 60_000 for ms in answered),
+                sum(answered),
+                len(abandoned),
+                sum(ms > 60_000 for ms in abandoned),
+            )
+            continue
+        outcome, delta, wait_ms = step
+        second = max(0, newest + delta)
+        expected = second > cutoff
+        if expected:
+            newest = max(newest, second)
+            cutoff = max(cutoff, newest - 15)
+            accepted.append((outcome, second, wait_ms))
+        assert w.add(outcome, at(second + 0.5), wait_ms / 1000) is expected
+        assert len(w) <= 15
