@@ -69,8 +69,9 @@ _MAX_NARROW_CHARACTERS: Final = 4096
 """Characters remembered as one cell wide, beyond which the rest are judged every time (a
 stream of ever new characters must not grow the copy)."""
 _MAX_REMEMBERED: Final = 256
-"""SGR parameter strings, and pen switches, remembered once worked out (Textual uses a few
-dozen styles); beyond that the memory starts again, so no stream can grow it."""
+"""Pens worked out from a pen and an SGR sequence, and switches between two pens, remembered
+(Textual uses a few dozen styles); beyond that the memory starts again, so no stream can grow
+it."""
 
 
 class ScreenCopy:
