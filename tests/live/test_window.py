@@ -94,13 +94,13 @@ steps = st.lists(
 
 
 @given(steps)
-def test_the_ring_agrees_with_a_list_of_every_outcome_through_wraps_and_reads(
+def test_the_window_agrees_with_a_list_of_every_outcome_through_prunes_and_reads(
     script: list[tuple[Outcome, int, int] | int],
 ) -> None:
-    """A small ring (10 + 5 slots) against the definition: an outcome is refused once its
+    """A small window (10 s and 5 of slack) against the definition: an outcome is refused once its
     second is at or before the cutoff (the newest second less window and slack, or the last
     read less the window), and a read sums the accepted ones after the cutoff. Seconds are
-    drawn near the newest, where the boundaries are, with jumps past the ring's length."""
+    drawn near the newest, where the boundaries are, with jumps past window and slack."""
     w = OutcomeWindow(window_s=10, threshold_s=60, slack_s=5)
     accepted: list[tuple[Outcome, int, int]] = []
     cutoff = newest = last_read = -1

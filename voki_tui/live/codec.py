@@ -11,15 +11,13 @@ Only the types listed in ``TYPES`` are written or read, by name; anything else i
 recording someone sends you cannot run code, as a pickle could. JSON keeps what it can hold
 as it is (strings, numbers, lists, string-keyed objects); the rest is tagged with a ``"$"``
 key: tuples, sets, deques, objects with other keys, times (whole microseconds since the epoch,
-UTC, exact), enums, arrays of 64-bit ints (their most common value and the items that differ,
-since a ring of outcome buckets is mostly empty), and the listed classes with their attributes.
+UTC, exact), enums, and the listed classes with their attributes.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from array import array
-from collections import Counter, deque
+from collections import deque
 from datetime import UTC, datetime, timedelta
 from enum import Enum
 from typing import Any
@@ -31,8 +29,6 @@ from voki_tui.phoenix import core, presence
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
-_MAX_ARRAY = 10_000_000
-"""Items an array read back may have: a recording cannot make the reader allocate more."""
 
 #: Every class a step or a checkpoint may hold.
 TYPES: tuple[type, ...] = (
@@ -82,7 +78,7 @@ TYPES: tuple[type, ...] = (
 )
 _BY_NAME: dict[str, type] = {cls.__name__: cls for cls in TYPES}
 assert len(_BY_NAME) == len(TYPES), "two listed classes share a name"
-_TAGS = frozenset({"t", "d", "s", "fs", "q", "a", "dt", "td", "e", "Call"})
+_TAGS = frozenset({"t", "d", "s", "fs", "q", "dt", "td", "e", "Call"})
 assert not _TAGS & set(_BY_NAME), "a listed class is named like a tag"
 
 
@@ -131,10 +127,6 @@ def encode(value: Any) -> Any:
         return {"$": "q", "v": [encode(item) for item in value], "n": value.maxlen}
     if kind is set or kind is frozenset:
         return {"$": "s" if kind is set else "fs", "v": [encode(item) for item in value]}
-    if kind is array and value.typecode == "q":
-        fill = Counter(value).most_common(1)[0][0] if value else 0
-        items = [[index, item] for index, item in enumerate(value) if item != fill]
-        return {"$": "a", "n": len(value), "f": fill, "v": items}
     if kind is Call:
         return {"$": "Call", "v": value.model_dump(mode="json", exclude_none=True)}
     name = kind.__name__
@@ -185,8 +177,6 @@ def _tagged(tag: Any, data: dict[str, Any]) -> Any:
             return frozenset(_key(decode(item)) for item in data["v"])
         case "q":
             return deque((decode(item) for item in data["v"]), maxlen=data["n"])
-        case "a":
-            return _array(data)
         case "dt":
             return from_micros(_int(data["v"]))
         case "td":
@@ -223,18 +213,6 @@ def _int(value: Any) -> int:
     if type(value) is not int:
         raise CodecError("a time that is not a whole number of microseconds")
     return value
-
-
-def _array(data: dict[str, Any]) -> array[int]:
-    length, fill = data["n"], data["f"]
-    if type(length) is not int or not 0 <= length <= _MAX_ARRAY or type(fill) is not int:
-        raise CodecError("an array of a bad length or fill")
-    items = array("q", [fill]) * length  # OverflowError past 64 bits: a bad 'a'
-    for index, item in data["v"]:
-        if type(index) is not int or not 0 <= index < length or type(item) is not int:
-            raise CodecError("an array item out of place")
-        items[index] = item
-    return items
 
 
 def _key(value: Any) -> Any:
