@@ -47,6 +47,20 @@ def test_the_slack_keeps_exactly_its_seconds_behind_the_newest_outcome() -> None
     assert not w.add(Outcome.ANSWERED, at(0.5), 1)
 
 
+def summed(live: list[tuple[Outcome, int]]) -> WindowTotals:
+    """The window's totals by definition: plain sums over (outcome, wait in ms) pairs, with
+    the 60 s threshold both property tests use."""
+    answered = [ms for o, ms in live if o is Outcome.ANSWERED]
+    abandoned = [ms for o, ms in live if o is Outcome.ABANDONED]
+    return WindowTotals(
+        answered=len(answered),
+        answered_within=sum(ms <= 60_000 for ms in answered),
+        wait_ms_sum=sum(answered),
+        abandoned=len(abandoned),
+        abandoned_after_threshold=sum(ms > 60_000 for ms in abandoned),
+    )
+
+
 outcomes = st.lists(
     st.tuples(
         st.sampled_from([Outcome.ANSWERED, Outcome.ABANDONED, Outcome.NEUTRAL]),
@@ -69,15 +83,7 @@ def test_totals_match_a_brute_force_sum_in_any_arrival_order(
         w.add(outcome, at(second + 0.5), wait_ms / 1000)
     for now in sorted(reads):
         live = [(o, max(0, ms)) for o, s, ms in added if s > now - 100]
-        answered = [ms for o, ms in live if o is Outcome.ANSWERED]
-        abandoned = [ms for o, ms in live if o is Outcome.ABANDONED]
-        assert w.totals(at(now)) == WindowTotals(
-            answered=len(answered),
-            answered_within=sum(ms <= 60_000 for ms in answered),
-            wait_ms_sum=sum(answered),
-            abandoned=len(abandoned),
-            abandoned_after_threshold=sum(ms > 60_000 for ms in abandoned),
-        )
+        assert w.totals(at(now)) == summed(live)
 
 
 steps = st.lists(
@@ -109,15 +115,7 @@ def test_the_window_agrees_with_a_list_of_every_outcome_through_prunes_and_reads
             now = last_read = max(newest + step, last_read, 0)  # reads do not go backwards
             cutoff = max(cutoff, now - 10)
             live = [(o, ms) for o, s, ms in accepted if s > cutoff]  # later ones count too
-            answered = [ms for o, ms in live if o is Outcome.ANSWERED]
-            abandoned = [ms for o, ms in live if o is Outcome.ABANDONED]
-            assert w.totals(at(now + 0.5)) == WindowTotals(
-                len(answered),
-                sum(ms <= 60_000 for ms in answered),
-                sum(answered),
-                len(abandoned),
-                sum(ms > 60_000 for ms in abandoned),
-            )
+            assert w.totals(at(now + 0.5)) == summed(live)
             continue
         outcome, delta, wait_ms = step
         second = max(0, newest + delta)
