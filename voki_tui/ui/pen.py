@@ -38,8 +38,20 @@ SLOTS: Final = (
     "overline",
     "underline colour",
 )
-_FG, _BG, _BOLD, _DIM, _ITALIC, _UNDERLINE, _BLINK = range(7)
-_UNDERLINE_COLOUR = len(SLOTS) - 1
+(
+    _FG,
+    _BG,
+    _BOLD,
+    _DIM,
+    _ITALIC,
+    _UNDERLINE,
+    _BLINK,
+    _REVERSE,
+    _CONCEAL,
+    _STRIKE,
+    _OVERLINE,
+    _UNDERLINE_COLOUR,
+) = range(len(SLOTS))
 DEFAULT: Final[Pen] = ("",) * len(SLOTS)
 
 # The parameter that puts each slot back to its default. Bold and dim share theirs: 22 is
@@ -58,10 +70,10 @@ _SINGLE: Final[dict[str, tuple[Change, ...]]] = {
     "4": ((_UNDERLINE, "4"),),
     "5": ((_BLINK, "5"),),
     "6": ((_BLINK, "6"),),
-    "7": ((7, "7"),),
-    "8": ((8, "8"),),
-    "9": ((9, "9"),),
-    "53": ((10, "53"),),
+    "7": ((_REVERSE, "7"),),
+    "8": ((_CONCEAL, "8"),),
+    "9": ((_STRIKE, "9"),),
+    "53": ((_OVERLINE, "53"),),
     "22": ((_BOLD, ""), (_DIM, "")),
     **{off: ((slot, ""),) for slot, off in enumerate(_OFF) if off != "22"},
     **{str(n): ((_FG, str(n)),) for n in (*range(30, 38), *range(90, 98))},
