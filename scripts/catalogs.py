@@ -19,13 +19,14 @@ development dependency only.
 from __future__ import annotations
 
 import io
+import re
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
-from babel.messages.mofile import write_mo
+from babel.messages.mofile import read_mo, write_mo
 from babel.messages.pofile import read_po, write_po
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -91,6 +92,31 @@ def mo_bytes(catalog: Catalog) -> bytes:
     return out.getvalue()
 
 
+# Babel stamps its own version in every header; a new Babel release must not put catalogs that
+# say the same thing out of step, so the check compares them without it.
+_STAMP = re.compile(r"^\"?Generated-By: [^\n\"]*(?:\\n)?\"?\n?", re.MULTILINE)
+
+
+def unstamped(text: str) -> str:
+    return _STAMP.sub("", text)
+
+
+def mo_messages(catalog: Catalog) -> dict[object, object]:
+    """What a compiled catalog holds, each id to its string, the header without Babel's stamp."""
+    held: dict[object, object] = {}
+    for message in catalog:
+        if not message.string or message.fuzzy:
+            continue
+        key = tuple(message.id) if isinstance(message.id, (list, tuple)) else message.id
+        value = message.string
+        if isinstance(value, (list, tuple)):
+            value = tuple(value)
+        elif not key:
+            value = unstamped(value)
+        held[key] = value
+    return held
+
+
 def missing(catalog: Catalog) -> list[str]:
     """Message ids with no translation (or a plural without every form)."""
     gaps = []
@@ -114,9 +140,10 @@ def main(check: bool) -> int:
         if gaps:
             problems.append(f"{name}: {len(gaps)} untranslated, e.g. {gaps[:3]}")
         if check:
-            if po_file.read_bytes() != po:
+            if unstamped(po_file.read_text("utf-8")) != unstamped(po.decode("utf-8")):
                 problems.append(f"{po_file.relative_to(ROOT)} is out of step with the code")
-            if not mo_file.exists() or mo_file.read_bytes() != mo:
+            compiled = read_mo(io.BytesIO(mo_file.read_bytes())) if mo_file.exists() else None
+            if compiled is None or mo_messages(compiled) != mo_messages(catalog):
                 problems.append(f"{mo_file.relative_to(ROOT)} is not compiled from its .po")
         else:
             po_file.write_bytes(po)
