@@ -185,6 +185,7 @@ class LiveTable(Widget, Generic[RowT], can_focus=True):
         self._now: datetime | None = None
         self._layout: tuple[int, tuple[tuple[int, int], ...]] = (-1, ())
         self.placeholder = ""
+        self._render_style: Style | None = None  # set while ``render_lines`` runs
         self.refreshed_regions: list[Region] = []
         """The regions this table last asked to repaint (for measurements; the oldest half is
         dropped past ``REPAINT_LOG`` entries, so a board running for weeks does not grow)."""
@@ -294,11 +295,15 @@ class LiveTable(Widget, Generic[RowT], can_focus=True):
         self._follow_cursor(old_cursor_index)
         self._scroll_into_view()
         if had_rows != bool(new_keys):  # the placeholder comes or goes
-            self._repaint()
+            self._repaint_all()
             return
-        for line, (old, new) in enumerate(zip(before, self._screen_lines(), strict=True)):
-            if old != new:
-                self._repaint_line(line, old, new)
+        self._repaint(
+            *(
+                self._changed_region(line, old, new)
+                for line, (old, new) in enumerate(zip(before, self._screen_lines(), strict=True))
+                if old != new
+            )
+        )
 
     def tick(self, now: datetime) -> None:
         """Recompute the visible rows' cells at ``now``; repaint only cells that changed (rows
@@ -307,12 +312,15 @@ class LiveTable(Widget, Generic[RowT], can_focus=True):
         old_cells = {self._keys[index]: self.cells_of(self._keys[index]) for index in shown}
         self._now = now
         self._cells = {}
+        changed: list[Region] = []
         for index in shown:
             key = self._keys[index]
             old, new = old_cells[key], self.cells_of(key)
             if new != old:
                 cursor = key == self._cursor_key
-                self._repaint_line(1 + index - self._top, (old, cursor), (new, cursor))
+                line = 1 + index - self._top
+                changed.append(self._changed_region(line, (old, cursor), (new, cursor)))
+        self._repaint(*changed)
 
     def move_cursor_to(self, key: str) -> None:
         if key in self._rows:
@@ -354,9 +362,18 @@ class LiveTable(Widget, Generic[RowT], can_focus=True):
 
     # -- rendering ---------------------------------------------------------------------------
 
+    def render_lines(self, crop: Region) -> list[Strip]:
+        """The lines of ``crop``, with the widget's style worked out once for all of them
+        (``rich_style`` walks every ancestor's styles; a tick renders 40 lines)."""
+        self._render_style = self.rich_style
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._render_style = None
+
     def render_line(self, y: int) -> Strip:
         width = self.size.width
-        base = self.rich_style
+        base = self.rich_style if self._render_style is None else self._render_style
         if y == 0:
             return self._strip(self._header_cells(), base + self._component("header"), width)
         index = self._top + y - 1
@@ -395,29 +412,12 @@ class LiveTable(Widget, Generic[RowT], can_focus=True):
         Textual writes every segment of a partial update with its own escape codes (a style
         and a reset, about 24 bytes in 256 colours), so cells and gaps of one style are joined
         into one segment: a plain row is one. On the cursor row the cells keep the cursor's
-        colours (red or amber on the cursor's blue is unreadable) and mark their level in bold;
-        the level glyphs still say which it is.
+        colours (``_cursor_level``).
         """
-        segments: list[Segment] = []
-        x = 0
-        for (start, span), column, cell in zip(
-            self._column_spans(width), self.columns, cells, strict=False
-        ):
-            if start > x:
-                segments.append(Segment(" " * (start - x)))
-            shown = fit(cell.text, span, column.align)
-            if not shown:
-                x = start
-                continue
-            if cell.style and cursor:
-                segments.append(Segment(shown, Style(bold=cell.style in ("warn", "alert", "new"))))
-            elif cell.style:
-                segments.append(Segment(shown, self._component(cell.style)))
-            else:
-                segments.append(Segment(shown))
-            x = start + cell_len(shown)
-        strip = Strip(segments).crop_extend(0, width, None)
-        return (strip.apply_style(style) if style else strip).simplify()
+        spans = self._column_spans(width)
+        if cursor:
+            return row_strip(cells, self.columns, spans, width, style, _cursor_level)
+        return row_strip(cells, self.columns, spans, width, style, self._component)
 
     def _finish(self, line: Text, style: Style, width: int) -> Strip:
         segments = list(line.render(self.app.console, end=""))
@@ -468,7 +468,7 @@ class LiveTable(Widget, Generic[RowT], can_focus=True):
         if new_index == old_index:
             return
         if self._scroll_into_view():
-            self._repaint()
+            self._repaint_all()
         else:
             self._repaint_row(old_index)
             self._repaint_row(new_index)
@@ -491,7 +491,7 @@ class LiveTable(Widget, Generic[RowT], can_focus=True):
         top = min(max(self._top + delta, 0), max(0, len(self._keys) - self._visible_rows()))
         if top != self._top:
             self._top = top
-            self._repaint()
+            self._repaint_all()
 
     def _repaint_row(self, index: int) -> None:
         line = 1 + index - self._top
@@ -514,9 +514,9 @@ class LiveTable(Widget, Generic[RowT], can_focus=True):
                 lines.append(None)
         return lines
 
-    def _repaint_line(self, line: int, old: ScreenLine | None, new: ScreenLine | None) -> None:
-        """Repaint ``line`` from its first changed cell to where the last change ends, in one
-        region.
+    def _changed_region(self, line: int, old: ScreenLine | None, new: ScreenLine | None) -> Region:
+        """What to repaint of ``line`` (empty: nothing): from its first changed cell to where
+        the last change ends, in one region.
 
         Textual writes a dirty region of a line from the widget's left edge to the region's
         right end, and each region of a line again from that edge: so one region per line,
@@ -528,8 +528,7 @@ class LiveTable(Widget, Generic[RowT], can_focus=True):
         width = self.size.width
         old_cursor, new_cursor = old is not None and old[1], new is not None and new[1]
         if old_cursor != new_cursor:
-            self._repaint(Region(0, line, width, 1))
-            return
+            return Region(0, line, width, 1)
         blank = Cell("")
         old_cells = old[0] if old is not None else ()
         new_cells = new[0] if new is not None else ()
@@ -550,21 +549,80 @@ class LiveTable(Widget, Generic[RowT], can_focus=True):
                 changed = span_changed.end if span_changed is not None else 0
             if changed:
                 start, end = min(start, x), max(end, x + changed)
-        if end > start:
-            self._repaint(Region(start, line, end - start, 1))
+        return Region(start, line, max(0, end - start), 1)
 
-    def _repaint(self, region: Region | None = None) -> None:
-        whole = Region(0, 0, self.size.width, self.size.height)
-        if len(self.refreshed_regions) >= REPAINT_LOG:
+    def _repaint(self, *regions: Region) -> None:
+        """Repaint ``regions`` (empty ones are left out) in one ``refresh``: each call of it
+        does the same bookkeeping again, and a ticking queue changes 40 wait cells at once."""
+        regions = tuple(region for region in regions if region.area)
+        if regions:
+            self._log_repaints(regions)
+            self.refresh(*regions)
+
+    def _repaint_all(self) -> None:
+        self._log_repaints((Region(0, 0, self.size.width, self.size.height),))
+        self.refresh()
+
+    def _log_repaints(self, regions: Sequence[Region]) -> None:
+        if len(self.refreshed_regions) + len(regions) > REPAINT_LOG:
             del self.refreshed_regions[: REPAINT_LOG // 2]
-        self.refreshed_regions.append(whole if region is None else region)
-        if region is None:
-            self.refresh()
-        elif region.area:
-            self.refresh(region)
+        self.refreshed_regions.extend(regions)
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         return 1 + max(1, len(self._keys))
+
+
+def row_strip(
+    cells: Sequence[Cell],
+    columns: Sequence[Column],
+    spans: Sequence[tuple[int, int]],
+    width: int,
+    style: Style,
+    level_style: Callable[[str], Style],
+) -> Strip:
+    """A row ``width`` cells wide: each cell fitted to its column's (start, width) span, plain
+    text and gaps in ``style``, a cell with a level in ``style + level_style(level)``, one
+    segment per run of one style.
+
+    It is the line Textual's ``Strip(...).crop_extend(...).apply_style(style).simplify()``
+    makes of the cells' segments (a test compares the two), built in one pass: those make four
+    strips a line, a third of a ticking queue's CPU.
+    """
+    segments: list[Segment] = []
+    run: list[str] = []  # the text of the current run, all in ``run_style``
+    run_style: Style | None = None
+
+    def put(text: str, text_style: Style | None) -> None:
+        nonlocal run_style
+        if text_style != run_style:
+            if run:
+                segments.append(Segment("".join(run), run_style))
+                run.clear()
+            run_style = text_style
+        run.append(text)
+
+    plain = style or None  # as ``apply_style`` leaves a segment without a style
+    x = 0
+    for (start, span), column, cell in zip(spans, columns, cells, strict=False):
+        if start > x:
+            put(" " * (start - x), plain)
+        shown = fit(cell.text, span, column.align)
+        if not shown:
+            x = start
+            continue
+        put(shown, style + level_style(cell.style) if cell.style else plain)
+        x = start + cell_len(shown)
+    if x < width:
+        put(" " * (width - x), plain)
+    if run:
+        segments.append(Segment("".join(run), run_style))
+    return Strip(segments, width) if x <= width else Strip(segments).crop(0, width)
+
+
+def _cursor_level(level: str) -> Style:
+    """A level on the cursor row: the cursor's colours, bold where the level calls for notice
+    (red or amber on the cursor's blue is unreadable; the level glyphs still say which)."""
+    return Style(bold=level in ("warn", "alert", "new"))
 
 
 def _ink(text: str) -> tuple[int, int]:
