@@ -224,6 +224,27 @@ async def test_alert_wait_on_the_cursor_row_keeps_the_cursor_colours() -> None:
         assert off_cursor == error
 
 
+async def test_level_colours_follow_a_theme_switch() -> None:
+    """The table keeps its level styles between ticks; a new theme's styles replace them."""
+    app = ScreenHost(lambda: QueueScreen("d-sales"), snapshot())
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        table = app.screen.query_one(QueueTable)
+        await pilot.press("down")  # the alert row (3:05 against 2:00) off the cursor
+
+        def alert_colour() -> str | None:
+            segment = next(s for s in table.render_line(1) if "‼" in s.text)
+            color = segment.style.color if segment.style is not None else None
+            return color.triplet.hex if color is not None and color.triplet else None
+
+        for theme in ("textual-dark", "textual-light", "textual-dark"):
+            app.theme = theme
+            await pilot.pause()
+            app.advance(1)
+            await pilot.pause()
+            assert alert_colour() == app.theme_variables["text-error"].lower(), theme
+
+
 async def test_rotation_shows_every_department_once_per_cycle_while_waits_change() -> None:
     """Live re-sorting mid-cycle moved departments between pages (seen twice, or never)."""
     app = ScreenHost(WallboardScreen, many_departments(12))

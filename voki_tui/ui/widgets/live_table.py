@@ -186,6 +186,7 @@ class LiveTable(Widget, Generic[RowT], can_focus=True):
         self._layout: tuple[int, tuple[tuple[int, int], ...]] = (-1, ())
         self.placeholder = ""
         self._render_style: Style | None = None  # set while ``render_lines`` runs
+        self._components: dict[str, Style] = {}
         self.refreshed_regions: list[Region] = []
         """The regions this table last asked to repaint (for measurements; the oldest half is
         dropped past ``REPAINT_LOG`` entries, so a board running for weeks does not grow)."""
@@ -425,7 +426,17 @@ class LiveTable(Widget, Generic[RowT], can_focus=True):
         return strip.apply_style(style) if style else strip
 
     def _component(self, name: str) -> Style:
-        return self.get_component_rich_style(f"live-table--{name}", partial=True)
+        """The style of component ``live-table--{name}``, kept until the styles change: Textual
+        forgets its own copy on every ``refresh``, and a tick refreshes the table each second."""
+        style = self._components.get(name)
+        if style is None:
+            style = self.get_component_rich_style(f"live-table--{name}", partial=True)
+            self._components[name] = style
+        return style
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._components.clear()
 
     def _column_spans(self, width: int) -> tuple[tuple[int, int], ...]:
         """:func:`column_spans` at this widget width, computed once per width."""
