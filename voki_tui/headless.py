@@ -33,6 +33,7 @@ from voki_tui.api.errors import (
 )
 from voki_tui.live.document import snapshot_document
 from voki_tui.live.state import FeedSnapshot, LinkState, Notification
+from voki_tui.memory import release_periodically
 from voki_tui.ports import Progress, Retrying
 
 EXIT_OK = 0
@@ -252,19 +253,23 @@ async def watch(account: Account, out: TextIO, err: TextIO = sys.stderr) -> int:
         out.write(json.dumps(line, ensure_ascii=False) + "\n")
         out.flush()
 
-    while True:
-        feed = account.feed(publish_interval=WATCH_INTERVAL_S)
-        await feed.run(departments, publish, notify)  # returns only when the session ended
-        ended = feed.current.connection.detail if feed.current is not None else None
-        if password_source(account.settings) is None:
-            raise HeadlessError(f"the session has ended: {ended}", EXIT_AUTH)
-        print(
-            f"voki-tui: the session has ended ({ended}); "
-            "signing in again once the password source gives one that works",
-            file=err,
-            flush=True,
-        )
-        await account.await_sign_in()
+    releasing = asyncio.create_task(release_periodically())
+    try:
+        while True:
+            feed = account.feed(publish_interval=WATCH_INTERVAL_S)
+            await feed.run(departments, publish, notify)  # returns only when the session ended
+            ended = feed.current.connection.detail if feed.current is not None else None
+            if password_source(account.settings) is None:
+                raise HeadlessError(f"the session has ended: {ended}", EXIT_AUTH)
+            print(
+                f"voki-tui: the session has ended ({ended}); "
+                "signing in again once the password source gives one that works",
+                file=err,
+                flush=True,
+            )
+            await account.await_sign_in()
+    finally:
+        releasing.cancel()
 
 
 def run(command: Callable[[], Any], err: TextIO = sys.stderr) -> int:

@@ -47,6 +47,7 @@ from voki_tui.live.state import (
     UserInfo,
 )
 from voki_tui.live.timeline import StatusLog
+from voki_tui.memory import RELEASE_EVERY_S, release_free_memory
 from voki_tui.ports import Authenticator, FeedRunner, ReplayControl, Retrying
 from voki_tui.resources import styles_dir
 from voki_tui.retry import SERVER_DOWN
@@ -155,6 +156,7 @@ class VokiApp(App[int]):
         if watchdog is not None:
             self._remove_signal_handlers.append(watchdog)
         self.set_interval(1.0, self._tick, name="clock")
+        self.set_interval(RELEASE_EVERY_S, release_free_memory, name="release-memory")
         self._sign_in()
 
     async def on_unmount(self) -> None:
