@@ -3,7 +3,7 @@ operations make of the same cells: every segment, style and width, over random r
 
 from __future__ import annotations
 
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 from rich.segment import Segment
 from rich.style import Style
@@ -59,6 +59,12 @@ def by_textual_operations(
     st.lists(cell_strategy, max_size=7),
     st.integers(0, 120),
     st.sampled_from(BASES),
+)
+@example(  # a combining mark ending at the edge, a gap past it: cut before the join, not after
+    [Column("x", 3), Column("x", 5), Column("x", 11), Column("x", 4), Column("x", 1)],
+    [Cell(""), Cell(""), Cell(""), Cell("ZZZZ\u0301"), Cell("")],
+    26,
+    Style(),
 )
 def test_a_row_is_the_line_textuals_strip_operations_make(
     columns: list[Column], cells: list[Cell], width: int, style: Style

@@ -599,35 +599,23 @@ def row_strip(
     makes of the cells' segments (a test compares the two), built in one pass: those make four
     strips a line, a third of a ticking queue's CPU.
     """
-    segments: list[Segment] = []
-    run: list[str] = []  # the text of the current run, all in ``run_style``
-    run_style: Style | None = None
-
-    def put(text: str, text_style: Style | None) -> None:
-        nonlocal run_style
-        if text_style != run_style:
-            if run:
-                segments.append(Segment("".join(run), run_style))
-                run.clear()
-            run_style = text_style
-        run.append(text)
-
+    pieces: list[Segment] = []
     plain = style or None  # as ``apply_style`` leaves a segment without a style
     x = 0
     for (start, span), column, cell in zip(spans, columns, cells, strict=False):
         if start > x:
-            put(" " * (start - x), plain)
+            pieces.append(Segment(" " * (start - x), plain))
         shown = fit(cell.text, span, column.align)
         if not shown:
             x = start
             continue
-        put(shown, style + level_style(cell.style) if cell.style else plain)
+        pieces.append(Segment(shown, style + level_style(cell.style) if cell.style else plain))
         x = start + cell_len(shown)
+    if x > width:  # narrower than its columns: cut piece by piece as Textual cuts, then joined
+        return Strip(pieces).crop(0, width).simplify()
     if x < width:
-        put(" " * (width - x), plain)
-    if run:
-        segments.append(Segment("".join(run), run_style))
-    return Strip(segments, width) if x <= width else Strip(segments).crop(0, width)
+        pieces.append(Segment(" " * (width - x), plain))
+    return Strip(list(Segment.simplify(pieces)), width)
 
 
 def _cursor_level(level: str) -> Style:
