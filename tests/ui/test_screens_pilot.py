@@ -224,6 +224,27 @@ async def test_alert_wait_on_the_cursor_row_keeps_the_cursor_colours() -> None:
         assert off_cursor == error
 
 
+async def test_the_cursor_dims_while_the_filter_has_the_keys() -> None:
+    """The theme's blurred cursor is translucent; drawn solid, it looked focused."""
+    app = ScreenHost(lambda: QueueScreen("d-sales"), snapshot())
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        table = app.screen.query_one(QueueTable)
+
+        def cursor_background() -> str | None:
+            style = next(iter(table.render_line(1))).style
+            color = style.bgcolor if style is not None else None
+            return color.triplet.hex if color is not None and color.triplet else None
+
+        focused = cursor_background()
+        await pilot.press("/")
+        assert not table.has_focus
+        blurred = cursor_background()
+        await pilot.press("escape")
+        assert table.has_focus
+        assert cursor_background() == focused != blurred
+
+
 async def test_level_colours_follow_a_theme_switch() -> None:
     """The table keeps its level styles between ticks; a new theme's styles replace them."""
     app = ScreenHost(lambda: QueueScreen("d-sales"), snapshot())

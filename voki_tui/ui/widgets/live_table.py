@@ -431,6 +431,12 @@ class LiveTable(Widget, Generic[RowT], can_focus=True):
         style = self._components.get(name)
         if style is None:
             style = self.get_component_rich_style(f"live-table--{name}", partial=True)
+            if name == "cursor":
+                # A blurred cursor's background is translucent in the theme, and a partial
+                # style drops the alpha: the cursor looked focused while the filter had the
+                # keys. The full style has it blended over the table's background.
+                blended = self.get_component_rich_style("live-table--cursor").bgcolor
+                style += Style(bgcolor=blended)
             self._components[name] = style
         return style
 
