@@ -24,7 +24,7 @@ from voki_tui.ui.screens.wallboard import ROTATE_EVERY, WallboardScreen
 from voki_tui.ui.widgets.big_digits import BigDigits, Glyph, render_lines, rows_for
 from voki_tui.ui.widgets.figure import Figure
 from voki_tui.ui.widgets.levels import LEVEL_HOLD
-from voki_tui.ui.widgets.tile import DepartmentTile
+from voki_tui.ui.widgets.tile import SECONDS_SCALE, DepartmentTile
 from voki_tui.ui.widgets.title_line import TitleLine
 
 from .test_screens import ScreenHost
@@ -69,16 +69,16 @@ def glyph_widgets(digits: BigDigits) -> list[Glyph]:
     return list(digits.query_children(Glyph))
 
 
-def changed_rows(old: str, new: str, scale: int) -> tuple[Region, ...]:
+def changed_rows(old: str, new: str, scale: int, pad: int = 0) -> tuple[Region, ...]:
     """What a glyph going from ``old`` to ``new`` must repaint: each row that differs, from the
-    glyph's left edge to its last changed cell."""
+    glyph's left edge to its last changed cell (``pad`` rows down)."""
     regions = []
     for y, (before, after) in enumerate(
         zip(render_lines(old, scale), render_lines(new, scale), strict=True)
     ):
         differ = [x for x, (a, b) in enumerate(zip(before, after, strict=True)) if a != b]
         if differ:
-            regions.append(Region(0, y, differ[-1] + 1, 1))
+            regions.append(Region(0, pad + y, differ[-1] + 1, 1))
     return tuple(regions)
 
 
@@ -126,6 +126,8 @@ async def test_one_more_customer_repaints_one_glyph_of_one_tile(
 async def test_a_tick_repaints_only_the_last_glyph_of_the_longest_wait(
     refreshes: list[tuple[Widget, tuple[Region, ...]]],
 ) -> None:
+    """The seconds tick, drawn at ``SECONDS_SCALE`` on the minutes' baseline: the rows of the
+    last glyph that differ, at that scale."""
     app = ScreenHost(WallboardScreen, snapshot())
     async with app.run_test(size=BIG) as pilot:
         await pilot.pause()
@@ -134,19 +136,27 @@ async def test_a_tick_repaints_only_the_last_glyph_of_the_longest_wait(
         by_id = tiles(wall)
         sales, support = (digits(by_id[d], "tile-longest_wait_s") for d in ("d-sales", "d-support"))
         assert (sales.value, support.value) == ("3:05", "0:30")
+        scale = sales.scale
+        assert scale > SECONDS_SCALE, "the tile has room for minutes taller than the seconds"
+        seconds = glyph_widgets(sales)[-1]
+        assert [g.scale for g in glyph_widgets(sales)] == [scale] + [SECONDS_SCALE] * 3
+        pad = rows_for(scale) - rows_for(SECONDS_SCALE)
+        assert seconds.pad == pad and seconds.size.height == rows_for(scale)
         await pilot.pause()
         with_layouts(wall, refreshes)
         refreshes.clear()
         app.advance(1)
         await pilot.pause()
         assert (sales.value, support.value) == ("3:06", "0:31")
-        scale = sales.scale
         assert repaints(refreshes) == {
-            glyph_widgets(sales)[-1]: list(changed_rows("5", "6", scale)),
-            glyph_widgets(support)[-1]: list(changed_rows("0", "1", scale)),
+            seconds: list(changed_rows("5", "6", SECONDS_SCALE, pad)),
+            glyph_widgets(support)[-1]: list(changed_rows("0", "1", SECONDS_SCALE, pad)),
         }
         # "5" -> "6" differ in one pixel row: at most two of the glyph's terminal rows
-        assert len(changed_rows("5", "6", scale)) <= 2 < rows_for(scale)
+        assert len(changed_rows("5", "6", SECONDS_SCALE)) <= 2 < rows_for(SECONDS_SCALE)
+        # the glyph shows "6" on the baseline: blank rows, then the small digit
+        lines = [seconds.render_line(y).text.rstrip() for y in range(rows_for(scale))]
+        assert lines == [""] * pad + [line.rstrip() for line in render_lines("6", SECONDS_SCALE)]
 
 
 async def test_a_queue_flapping_at_its_limit_keeps_the_tile_frame(

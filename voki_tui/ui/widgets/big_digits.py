@@ -4,7 +4,9 @@ A wallboard is read from 4 m: at 200x60 a tile is about 95x27 cells, and three-r
 a tenth of it. ``BigDigits`` draws a 3x5 pixel font with half blocks (``▀ ▄ █``, two pixels per
 cell, so a pixel is about square) at an integer ``scale``: 3 rows at scale 1, 5 at 2, 8 at 3,
 10 at 4... The tile picks one scale for both of its big figures (:func:`fit_scale`), from its
-size, so "12" and "3:05" stay the same height side by side.
+size, so "12" and "3:05" stay the same height side by side. A duration may draw its seconds
+smaller (``seconds_scale``): they are what repaints every second, and a tick's bytes grow with
+the square of the scale.
 
 Like Textual's ``Digits`` it shows a string, but its own size never follows its text. Each
 character is its own ``Glyph`` widget: Textual writes a dirty line from the left edge of the
@@ -93,16 +95,18 @@ def render_lines(text: str, scale: int) -> list[str]:
 
 
 class Glyph(Widget):
-    """One character of a :class:`BigDigits`, repainting only its rows that changed."""
+    """One character of a :class:`BigDigits`, repainting only its rows that changed; drawn
+    ``pad`` blank rows down, so a smaller glyph sits on the figure's baseline."""
 
     DEFAULT_CSS = """
     Glyph { height: 1fr; }
     """
 
-    def __init__(self, character: str, scale: int) -> None:
+    def __init__(self, character: str, scale: int, pad: int = 0) -> None:
         super().__init__()
         self.character = character
         self.scale = scale
+        self.pad = pad
         self.styles.width = glyph_width(character, scale)
 
     def show(self, character: str) -> None:
@@ -116,28 +120,47 @@ class Glyph(Widget):
         for y, (before, after) in enumerate(zip(old, new, strict=True)):
             span = changed_span(before, after, lambda _cell: 1)
             if span is not None:
-                self.refresh(Region(0, y, span.end, 1))
+                self.refresh(Region(0, self.pad + y, span.end, 1))
 
     def render(self) -> RenderResult:
-        return Text("\n".join(render_lines(self.character, self.scale)), no_wrap=True, end="")
+        lines = [""] * self.pad + render_lines(self.character, self.scale)
+        return Text("\n".join(lines), no_wrap=True, end="")
 
 
 class BigDigits(Widget):
     """A string in the half-block font at ``scale``, one :class:`Glyph` per character; fills
-    its box, left-aligned."""
+    its box, left-aligned. With ``seconds_scale``, the part from the last ``:`` on (the
+    seconds of ``m:ss`` or ``h:mm:ss``) is drawn at no more than that scale."""
 
     DEFAULT_CSS = """
     BigDigits { width: 1fr; height: 1fr; layout: horizontal; }
     """
 
-    def __init__(self, value: str = "", *, scale: int = 1, id: str | None = None) -> None:
+    def __init__(
+        self,
+        value: str = "",
+        *,
+        scale: int = 1,
+        seconds_scale: int | None = None,
+        id: str | None = None,
+    ) -> None:
         super().__init__(id=id)
         self.value = value
         self.scale = scale
+        self.seconds_scale = seconds_scale
+
+    def scales(self) -> list[int]:
+        """The scale of each character of the value."""
+        small = self.value.rfind(":") if self.seconds_scale is not None else -1
+        if small < 0 or self.seconds_scale is None:
+            return [self.scale] * len(self.value)
+        tail = min(self.scale, self.seconds_scale)
+        return [self.scale] * small + [tail] * (len(self.value) - small)
 
     def compose(self) -> ComposeResult:
-        for character in self.value:
-            yield Glyph(character, self.scale)
+        rows = rows_for(self.scale)
+        for character, scale in zip(self.value, self.scales(), strict=True):
+            yield Glyph(character, scale, rows - rows_for(scale))
 
     def set_scale(self, scale: int) -> None:
         if scale != self.scale:

@@ -39,6 +39,10 @@ WAITING_TEMPLATE = "000"
 LONGEST_TEMPLATE = "00:00"
 SMALL_LINES = 3  # agents, service level, abandonment
 GAP = 2  # columns between the two big figures side by side
+SECONDS_SCALE = 2
+"""The longest wait's seconds grow no taller than this (five rows): the minutes carry the
+figure across the room, and the seconds are what repaints every second, at a cost in bytes
+that grows with the square of the scale."""
 
 
 def big_layout(width: int, height: int) -> tuple[bool, int]:
@@ -77,15 +81,18 @@ class BigFigure(Vertical):
     BigFigure.-alert > BigDigits { color: $error; }
     """
 
-    def __init__(self, label: str, *, id: str | None = None) -> None:
+    def __init__(
+        self, label: str, *, seconds_scale: int | None = None, id: str | None = None
+    ) -> None:
         super().__init__(id=id)
         self.label = label
+        self.seconds_scale = seconds_scale
         self.value = ""
         self.level = Level.OK
 
     def compose(self) -> ComposeResult:
         yield Figure(self.label, inline=True, value="")
-        yield BigDigits(self.value)
+        yield BigDigits(self.value, seconds_scale=self.seconds_scale)
 
     def show(self, value: str, level: Level, note: str = "") -> None:
         """``value`` in big digits; the label line carries the level's glyph (so the level
@@ -137,7 +144,9 @@ class DepartmentTile(Vertical):
         if self.big:
             with Container(classes="tile-digits"):
                 yield BigFigure(N_("Waiting"), id="tile-waiting")
-                yield BigFigure(N_("Longest"), id="tile-longest_wait_s")
+                yield BigFigure(
+                    N_("Longest"), seconds_scale=SECONDS_SCALE, id="tile-longest_wait_s"
+                )
         else:
             yield Figure(N_("Waiting"), inline=True, id="tile-waiting")
             yield Figure(N_("Longest"), inline=True, id="tile-longest_wait_s")
