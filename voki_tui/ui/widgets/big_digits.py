@@ -151,8 +151,8 @@ class BigDigits(Widget):
 
     def scales(self) -> list[int]:
         """The scale of each character of the value."""
-        small = self.value.rfind(":") if self.seconds_scale is not None else -1
-        if small < 0 or self.seconds_scale is None:
+        small = self.value.rfind(":")
+        if self.seconds_scale is None or small < 0:
             return [self.scale] * len(self.value)
         tail = min(self.scale, self.seconds_scale)
         return [self.scale] * small + [tail] * (len(self.value) - small)
