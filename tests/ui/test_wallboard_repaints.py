@@ -283,3 +283,20 @@ async def test_a_stream_of_snapshots_is_painted_once_a_second_with_the_tick() ->
         show(7)
         assert waiting.value == "7"
         await pilot.pause()
+
+
+@pytest.mark.parametrize(
+    ("value", "scale", "scales"),
+    [
+        ("3:05", 4, [4, 2, 2, 2]),  # the seconds and their colon at most the seconds' scale
+        ("1:02:03", 4, [4, 4, 4, 4, 2, 2, 2]),  # only the part from the last colon
+        ("12", 4, [4, 4]),  # no colon: a count keeps the full scale
+        ("—", 4, [4]),
+        ("3:05", 1, [1, 1, 1, 1]),  # never larger than the figure's own scale
+    ],
+)
+def test_only_a_durations_seconds_are_drawn_smaller(
+    value: str, scale: int, scales: list[int]
+) -> None:
+    assert BigDigits(value, scale=scale, seconds_scale=2).scales() == scales
+    assert BigDigits(value, scale=scale).scales() == [scale] * len(value)
