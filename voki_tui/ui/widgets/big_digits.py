@@ -5,8 +5,8 @@ a tenth of it. ``BigDigits`` draws a 3x5 pixel font with half blocks (``▀ ▄ 
 cell, so a pixel is about square) at an integer ``scale``: 3 rows at scale 1, 5 at 2, 8 at 3,
 10 at 4... The tile picks one scale for both of its big figures (:func:`fit_scale`), from its
 size, so "12" and "3:05" stay the same height side by side. A duration may draw its seconds
-smaller (``seconds_scale``): they are what repaints every second, and a tick's bytes grow with
-the square of the scale.
+smaller (``seconds_scale``): they are what repaints every second, and the cells a tick
+rewrites grow with the square of the scale.
 
 Like Textual's ``Digits`` it shows a string, but its own size never follows its text. Each
 character is its own ``Glyph`` widget: Textual writes a dirty line from the left edge of the

@@ -41,8 +41,8 @@ SMALL_LINES = 3  # agents, service level, abandonment
 GAP = 2  # columns between the two big figures side by side
 SECONDS_SCALE = 2
 """The longest wait's seconds grow no taller than this (five rows): the minutes carry the
-figure across the room, and the seconds are what repaints every second, at a cost in bytes
-that grows with the square of the scale."""
+figure across the room, and the seconds are what repaints every second: the cells a tick
+rewrites grow with the square of the scale."""
 
 
 def big_layout(width: int, height: int) -> tuple[bool, int]:
